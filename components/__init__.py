@@ -1,0 +1,19 @@
+"""ComponentResources of the pipeline, one concern per module."""
+
+from components.identity import ServiceRoles, ServiceRolesArgs
+from components.serving import ModelService, ModelServiceArgs
+from components.storage import ArtifactStore, ArtifactStoreArgs
+from components.tagging import tag_transform
+from components.workspace import MlWorkspace, MlWorkspaceArgs
+
+__all__ = [
+    "ArtifactStore",
+    "ArtifactStoreArgs",
+    "MlWorkspace",
+    "MlWorkspaceArgs",
+    "ModelService",
+    "ModelServiceArgs",
+    "ServiceRoles",
+    "ServiceRolesArgs",
+    "tag_transform",
+]

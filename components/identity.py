@@ -1,0 +1,86 @@
+"""ServiceRoles: one RAM role each for DSW, DLC and EAS, scoped to the bucket prefixes they need."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+import pulumi
+from pulumi_alicloud import ram
+
+from components.ram_documents import PrefixAccess, kms_key_policy, oss_prefix_policy, trust_policy
+from components.storage import CHECKPOINTS_PREFIX, DATA_PREFIX, MODELS_PREFIX
+
+# DSW explores data; DLC trains on data and writes models and (rotating) checkpoints; EAS serves models.
+ROLE_ACCESS: Final[Mapping[str, PrefixAccess]] = {
+    "dsw": PrefixAccess(read=(DATA_PREFIX,)),
+    "dlc": PrefixAccess(read=(DATA_PREFIX,), write=(MODELS_PREFIX, CHECKPOINTS_PREFIX), delete=(CHECKPOINTS_PREFIX,)),
+    "eas": PrefixAccess(read=(MODELS_PREFIX,)),
+}
+# UNCONFIRMED: the principal PAI uses to assume a custom instance role; override per role if needed.
+PAI_SERVICE_PRINCIPAL: Final = "pai.aliyuncs.com"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceRolesArgs:
+    """``name_prefix`` makes role and policy names unique per stack in a shared account."""
+
+    bucket_name: str
+    name_prefix: str
+    kms_key_arn: pulumi.Input[str] | None = None
+    trusted_services: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: {kind: (PAI_SERVICE_PRINCIPAL,) for kind in ROLE_ACCESS}
+    )
+
+
+class ServiceRoles(pulumi.ComponentResource):
+    """Three RAM roles (``<prefix>-dsw``, ``-dlc``, ``-eas``), each with a custom OSS policy.
+
+    The OSS policy documents are built from plain values, so they are known at preview. With a KMS
+    key, each role also gets a second policy allowing the key's use (its ARN is only known after
+    the key exists). Output: ``role_arns`` (kind → ARN).
+    """
+
+    def __init__(self, name: str, args: ServiceRolesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("pai-mlops:identity:ServiceRoles", name, None, opts)
+        self.roles: dict[str, ram.Role] = {}
+        for kind, access in ROLE_ACCESS.items():
+            self.roles[kind] = self._role(name, kind, access, args)
+        self.role_arns = {kind: role.arn for kind, role in self.roles.items()}
+        self.register_outputs({"role_arns": self.role_arns})
+
+    def _role(self, name: str, kind: str, access: PrefixAccess, args: ServiceRolesArgs) -> ram.Role:
+        child = pulumi.ResourceOptions(parent=self)
+        role_name = f"{args.name_prefix}-{kind}"
+        role = ram.Role(
+            f"{name}-{kind}",
+            role_name=role_name,
+            assume_role_policy_document=json.dumps(trust_policy(args.trusted_services[kind])),
+            description=f"pai-mlops {kind.upper()} role: bucket {args.bucket_name}",
+            max_session_duration=3600,
+            opts=child,
+        )
+        documents: dict[str, pulumi.Input[str]] = {"oss": json.dumps(oss_prefix_policy(args.bucket_name, access))}
+        if args.kms_key_arn is not None:
+            encrypt = bool(access.write)
+            documents["kms"] = pulumi.Output.from_input(args.kms_key_arn).apply(
+                lambda arn: json.dumps(kms_key_policy(arn, encrypt=encrypt))
+            )
+        for suffix, document in documents.items():
+            policy = ram.Policy(
+                f"{name}-{kind}-{suffix}",
+                policy_name=f"{role_name}-{suffix}",
+                policy_document=document,
+                description=f"pai-mlops {kind.upper()} {suffix.upper()} access",
+                opts=child,
+            )
+            ram.RolePolicyAttachment(
+                f"{name}-{kind}-{suffix}",
+                policy_name=policy.policy_name,
+                policy_type="Custom",
+                role_name=role.role_name,
+                opts=child,
+            )
+        return role

@@ -1,0 +1,523 @@
+"""Typed stack configuration: the one place that reads ``pulumi.Config``.
+
+``load_stack_config()`` reads the ``pai-mlops:*`` keys (and ``alicloud:region``) of the current
+stack into frozen dataclasses. Bad input fails here, before any resource is registered, with one
+:class:`~config_problems.StackConfigError` listing every problem. Keys with a ``dev_default`` are
+optional in ``dev`` only: a ``prod`` stack must set them explicitly, so it never runs on a dev
+default by accident.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Mapping
+from typing import Annotated, Any, Final, Literal
+
+import pulumi
+from pydantic import ConfigDict, Field, Strict, StrictBool, StrictInt, StrictStr, TypeAdapter, ValidationError
+from pydantic.alias_generators import to_camel
+from pydantic.dataclasses import dataclass
+
+from config_problems import (
+    MISSING,
+    PROJECT,
+    Problem,
+    StackConfigError,
+    key,
+    path_text,
+    problems_from,
+    with_dev_defaults,
+)
+
+__all__ = [
+    "ContainerConfig",
+    "ModelServiceConfig",
+    "RolloutConfig",
+    "ServingConfig",
+    "StackConfig",
+    "StackConfigError",
+    "StorageConfig",
+    "WorkspaceConfig",
+    "load_stack_config",
+    "parse_stack_config",
+]
+
+_MODEL: Final = ConfigDict(extra="forbid", alias_generator=to_camel)
+Number = Annotated[float, Strict()]
+
+# Built-in EAS processor codes (https://www.alibabacloud.com/help/en/pai/built-in-processors/).
+# Anything else is deployed as a custom container.
+KNOWN_PROCESSORS: Final = frozenset(
+    {
+        "pmml",
+        "tensorflow_cpu_1.12",
+        "tensorflow_cpu_1.14",
+        "tensorflow_cpu_1.15",
+        "tensorflow_cpu_2.3",
+        "tensorflow_gpu_1.12",
+        "tensorflow_gpu_1.14",
+        "tensorflow_gpu_1.15",
+        "pytorch_cpu_1.6",
+        "pytorch_gpu_1.6",
+        "caffe_cpu",
+        "caffe_gpu",
+        "parameter_server",
+        "alink_pai_processor",
+        "xnn_cpu",
+        "easynlp",
+        "easycv",
+        "easyrec-2.4",
+        "easyrec-torch-1.0",
+        "blade_cpu",
+        "blade_cuda10.0_beta",
+        "mediaflow",
+        "triton",
+    }
+)
+# The EAS engine itself listens on these ports inside every instance.
+RESERVED_CONTAINER_PORTS: Final = frozenset({8080, 9090})
+# EAS service names: lower-case letters, digits and underscores, starting with a letter (the EAS
+# console's rule; hyphens are not accepted). The 64-character ceiling is UNCONFIRMED: we keep
+# `<name>_<version>` within it.
+EAS_NAME_MAX: Final = 64
+SHARED_RESOURCE_GROUP: Final = "shared"
+
+
+def eas_service_name(model: str, version: str) -> str:
+    """The EAS service that serves ``version`` of ``model`` (EAS names allow no hyphen)."""
+    return f"{model}_{version}"
+
+
+VersionId = Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9_]*$", max_length=16)]
+
+
+@dataclass(frozen=True, kw_only=True, config=_MODEL)
+class StorageConfig:
+    """The artifact bucket: data, models and checkpoints under one prefix each."""
+
+    bucket_name: StrictStr = key(
+        "Use 3-63 lower-case letters, digits or hyphens, starting and ending with a letter or digit, "
+        "unique across all of OSS (e.g. 'acme-pai-mlops-dev')",
+        rule="a valid OSS bucket name",
+        pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$",
+    )
+    kms_encryption: StrictBool = key(
+        "Write true to encrypt with a rotating KMS key, false for OSS-managed AES256", default=True
+    )
+    checkpoint_retention_days: StrictInt = key(
+        "Set how many days training checkpoints are kept, e.g. 30", dev_default=30, ge=1
+    )
+    access_log_retention_days: StrictInt = key("Set how many days access logs are kept, e.g. 365", default=365, ge=1)
+
+
+@dataclass(frozen=True, kw_only=True, config=_MODEL)
+class WorkspaceConfig:
+    """The PAI workspace (and the resource group it lives in)."""
+
+    name: StrictStr = key(
+        "Use 3-23 letters, digits or underscores, starting with a letter (e.g. 'mlops_dev')",
+        rule="3-23 letters, digits or underscores starting with a letter",
+        pattern=r"^[A-Za-z][A-Za-z0-9_]{2,22}$",
+    )
+    description: StrictStr = key("Shorten the description to 80 characters", default="", max_length=80)
+
+
+@dataclass(frozen=True, kw_only=True, config=_MODEL)
+class ContainerConfig:
+    """A custom serving image."""
+
+    image: StrictStr = key("Give the full image reference with a tag or digest", min_length=1)
+    port: StrictInt = key("Use the port your server listens on, 1-65535 but not 8080 or 9090", ge=1, le=65535)
+    command: StrictStr = key("Give the command that starts the server, e.g. 'python serve.py'", min_length=1)
+
+
+@dataclass(frozen=True, kw_only=True, config=_MODEL)
+class RolloutConfig:
+    """How traffic moves to a new live version: percentage steps, each baked and gated."""
+
+    steps: tuple[StrictInt, ...] = key(
+        "List ascending traffic percentages ending at 100, e.g. [10, 50, 100]", default=(10, 50, 100), min_length=1
+    )
+    bake_seconds: StrictInt = key(
+        "Set the seconds each step is watched before the next, e.g. 300", dev_default=60, ge=0
+    )
+    max_p95_latency_ms: Number = key(
+        "Set the P95 latency in milliseconds above which a step is reverted, e.g. 250", dev_default=1000.0, gt=0
+    )
+    max_error_rate: Number = key(
+        "Set the error ratio (0-1) above which a step is reverted, e.g. 0.01", dev_default=0.05, ge=0, le=1
+    )
+
+
+@dataclass(frozen=True, kw_only=True, config=_MODEL)
+class ModelServiceConfig:
+    """One served model: every listed version is its own EAS service in group ``name``."""
+
+    name: StrictStr = key(
+        "Use lower-case letters, digits and underscores, starting with a letter (e.g. 'fraud_scorer')",
+        rule="lower-case letters, digits and underscores starting with a letter",
+        pattern=r"^[a-z][a-z0-9_]*$",
+    )
+    processor: StrictStr | None = key("Name a built-in EAS processor, or use 'container' instead", default=None)
+    container: ContainerConfig | None = key("Give {image, port, command}, or use 'processor' instead", default=None)
+    instance_type: StrictStr | None = key(
+        "Give an ECS instance type for the shared resource group, e.g. 'ecs.c7.large'",
+        default=None,
+        rule="an ECS instance type such as 'ecs.c7.large'",
+        pattern=r"^ecs\.[a-z0-9]+(-[a-z0-9]+)*\.[a-z0-9]+$",
+    )
+    resource_group: StrictStr = key(
+        "Write 'shared' or the id of a dedicated EAS resource group ('eas-r-...')",
+        dev_default=SHARED_RESOURCE_GROUP,
+        rule="'shared' or a dedicated group id 'eas-r-...'",
+        pattern=r"^(shared|eas-r-[a-z0-9]+)$",
+    )
+    cpu: StrictInt | None = key("Give the vCPUs per instance on the dedicated group, e.g. 4", default=None, ge=1)
+    memory_mb: StrictInt | None = key("Give the memory per instance in MB on the dedicated group", default=None, ge=128)
+    gpu: StrictInt | None = key(
+        "Give the GPUs per instance on the dedicated group, or leave it out", default=None, ge=0
+    )
+    min_instances: StrictInt = key(
+        "Set the fewest instances the autoscaler keeps: 0 lets dev scale to zero", dev_default=0, ge=0
+    )
+    max_instances: StrictInt = key("Set the most instances the autoscaler may run, at least 1", ge=1)
+    qps_per_instance: Number = key("Set the requests per second one instance handles before scaling out", gt=0)
+    scale_in_cooldown_seconds: StrictInt = key(
+        "Set the seconds to wait before removing instances, e.g. 300", default=300, ge=0
+    )
+    versions: tuple[VersionId, ...] = key(
+        "List the deployed versions, lower-case letters, digits and underscores, e.g. ['v6', 'v7']", min_length=1
+    )
+    live: StrictStr = key("Name the version that takes traffic; it must be one of 'versions'")
+    rollout: RolloutConfig = key("Give {steps, bakeSeconds, maxP95LatencyMs, maxErrorRate}", dev_default={})
+
+    @property
+    def dedicated(self) -> bool:
+        return self.resource_group != SHARED_RESOURCE_GROUP
+
+    def eas_service_name(self, version: str) -> str:
+        return eas_service_name(self.name, version)
+
+
+@dataclass(frozen=True, kw_only=True, config=_MODEL)
+class ServingConfig:
+    services: tuple[ModelServiceConfig, ...] = key("List the served models", default=())
+
+
+@dataclass(frozen=True, kw_only=True, config=_MODEL)
+class StackConfig:
+    """Everything the program needs from one stack's ``Pulumi.<stack>.yaml``."""
+
+    environment: Literal["dev", "prod"] = key("Write dev or prod")
+    owner: StrictStr = key("Name the owning team or person; it becomes the 'owner' tag", min_length=1, max_length=128)
+    cost_center: StrictStr = key("Give the cost centre; it becomes the 'cost-center' tag", min_length=1, max_length=128)
+    region: StrictStr = key(
+        "Run `pulumi config set alicloud:region <region>`, e.g. cn-hangzhou",
+        rule="an Alibaba Cloud region id such as 'cn-hangzhou'",
+        pattern=r"^[a-z]{2}-[a-z]+(-[0-9]+)?$",
+    )
+    storage: StorageConfig = key("Give {bucketName, kmsEncryption, checkpointRetentionDays}")
+    workspace: WorkspaceConfig = key("Give {name, description}")
+    serving: ServingConfig = key("Give {services: [...]}", default=ServingConfig())
+
+    @property
+    def protect_stateful(self) -> bool:
+        """Whether buckets and keys are protected from deletion (prod only)."""
+        return self.environment == "prod"
+
+    @property
+    def name_prefix(self) -> str:
+        """Prefix of account-wide names (RAM roles and policies): one stack per environment per account."""
+        return f"{PROJECT}-{self.environment}"
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """The tags every taggable resource of the stack carries."""
+        return {"environment": self.environment, "owner": self.owner, "cost-center": self.cost_center}
+
+
+def _typed(raw: Mapping[str, Any], name: str, kind: type) -> Any:
+    """``raw[name]`` if it is present and of ``kind`` (bools are not ints), else None."""
+    value = raw.get(name)
+    if kind is int and isinstance(value, bool):
+        return None
+    return value if isinstance(value, kind) else None
+
+
+def _pinned(image: str) -> bool:
+    if "@sha256:" in image:
+        return True
+    last = image.rsplit("/", 1)[-1]
+    return ":" in last and last.rsplit(":", 1)[1] not in ("", "latest")
+
+
+def _container_problems(container: Mapping[str, Any], where: str) -> list[Problem]:
+    problems = []
+    image = _typed(container, "image", str)
+    if image and not _pinned(image):
+        problems.append(
+            Problem(
+                where,
+                "image",
+                "must name an immutable tag or digest",
+                image,
+                "Pin the image to a version tag or '@sha256:' digest; never 'latest' or no tag",
+            )
+        )
+    port = _typed(container, "port", int)
+    if port in RESERVED_CONTAINER_PORTS:
+        problems.append(
+            Problem(where, "port", "is reserved by the EAS engine", port, "Listen on another port, e.g. 8000")
+        )
+    return problems
+
+
+def _rollout_problems(rollout: Mapping[str, Any], where: str) -> list[Problem]:
+    steps = _typed(rollout, "steps", list)
+    if not steps or not all(isinstance(step, int) and not isinstance(step, bool) for step in steps):
+        return []  # missing, empty or mistyped steps are reported by field validation
+    problems = []
+    if any(step < 1 or step > 100 for step in steps):
+        problems.append(
+            Problem(
+                where, "steps", "must be percentages from 1 to 100", steps, "Use whole percentages, e.g. [10, 50, 100]"
+            )
+        )
+    if any(later <= earlier for earlier, later in itertools.pairwise(steps)):
+        problems.append(
+            Problem(
+                where,
+                "steps",
+                "must ascend strictly",
+                steps,
+                "Order the percentages from smallest to largest without repeats",
+            )
+        )
+    if steps[-1] != 100:
+        problems.append(
+            Problem(
+                where,
+                "steps",
+                "must end at 100",
+                steps,
+                "Make the last step 100 so the new version ends up with all traffic",
+            )
+        )
+    return problems
+
+
+def _placement_problems(svc: Mapping[str, Any], where: str) -> list[Problem]:
+    group = _typed(svc, "resourceGroup", str)
+    instance_type = svc.get("instanceType")
+    if group == SHARED_RESOURCE_GROUP:
+        if instance_type is None:
+            return [
+                Problem(
+                    where,
+                    "instanceType",
+                    "is required on the shared resource group",
+                    MISSING,
+                    "Give an ECS instance type, e.g. 'ecs.c7.large'",
+                )
+            ]
+        return []
+    if group is None:
+        return []
+    problems = []
+    if instance_type is not None:
+        problems.append(
+            Problem(
+                where,
+                "instanceType",
+                "applies to the shared resource group only",
+                instance_type,
+                "Remove it and size instances with cpu and memoryMb on the dedicated group",
+            )
+        )
+    for key_name in ("cpu", "memoryMb"):
+        if svc.get(key_name) is None:
+            problems.append(
+                Problem(
+                    where,
+                    key_name,
+                    "is required on a dedicated resource group",
+                    MISSING,
+                    "Give cpu (vCPUs) and memoryMb per instance",
+                )
+            )
+    return problems
+
+
+def _engine_problems(svc: Mapping[str, Any], where: str) -> list[Problem]:
+    processor, container = svc.get("processor"), svc.get("container")
+    problems = []
+    if processor is not None and container is not None:
+        problems.append(
+            Problem(
+                where,
+                "processor",
+                "cannot be combined with 'container'",
+                processor,
+                "Keep either processor (built-in) or container (custom image)",
+            )
+        )
+    elif processor is None and container is None:
+        problems.append(
+            Problem(
+                where,
+                "processor",
+                "or 'container' is required",
+                MISSING,
+                "Name a built-in processor such as 'pmml', or give a container",
+            )
+        )
+    if isinstance(processor, str) and processor not in KNOWN_PROCESSORS:
+        problems.append(
+            Problem(
+                where,
+                "processor",
+                "is not a built-in EAS processor",
+                processor,
+                f"Use one of {', '.join(sorted(KNOWN_PROCESSORS))}, or a custom container",
+            )
+        )
+    if isinstance(container, dict):
+        problems += _container_problems(container, f"{where}.container")
+    return problems
+
+
+def _version_problems(svc: Mapping[str, Any], where: str) -> list[Problem]:
+    versions = _typed(svc, "versions", list)
+    if versions is None:
+        return []
+    problems = []
+    duplicates = sorted({v for v in versions if isinstance(v, str) and versions.count(v) > 1})
+    if duplicates:
+        problems.append(
+            Problem(
+                where, "versions", f"lists {', '.join(duplicates)} more than once", versions, "List each version once"
+            )
+        )
+    live = _typed(svc, "live", str)
+    if live is not None and live not in versions:
+        problems.append(
+            Problem(
+                where, "live", "must be one of versions", live, f"Set live to one of {versions} or add it to versions"
+            )
+        )
+    name = _typed(svc, "name", str)
+    for version in versions:
+        if not (name and isinstance(version, str)):
+            continue
+        eas_name = eas_service_name(name, version)
+        if len(eas_name) > EAS_NAME_MAX:
+            problems.append(
+                Problem(
+                    where,
+                    "name",
+                    f"with version '{version}' is longer than {EAS_NAME_MAX} characters",
+                    eas_name,
+                    "Shorten the service name or the version",
+                )
+            )
+    return problems
+
+
+def _service_problems(svc: Mapping[str, Any], index: int) -> list[Problem]:
+    where = path_text(("serving", "services", index))
+    problems = _engine_problems(svc, where) + _placement_problems(svc, where)
+    low, high = _typed(svc, "minInstances", int), _typed(svc, "maxInstances", int)
+    if low is not None and high is not None and high < low:
+        problems.append(
+            Problem(
+                where,
+                "maxInstances",
+                f"must be at least minInstances ({low})",
+                high,
+                "Raise maxInstances or lower minInstances",
+            )
+        )
+    problems += _version_problems(svc, where)
+    rollout = svc.get("rollout")
+    if isinstance(rollout, dict):
+        problems += _rollout_problems(rollout, f"{where}.rollout")
+    return problems
+
+
+def _cross_problems(raw: Mapping[str, Any]) -> list[Problem]:
+    """Checks across keys. They read the raw values, guarded by type, so that a mistyped key in one
+    place never hides a cross-key problem elsewhere: one run reports everything."""
+    serving = raw.get("serving")
+    services = serving.get("services") if isinstance(serving, dict) else None
+    if not isinstance(services, list):
+        return []
+    problems: list[Problem] = []
+    first_use: dict[str, int] = {}
+    for index, svc in enumerate(services):
+        if not isinstance(svc, dict):
+            continue
+        name = svc.get("name")
+        if isinstance(name, str) and name in first_use:
+            problems.append(
+                Problem(
+                    path_text(("serving", "services", index)),
+                    "name",
+                    f"is already used by services[{first_use[name]}]",
+                    name,
+                    "Give every served model its own name",
+                )
+            )
+        elif isinstance(name, str):
+            first_use[name] = index
+        problems += _service_problems(svc, index)
+    return problems
+
+
+def parse_stack_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
+    """Validate raw config values (camelCase keys, objects already decoded) into a StackConfig.
+
+    Raises StackConfigError listing every problem.
+    """
+    environment = raw.get("environment")
+    values = with_dev_defaults(StackConfig, dict(raw)) if environment == "dev" else dict(raw)
+    problems: list[Problem] = []
+    config: StackConfig | None = None
+    try:
+        config = TypeAdapter(StackConfig).validate_python(values)
+    except ValidationError as error:
+        problems += problems_from(error, StackConfig, (), str(environment))
+    problems = [
+        Problem("alicloud", p.key, p.problem, p.value, p.fix) if p.key == "region" and p.where == PROJECT else p
+        for p in problems
+    ]
+    problems += _cross_problems(values)
+    if problems or config is None:
+        raise StackConfigError(stack, problems)
+    return config
+
+
+_STRING_KEYS: Final = ("environment", "owner", "costCenter")
+_OBJECT_KEYS: Final = ("storage", "workspace", "serving")
+
+
+def load_stack_config() -> StackConfig:
+    """Read and validate the current stack's configuration."""
+    project = pulumi.Config()
+    raw: dict[str, Any] = {}
+    for name in _STRING_KEYS:
+        value = project.get(name)
+        if value is not None:
+            raw[name] = value
+    for name in _OBJECT_KEYS:
+        text = project.get(name)
+        if text is None:
+            continue
+        try:
+            raw[name] = json.loads(text)
+        except json.JSONDecodeError:
+            raw[name] = text  # a plain string where a mapping belongs: validation reports it
+    region = pulumi.Config("alicloud").get("region")
+    if region is not None:
+        raw["region"] = region
+    return parse_stack_config(raw, pulumi.get_stack())

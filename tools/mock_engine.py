@@ -1,0 +1,214 @@
+"""Run Pulumi code under Pulumi's own mock engine and record every resource it registers.
+
+Used by the offline plan (``make plan``) and by the tests. The program and components run
+unchanged; only the engine is replaced: each registration is recorded with its type, name,
+parent and inputs (after the stack transforms, which the mock monitor stores but does not run —
+we run them here in registration order, as the engine does). Provider functions (invokes) are
+not mocked: calling one raises, so nothing silently depends on an unmocked cloud lookup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import runpy
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import pulumi
+import yaml
+from pulumi.runtime.mocks import MockMonitor
+
+ROOT: Final = Path(__file__).resolve().parent.parent
+MOCK_ACCOUNT_ID: Final = "123456789012"
+SECRET_PLACEHOLDER: Final = "[secret]"
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One resource as the engine saw it: ``inputs`` are the wire (camelCase) properties."""
+
+    type: str
+    name: str
+    urn: str
+    parent_urn: str
+    custom: bool
+    inputs: Mapping[str, Any]
+
+
+class UnmockedCallError(RuntimeError):
+    """A provider function was invoked; the program must not depend on cloud lookups at plan time."""
+
+
+_registering = threading.local()
+# Event loops of the executor threads the mock monitor runs in; closed after every run (see
+# run_under_mocks). Left open, they are finalised at interpreter exit after their sockets and
+# print "Invalid file descriptor: -1" tracebacks on some runs.
+_worker_loops: list[asyncio.AbstractEventLoop] = []
+_worker_loops_lock = threading.Lock()
+
+
+def _ensure_worker_loop() -> None:
+    loop: asyncio.AbstractEventLoop | None = getattr(_registering, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        _registering.loop = loop
+        with _worker_loops_lock:
+            _worker_loops.append(loop)
+
+
+def _close_worker_loops() -> None:
+    with _worker_loops_lock:
+        while _worker_loops:
+            _worker_loops.pop().close()
+
+
+class _ParentAwareMonitor(MockMonitor):
+    """The stock mock monitor, telling the mocks which parent each registration has."""
+
+    def RegisterResource(self, request: Any) -> Any:  # gRPC method name
+        _ensure_worker_loop()
+        _registering.parent = request.parent
+        try:
+            return super().RegisterResource(request)
+        finally:
+            _registering.parent = ""
+
+
+def _computed_outputs(typ: str, resource_id: str, inputs: Mapping[str, Any], region: str) -> dict[str, Any]:
+    """Outputs the cloud would compute that the program reads (ARNs)."""
+    if typ == "alicloud:ram/role:Role":
+        return {"arn": f"acs:ram::{MOCK_ACCOUNT_ID}:role/{inputs.get('roleName')}"}
+    if typ == "alicloud:kms/key:Key":
+        return {"arn": f"acs:kms:{region}:{MOCK_ACCOUNT_ID}:key/{resource_id}"}
+    return {}
+
+
+@dataclass
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Mocks that record registrations, apply stack transforms and refuse provider functions."""
+
+    region: str = "cn-hangzhou"
+    registrations: list[Registration] = field(default_factory=lambda: [])
+    transforms: list[pulumi.ResourceTransform] = field(default_factory=lambda: [])
+    monitor: MockMonitor | None = None
+
+    def register_transform(self, transform: pulumi.ResourceTransform) -> None:
+        self.transforms.append(transform)
+
+    def _transformed(self, args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+        props: dict[str, Any] = dict(args.inputs)
+        for transform in self.transforms:
+            result = transform(
+                pulumi.ResourceTransformArgs(bool(args.custom), args.typ, args.name, props, pulumi.ResourceOptions())
+            )
+            if result is not None:
+                props = dict(result.props)  # type: ignore[union-attr] -- sync transforms only here
+        return props
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
+        parent = getattr(_registering, "parent", "") or ""
+        inputs = self._transformed(args)
+        urn = self.monitor.make_urn(parent, args.typ, args.name) if self.monitor else args.name
+        self.registrations.append(Registration(args.typ, args.name, urn, parent, bool(args.custom), inputs))
+        resource_id = f"{args.name}-id" if args.custom else None
+        outputs = {**inputs, **_computed_outputs(args.typ, resource_id or "", inputs, self.region)}
+        return resource_id, outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+        raise UnmockedCallError(f"unmocked provider function {args.token} called with {args.args!r}")
+
+    def by_type(self, typ: str) -> list[Registration]:
+        return [r for r in self.registrations if r.type == typ]
+
+    def one(self, typ: str, name: str) -> Registration:
+        matches = [r for r in self.registrations if r.type == typ and r.name == name]
+        if len(matches) != 1:
+            raise LookupError(f"expected one {typ} named {name!r}, found {len(matches)}")
+        return matches[0]
+
+
+def install_mocks(project: str, stack: str, region: str = "cn-hangzhou", preview: bool = False) -> RecordingMocks:
+    """Point the Pulumi runtime at a fresh recording mock engine."""
+    # A fresh root stack resource per run: set_mocks keeps an existing one, which would parent a
+    # second stack's resources to the first stack in the same process.
+    pulumi.runtime.settings.ROOT.set(None)
+    mocks = RecordingMocks(region=region)
+    monitor = _ParentAwareMonitor(mocks)
+    mocks.monitor = monitor
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
+    return mocks
+
+
+def project_name(root: Path = ROOT) -> str:
+    return str(yaml.safe_load((root / "Pulumi.yaml").read_text(encoding="utf-8"))["name"])
+
+
+def stack_config_values(stack: str, root: Path = ROOT) -> tuple[dict[str, str], list[str]]:
+    """The flat config map the engine would hand the program for ``Pulumi.<stack>.yaml``.
+
+    Structured values become JSON strings and scalars strings, as the engine sends them;
+    ``secure:`` values become a placeholder and are listed as secret keys.
+    """
+    path = root / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        raise FileNotFoundError(f"no stack file {path.name}; stacks here: {', '.join(known_stacks(root))}")
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    project = project_name(root)
+    values: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in (document.get("config") or {}).items():
+        full_key = key if ":" in key else f"{project}:{key}"
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            values[full_key] = SECRET_PLACEHOLDER
+            secret_keys.append(full_key)
+        elif isinstance(value, dict | list):
+            values[full_key] = json.dumps(value)
+        elif isinstance(value, bool):
+            values[full_key] = "true" if value else "false"
+        else:
+            values[full_key] = str(value)
+    return values, secret_keys
+
+
+def known_stacks(root: Path = ROOT) -> list[str]:
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+
+
+def run_under_mocks(program: Callable[[], object]) -> None:
+    """Run ``program`` under the installed mocks and wait until every registration has finished.
+
+    ``pulumi.runtime.test`` is the SDK's own runner for mocked programs; it awaits what the
+    function returns, so return None rather than whatever ``program`` produced.
+    """
+
+    def run() -> None:
+        program()
+
+    try:
+        pulumi.runtime.test(run)()
+    finally:
+        _close_worker_loops()
+
+
+def close_event_loop() -> None:
+    """Close the main thread's event loop once no more Pulumi code will run in this process.
+
+    An event loop still open at interpreter exit is finalised after its sockets and prints a
+    ValueError traceback ("Invalid file descriptor: -1") on some runs.
+    """
+    asyncio.get_event_loop().close()
+
+
+def run_program(stack: str, root: Path = ROOT, preview: bool = False) -> RecordingMocks:
+    """Run the project's ``__main__.py`` for ``stack`` under the mock engine; return the recording."""
+    values, secret_keys = stack_config_values(stack, root)
+    region = values.get("alicloud:region", "cn-hangzhou")
+    mocks = install_mocks(project_name(root), stack, region=region, preview=preview)
+    pulumi.runtime.set_all_config(values, secret_keys)
+    run_under_mocks(lambda: runpy.run_path(str(root / "__main__.py"), run_name="__main__"))
+    return mocks
