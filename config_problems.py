@@ -162,8 +162,9 @@ def _problem_text(error: ErrorDetails, info: FieldInfo | None, environment: str)
     }
     if kind in comparisons:
         words, bound = comparisons[kind]
-        return f"must be {words} {ctx[bound]}"
-    if kind == "string_too_short" and ctx["min_length"] == 1:
+        limit = ctx[bound]
+        return f"must be {words} {int(limit) if float(limit).is_integer() else limit}"
+    if kind in ("string_too_short", "too_short") and ctx["min_length"] == 1:
         return "must not be empty"
     if kind in ("string_too_short", "too_short"):
         unit = "characters" if kind == "string_too_short" else "items"

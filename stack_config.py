@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Final, Literal
 
@@ -43,7 +44,8 @@ __all__ = [
     "parse_stack_config",
 ]
 
-_MODEL: Final = ConfigDict(extra="forbid", alias_generator=to_camel)
+# Config keys are camelCase in YAML; Python code (tests, components) may construct by field name.
+_MODEL: Final = ConfigDict(extra="forbid", alias_generator=to_camel, validate_by_name=True, validate_by_alias=True)
 Number = Annotated[float, Strict()]
 
 # Built-in EAS processor codes (https://www.alibabacloud.com/help/en/pai/built-in-processors/).
@@ -82,6 +84,7 @@ RESERVED_CONTAINER_PORTS: Final = frozenset({8080, 9090})
 # `<name>_<version>` within it.
 EAS_NAME_MAX: Final = 64
 SHARED_RESOURCE_GROUP: Final = "shared"
+DEDICATED_GROUP: Final = re.compile(r"eas-r-[a-z0-9]+")
 
 
 def eas_service_name(model: str, version: str) -> str:
@@ -171,7 +174,7 @@ class ModelServiceConfig:
         "Write 'shared' or the id of a dedicated EAS resource group ('eas-r-...')",
         dev_default=SHARED_RESOURCE_GROUP,
         rule="'shared' or a dedicated group id 'eas-r-...'",
-        pattern=r"^(shared|eas-r-[a-z0-9]+)$",
+        pattern=rf"^({SHARED_RESOURCE_GROUP}|{DEDICATED_GROUP.pattern})$",
     )
     cpu: StrictInt | None = key("Give the vCPUs per instance on the dedicated group, e.g. 4", default=None, ge=1)
     memory_mb: StrictInt | None = key("Give the memory per instance in MB on the dedicated group", default=None, ge=128)
@@ -187,7 +190,9 @@ class ModelServiceConfig:
         "Set the seconds to wait before removing instances, e.g. 300", default=300, ge=0
     )
     versions: tuple[VersionId, ...] = key(
-        "List the deployed versions, lower-case letters, digits and underscores, e.g. ['v6', 'v7']", min_length=1
+        "List the deployed versions, lower-case letters, digits and underscores, e.g. ['v6', 'v7']",
+        rule="up to 16 lower-case letters, digits and underscores",
+        min_length=1,
     )
     live: StrictStr = key("Name the version that takes traffic; it must be one of 'versions'")
     rollout: RolloutConfig = key("Give {steps, bakeSeconds, maxP95LatencyMs, maxErrorRate}", dev_default={})
@@ -322,8 +327,8 @@ def _placement_problems(svc: Mapping[str, Any], where: str) -> list[Problem]:
                 )
             ]
         return []
-    if group is None:
-        return []
+    if group is None or not DEDICATED_GROUP.fullmatch(group):
+        return []  # a malformed group is reported by field validation
     problems = []
     if instance_type is not None:
         problems.append(
@@ -400,7 +405,7 @@ def _version_problems(svc: Mapping[str, Any], where: str) -> list[Problem]:
             )
         )
     live = _typed(svc, "live", str)
-    if live is not None and live not in versions:
+    if versions and live is not None and live not in versions:
         problems.append(
             Problem(
                 where, "live", "must be one of versions", live, f"Set live to one of {versions} or add it to versions"

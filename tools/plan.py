@@ -95,30 +95,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--stack", default="dev", help="stack whose Pulumi.<stack>.yaml to plan (default: dev)")
     parser.add_argument("--out", type=Path, help="where to write the JSON plan (default: build/plan-<stack>.json)")
+    parser.add_argument("--root", type=Path, default=ROOT, help="project directory (default: this checkout)")
     args = parser.parse_args(argv)
-    if args.stack not in known_stacks():
-        print(f"error: no Pulumi.{args.stack}.yaml; stacks here: {', '.join(known_stacks())}", file=sys.stderr)
+    root: Path = args.root
+    if args.stack not in known_stacks(root):
+        print(f"error: no Pulumi.{args.stack}.yaml; stacks here: {', '.join(known_stacks(root))}", file=sys.stderr)
         return 2
     try:
-        mocks = run_program(args.stack)
+        mocks = run_program(args.stack, root)
     except StackConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    finally:
-        close_event_loop()
-    project = project_name()
+    project = project_name(root)
     stack_urn = f"urn:pulumi:{args.stack}::{project}::pulumi:pulumi:Stack::{project}-{args.stack}"
     print(f"Offline plan of stack '{args.stack}' (project {project}): Pulumi mock engine, no cloud calls\n")
     print("\n".join(render_tree(stack_urn, mocks.registrations)))
     custom = sum(1 for r in mocks.registrations if r.custom)
     components = len(mocks.registrations) - custom
     print(f"\nResources: {len(mocks.registrations) + 1} to create ({custom} cloud resources, {components} components)")
-    out: Path = args.out or ROOT / "build" / f"plan-{args.stack}.json"
+    out: Path = args.out or root / "build" / f"plan-{args.stack}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(plan_document(args.stack, mocks.registrations), indent=2, sort_keys=True) + "\n")
-    print(f"Plan with every input: {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+    print(f"Plan with every input: {out.relative_to(root) if out.is_relative_to(root) else out}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    finally:
+        close_event_loop()

@@ -1,0 +1,276 @@
+"""Components under Pulumi's mock engine: exact children, names, parents and inputs."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from components import (
+    ArtifactStore,
+    ArtifactStoreArgs,
+    MlWorkspace,
+    MlWorkspaceArgs,
+    ModelService,
+    ModelServiceArgs,
+    ServiceRoles,
+    ServiceRolesArgs,
+)
+from components.eas_config import service_config
+from stack_config import ModelServiceConfig, parse_stack_config
+from tests.conftest import VALID_RAW
+from tools.mock_engine import RecordingMocks, Registration, run_under_mocks
+
+STACK_URN = "urn:pulumi:test::pai-mlops::pulumi:pulumi:Stack::pai-mlops-test"
+
+
+def children(mocks: RecordingMocks, parent_type: str, parent_name: str) -> list[tuple[str, str]]:
+    parent = mocks.one(parent_type, parent_name)
+    assert parent.parent_urn == STACK_URN
+    return sorted((r.type, r.name) for r in mocks.registrations if r.parent_urn == parent.urn)
+
+
+def store(mocks: RecordingMocks, *, kms: bool, protect: bool = False) -> None:
+    args = ArtifactStoreArgs(
+        bucket_name="acme-pai-dev",
+        kms_encryption=kms,
+        checkpoint_retention_days=14,
+        access_log_retention_days=90,
+        resource_group_id="rg-123",
+        protect=protect,
+    )
+    run_under_mocks(lambda: ArtifactStore("artifacts", args))
+
+
+def test_artifact_store_children(mocks: RecordingMocks) -> None:
+    store(mocks, kms=True)
+    assert children(mocks, "pai-mlops:storage:ArtifactStore", "artifacts") == [
+        ("alicloud:kms/key:Key", "artifacts-key"),
+        ("alicloud:oss/bucket:Bucket", "artifacts-bucket"),
+        ("alicloud:oss/bucketAcl:BucketAcl", "artifacts-acl"),
+        ("alicloud:oss/bucketLogging:BucketLogging", "artifacts-logging"),
+        ("alicloud:oss/bucketPublicAccessBlock:BucketPublicAccessBlock", "artifacts-public-access-block"),
+        ("alicloud:oss/bucketServerSideEncryption:BucketServerSideEncryption", "artifacts-encryption"),
+        ("alicloud:oss/bucketVersioning:BucketVersioning", "artifacts-versioning"),
+    ]
+
+
+def test_artifact_store_bucket_is_private_versioned_kms_encrypted_and_logged(mocks: RecordingMocks) -> None:
+    store(mocks, kms=True)
+    inputs = {r.name: r.inputs for r in mocks.registrations}
+    assert inputs["artifacts-key"] == {
+        "automaticRotation": "Enabled",
+        "description": "Encrypts OSS bucket acme-pai-dev",
+        "keyUsage": "ENCRYPT/DECRYPT",
+        "pendingWindowInDays": 30,
+        "rotationInterval": "365d",
+    }
+    assert inputs["artifacts-acl"] == {"acl": "private", "bucket": "acme-pai-dev"}
+    assert inputs["artifacts-public-access-block"] == {"blockPublicAccess": True, "bucket": "acme-pai-dev"}
+    assert inputs["artifacts-versioning"] == {"bucket": "acme-pai-dev", "status": "Enabled"}
+    assert inputs["artifacts-encryption"] == {
+        "bucket": "acme-pai-dev",
+        "kmsMasterKeyId": "artifacts-key-id",
+        "sseAlgorithm": "KMS",
+    }
+    assert inputs["artifacts-logging"] == {
+        "bucket": "acme-pai-dev",
+        "targetBucket": "acme-pai-dev",
+        "targetPrefix": "access-logs/",
+    }
+
+
+def test_artifact_store_lifecycle_expires_checkpoints_and_logs_only(mocks: RecordingMocks) -> None:
+    store(mocks, kms=False)
+    bucket = mocks.one("alicloud:oss/bucket:Bucket", "artifacts-bucket").inputs
+    assert (bucket["bucket"], bucket["storageClass"], bucket["resourceGroupId"]) == (
+        "acme-pai-dev",
+        "Standard",
+        "rg-123",
+    )
+    assert bucket["lifecycleRules"] == [
+        {
+            "enabled": True,
+            "expirations": [{"days": 14}],
+            "id": "expire-checkpoints",
+            "noncurrentVersionExpirations": [{"days": 7}],
+            "prefix": "checkpoints/",
+        },
+        {
+            "enabled": True,
+            "expirations": [{"days": 90}],
+            "id": "expire-access-logs",
+            "noncurrentVersionExpirations": [{"days": 7}],
+            "prefix": "access-logs/",
+        },
+        {"abortMultipartUploads": [{"days": 7}], "enabled": True, "id": "abort-incomplete-uploads", "prefix": ""},
+    ]
+
+
+def test_artifact_store_without_kms_uses_aes256_and_no_key(mocks: RecordingMocks) -> None:
+    store(mocks, kms=False)
+    assert mocks.by_type("alicloud:kms/key:Key") == []
+    assert mocks.one(
+        "alicloud:oss/bucketServerSideEncryption:BucketServerSideEncryption", "artifacts-encryption"
+    ).inputs == {
+        "bucket": "acme-pai-dev",
+        "sseAlgorithm": "AES256",
+    }
+
+
+def role_inputs(mocks: RecordingMocks) -> dict[str, Registration]:
+    return {r.name: r for r in mocks.registrations if r.type.startswith("alicloud:ram/")}
+
+
+def test_service_roles_children_and_least_privilege_documents(mocks: RecordingMocks) -> None:
+    args = ServiceRolesArgs(bucket_name="acme-pai-dev", name_prefix="pai-mlops-dev")
+    run_under_mocks(lambda: ServiceRoles("roles", args))
+    assert children(mocks, "pai-mlops:identity:ServiceRoles", "roles") == sorted(
+        [
+            (f"alicloud:ram/{kind}", f"roles-{role}{suffix}")
+            for role in ("dsw", "dlc", "eas")
+            for kind, suffix in (
+                ("role:Role", ""),
+                ("policy:Policy", "-oss"),
+                ("rolePolicyAttachment:RolePolicyAttachment", "-oss"),
+            )
+        ]
+    )
+    ram = role_inputs(mocks)
+    assert json.loads(ram["roles-dlc"].inputs["assumeRolePolicyDocument"]) == {
+        "Version": "1",
+        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": ["pai.aliyuncs.com"]}}],
+    }
+    assert ram["roles-dlc"].inputs["roleName"] == "pai-mlops-dev-dlc"
+    assert ram["roles-dlc"].inputs["maxSessionDuration"] == 3600
+    dsw = json.loads(
+        next(r for r in mocks.by_type("alicloud:ram/policy:Policy") if r.name == "roles-dsw-oss").inputs[
+            "policyDocument"
+        ]
+    )
+    assert dsw == {
+        "Version": "1",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["oss:GetObject"], "Resource": ["acs:oss:*:*:acme-pai-dev/data/*"]},
+            {
+                "Effect": "Allow",
+                "Action": ["oss:ListObjects"],
+                "Resource": ["acs:oss:*:*:acme-pai-dev"],
+                "Condition": {"StringLike": {"oss:Prefix": ["data/*"]}},
+            },
+        ],
+    }
+    attachment = next(
+        r for r in mocks.by_type("alicloud:ram/rolePolicyAttachment:RolePolicyAttachment") if r.name == "roles-eas-oss"
+    )
+    assert attachment.inputs == {
+        "policyName": "pai-mlops-dev-eas-oss",
+        "policyType": "Custom",
+        "roleName": "pai-mlops-dev-eas",
+    }
+
+
+def test_service_roles_with_kms_key_get_key_policies(mocks: RecordingMocks) -> None:
+    arn = "acs:kms:cn-hangzhou:123456789012:key/key-1"
+    args = ServiceRolesArgs(bucket_name="acme-pai-dev", name_prefix="pai-mlops-dev", kms_key_arn=arn)
+    run_under_mocks(lambda: ServiceRoles("roles", args))
+    documents = {r.name: json.loads(r.inputs["policyDocument"]) for r in mocks.by_type("alicloud:ram/policy:Policy")}
+    assert documents["roles-dlc-kms"]["Statement"] == [
+        {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": [arn]}
+    ]
+    assert documents["roles-eas-kms"]["Statement"] == [
+        {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [arn]}
+    ]
+    actions = [a for doc in documents.values() for s in doc["Statement"] for a in s["Action"]]
+    assert "*" not in "".join(actions)
+
+
+def test_ml_workspace_children(mocks: RecordingMocks) -> None:
+    run_under_mocks(lambda: MlWorkspace("workspace", MlWorkspaceArgs(workspace_name="mlops_dev", description="")))
+    assert children(mocks, "pai-mlops:workspace:MlWorkspace", "workspace") == [
+        ("alicloud:pai/workspaceWorkspace:WorkspaceWorkspace", "workspace-ws"),
+        ("alicloud:resourcemanager/resourceGroup:ResourceGroup", "workspace-rg"),
+    ]
+    assert mocks.one("alicloud:resourcemanager/resourceGroup:ResourceGroup", "workspace-rg").inputs == {
+        "displayName": "pai-mlops mlops_dev",
+        "resourceGroupName": "mlops-dev-rg",
+    }
+    assert mocks.one("alicloud:pai/workspaceWorkspace:WorkspaceWorkspace", "workspace-ws").inputs == {
+        "description": "pai-mlops workspace mlops_dev",
+        "displayName": "mlops_dev",
+        "envTypes": ["prod"],
+        "resourceGroupId": "workspace-rg-id",
+        "workspaceName": "mlops_dev",
+    }
+
+
+def served(**changes: Any) -> ModelServiceConfig:
+    raw = copy.deepcopy(VALID_RAW)
+    service = raw["serving"]["services"][0]
+    for key, value in changes.items():
+        if value is None:
+            service.pop(key)
+        else:
+            service[key] = value
+    return parse_stack_config(raw, "prod").serving.services[0]
+
+
+def test_model_service_creates_one_eas_service_per_version(mocks: RecordingMocks) -> None:
+    svc = served(minInstances=0)
+    service = ModelServiceArgs(service=svc, bucket_name="acme-pai-prod", workspace_id="ws-1")
+    run_under_mocks(lambda: ModelService("fraud_scorer", service))
+    assert children(mocks, "pai-mlops:serving:ModelService", "fraud_scorer") == [
+        ("alicloud:pai/service:Service", "fraud_scorer-v6"),
+        ("alicloud:pai/service:Service", "fraud_scorer-v7"),
+    ]
+    v7 = mocks.one("alicloud:pai/service:Service", "fraud_scorer-v7").inputs
+    assert v7["workspaceId"] == "ws-1"
+    assert json.loads(v7["serviceConfig"]) == {
+        "cloud": {"computing": {"instance_type": "ecs.c7.large"}},
+        "metadata": {"group": "fraud_scorer", "instance": 1, "name": "fraud_scorer_v7"},
+        "model_path": "oss://acme-pai-prod/models/fraud_scorer/v7/",
+        "processor": "pmml",
+    }
+
+
+def test_service_config_for_custom_container_on_dedicated_group() -> None:
+    container = {"image": "r.example.com/acme/tagger:1.4.2", "port": 8000, "command": "python -m tagger"}
+    svc = served(
+        processor=None,
+        instanceType=None,
+        container=container,
+        resourceGroup="eas-r-gpu01",
+        cpu=8,
+        memoryMb=30000,
+        gpu=1,
+        minInstances=3,
+    )
+    assert service_config(svc, "v6", "acme-pai-prod") == {
+        "metadata": {
+            "name": "fraud_scorer_v6",
+            "group": "fraud_scorer",
+            "instance": 3,
+            "resource": "eas-r-gpu01",
+            "cpu": 8,
+            "memory": 30000,
+            "gpu": 1,
+        },
+        "containers": [
+            {
+                "image": "r.example.com/acme/tagger:1.4.2",
+                "port": 8000,
+                "command": "python -m tagger",
+                "env": [{"name": "MODEL_DIR", "value": "/models"}],
+            }
+        ],
+        "storage": [
+            {"mount_path": "/models", "oss": {"path": "oss://acme-pai-prod/models/fraud_scorer/v6/", "readOnly": True}}
+        ],
+    }
+
+
+@pytest.mark.parametrize(("minimum", "initial"), [(0, 1), (1, 1), (4, 4)])
+def test_initial_instance_count_is_never_zero(minimum: int, initial: int) -> None:
+    assert service_config(served(minInstances=minimum, maxInstances=5), "v7", "b")["metadata"]["instance"] == initial

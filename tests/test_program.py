@@ -1,0 +1,158 @@
+"""The whole program per stack under mocks, the project files, and the offline plan command."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from config_problems import StackConfigError
+from tools import plan
+from tools.mock_engine import ROOT, run_program, stack_config_values
+
+SCHEMA = ROOT.parent / "shared" / "schemas" / "pulumi-project.schema.json"
+
+
+def test_pulumi_yaml_matches_the_pulumi_project_schema() -> None:
+    if not SCHEMA.is_file():
+        pytest.skip(f"{SCHEMA.name} not found beside the project (../shared/schemas/{SCHEMA.name})")
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    jsonschema.validate(project, json.loads(SCHEMA.read_text()))
+    assert project["name"] == "pai-mlops"
+    assert project["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": "venv"}}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_program_registers_the_pipeline(stack: str) -> None:
+    mocks = run_program(stack)
+    counts = Counter(r.type for r in mocks.registrations)
+    assert counts == {
+        "pai-mlops:workspace:MlWorkspace": 1,
+        "pai-mlops:storage:ArtifactStore": 1,
+        "pai-mlops:identity:ServiceRoles": 1,
+        "pai-mlops:serving:ModelService": 2,
+        "alicloud:resourcemanager/resourceGroup:ResourceGroup": 1,
+        "alicloud:pai/workspaceWorkspace:WorkspaceWorkspace": 1,
+        "alicloud:kms/key:Key": 1,
+        "alicloud:oss/bucket:Bucket": 1,
+        "alicloud:oss/bucketAcl:BucketAcl": 1,
+        "alicloud:oss/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
+        "alicloud:oss/bucketVersioning:BucketVersioning": 1,
+        "alicloud:oss/bucketServerSideEncryption:BucketServerSideEncryption": 1,
+        "alicloud:oss/bucketLogging:BucketLogging": 1,
+        "alicloud:ram/role:Role": 3,
+        "alicloud:ram/policy:Policy": 6,
+        "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment": 6,
+        "alicloud:pai/service:Service": 3,
+    }
+    bucket = mocks.one("alicloud:oss/bucket:Bucket", "artifacts-bucket")
+    assert bucket.inputs["bucket"] == f"acme-pai-mlops-{stack}"
+
+
+def eas_configs(stack: str) -> dict[str, dict[str, Any]]:
+    mocks = run_program(stack)
+    return {r.name: json.loads(r.inputs["serviceConfig"]) for r in mocks.by_type("alicloud:pai/service:Service")}
+
+
+def test_dev_services_start_with_one_instance_on_the_shared_group() -> None:
+    configs = eas_configs("dev")
+    assert sorted(configs) == ["fraud_scorer-v6", "fraud_scorer-v7", "image_tagger-v3"]
+    assert configs["fraud_scorer-v7"]["metadata"] == {"name": "fraud_scorer_v7", "group": "fraud_scorer", "instance": 1}
+    assert configs["image_tagger-v3"]["cloud"] == {"computing": {"instance_type": "ecs.gn6i-c4g1.xlarge"}}
+
+
+def test_prod_services_keep_min_instances_and_use_the_dedicated_group() -> None:
+    configs = eas_configs("prod")
+    assert configs["fraud_scorer-v7"]["metadata"]["instance"] == 2
+    assert configs["image_tagger-v3"]["metadata"] == {
+        "name": "image_tagger_v3",
+        "group": "image_tagger",
+        "instance": 1,
+        "resource": "eas-r-acmegpu01",
+        "cpu": 8,
+        "memory": 30000,
+        "gpu": 1,
+    }
+
+
+def test_stack_file_values_are_passed_as_the_engine_passes_them(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: pai-mlops\nruntime: python\n")
+    (tmp_path / "Pulumi.x.yaml").write_text(
+        "config:\n  owner: me\n  pai-mlops:flag: true\n  pai-mlops:storage: {bucketName: b}\n"
+        "  pai-mlops:token:\n    secure: AAABAJ==\n"
+    )
+    values, secrets = stack_config_values("x", tmp_path)
+    assert values == {
+        "pai-mlops:owner": "me",
+        "pai-mlops:flag": "true",
+        "pai-mlops:storage": '{"bucketName": "b"}',
+        "pai-mlops:token": "[secret]",
+    }
+    assert secrets == ["pai-mlops:token"]
+
+
+def project_copy(tmp_path: Path, stack_yaml: str) -> Path:
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    (tmp_path / "Pulumi.broken.yaml").write_text(stack_yaml)
+    return tmp_path
+
+
+def test_bad_stack_file_fails_before_any_resource_is_registered(tmp_path: Path) -> None:
+    dev = (ROOT / "Pulumi.dev.yaml").read_text().replace("live: v7", "live: v9")
+    root = project_copy(tmp_path, dev)
+    with pytest.raises(StackConfigError) as caught:
+        run_program("broken", root)
+    assert [str(p) for p in caught.value.problems] == [
+        "pai-mlops:serving.services[0] [live]: must be one of versions; got 'v9'. "
+        "Set live to one of ['v6', 'v7'] or add it to versions."
+    ]
+
+
+def test_plan_prints_the_tree_and_writes_the_json_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "plan.json"
+    assert plan.main(["--stack", "prod", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == "Offline plan of stack 'prod' (project pai-mlops): Pulumi mock engine, no cloud calls"
+    assert any(
+        line.split()
+        == [
+            "+",
+            "│",
+            "└─",
+            "alicloud:pai/service:Service",
+            "fraud_scorer-v7",
+            "name=fraud_scorer_v7",
+            "group=fraud_scorer",
+            "instances=2",
+            "on=ecs.c7.xlarge",
+        ]
+        for line in printed
+    )
+    assert "Resources: 33 to create (27 cloud resources, 5 components)" in printed
+    document = json.loads(out.read_text())
+    assert document["stack"] == "prod"
+    assert len(document["resources"]) == 32
+
+
+def test_plan_exits_2_with_the_problems_on_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    dev = (ROOT / "Pulumi.dev.yaml").read_text().replace("bucketName: acme-pai-mlops-dev", "bucketName: Acme")
+    root = project_copy(tmp_path, dev)
+    assert plan.main(["--stack", "broken", "--root", str(root)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "error: Stack 'broken' has invalid configuration (Pulumi.broken.yaml), 1 problem:",
+        "  - pai-mlops:storage [bucketName]: must be a valid OSS bucket name; got 'Acme'. Use 3-63 lower-case "
+        "letters, digits or hyphens, starting and ending with a letter or digit, unique across all of OSS "
+        "(e.g. 'acme-pai-mlops-dev').",
+    ]
+
+
+def test_plan_refuses_an_unknown_stack(capsys: pytest.CaptureFixture[str]) -> None:
+    assert plan.main(["--stack", "staging"]) == 2
+    assert capsys.readouterr().err == "error: no Pulumi.staging.yaml; stacks here: dev, prod\n"

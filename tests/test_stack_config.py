@@ -1,0 +1,549 @@
+"""Typed stack config: valid stacks parse to exact values; every bad input fails with its exact message."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pulumi
+import pytest
+
+from config_problems import StackConfigError
+from stack_config import (
+    ContainerConfig,
+    ModelServiceConfig,
+    RolloutConfig,
+    StackConfig,
+    load_stack_config,
+    parse_stack_config,
+)
+from tests.conftest import VALID_RAW
+from tools.mock_engine import RecordingMocks, run_under_mocks
+
+DELETE = object()
+S0 = "pai-mlops:serving.services[0]"
+BUCKET_FIX = (
+    "Use 3-63 lower-case letters, digits or hyphens, starting and ending with a letter or digit, "
+    "unique across all of OSS (e.g. 'acme-pai-mlops-dev')."
+)
+VERSIONS_FIX = "List the deployed versions, lower-case letters, digits and underscores, e.g. ['v6', 'v7']."
+MAX_FIX = "Set the most instances the autoscaler may run, at least 1."
+DEDICATED_FIX = "Give cpu (vCPUs) and memoryMb per instance."
+
+
+def edited(path: str, value: Any) -> dict[str, Any]:
+    """VALID_RAW with the value at a dotted path (list indices as numbers) replaced or deleted."""
+    raw = copy.deepcopy(VALID_RAW)
+    *parents, last = path.split(".")
+    node: Any = raw
+    for part in parents:
+        node = node[int(part)] if part.isdigit() else node[part]
+    if value is DELETE:
+        del node[last]
+    else:
+        node[last] = value
+    return raw
+
+
+def problems_of(raw: dict[str, Any], stack: str = "prod") -> list[str]:
+    with pytest.raises(StackConfigError) as caught:
+        parse_stack_config(raw, stack)
+    return [str(problem) for problem in caught.value.problems]
+
+
+BAD_INPUTS = [
+    pytest.param(
+        "environment",
+        "staging",
+        ["pai-mlops [environment]: must be one of 'dev' or 'prod'; got 'staging'. Write dev or prod."],
+        id="environment-unknown",
+    ),
+    pytest.param(
+        "owner",
+        "",
+        ["pai-mlops [owner]: must not be empty; got ''. Name the owning team or person; it becomes the 'owner' tag."],
+        id="owner-empty",
+    ),
+    pytest.param(
+        "costCenter",
+        DELETE,
+        ["pai-mlops [costCenter]: is required; got nothing. Give the cost centre; it becomes the 'cost-center' tag."],
+        id="cost-center-missing",
+    ),
+    pytest.param(
+        "region",
+        "Hangzhou",
+        [
+            "alicloud [region]: must be an Alibaba Cloud region id such as 'cn-hangzhou'; got 'Hangzhou'. "
+            "Run `pulumi config set alicloud:region <region>`, e.g. cn-hangzhou."
+        ],
+        id="region-malformed",
+    ),
+    pytest.param(
+        "storage.bucketName",
+        "Acme_Bucket",
+        [f"pai-mlops:storage [bucketName]: must be a valid OSS bucket name; got 'Acme_Bucket'. {BUCKET_FIX}"],
+        id="bucket-uppercase-underscore",
+    ),
+    pytest.param(
+        "storage.bucketName",
+        "ab",
+        [f"pai-mlops:storage [bucketName]: must be a valid OSS bucket name; got 'ab'. {BUCKET_FIX}"],
+        id="bucket-too-short",
+    ),
+    pytest.param(
+        "storage.bucketName",
+        "acme-",
+        [f"pai-mlops:storage [bucketName]: must be a valid OSS bucket name; got 'acme-'. {BUCKET_FIX}"],
+        id="bucket-trailing-hyphen",
+    ),
+    pytest.param(
+        "storage.kmsEncryption",
+        "yes",
+        [
+            "pai-mlops:storage [kmsEncryption]: must be true or false; got 'yes'. "
+            "Write true to encrypt with a rotating KMS key, false for OSS-managed AES256."
+        ],
+        id="kms-not-bool",
+    ),
+    pytest.param(
+        "storage.checkpointRetentionDays",
+        0,
+        [
+            "pai-mlops:storage [checkpointRetentionDays]: must be at least 1; got 0. "
+            "Set how many days training checkpoints are kept, e.g. 30."
+        ],
+        id="checkpoint-retention-zero",
+    ),
+    pytest.param(
+        "storage.retentionDays",
+        7,
+        [
+            "pai-mlops:storage [retentionDays]: is not a known key; got 7. Did you mean 'accessLogRetentionDays'? "
+            "Known keys here: accessLogRetentionDays, bucketName, checkpointRetentionDays, kmsEncryption."
+        ],
+        id="storage-unknown-key",
+    ),
+    pytest.param(
+        "storage",
+        "acme-bucket",
+        [
+            "pai-mlops [storage]: must be an object (a YAML mapping); got 'acme-bucket'. "
+            "Give {bucketName, kmsEncryption, checkpointRetentionDays}."
+        ],
+        id="storage-not-mapping",
+    ),
+    pytest.param(
+        "workspace.name",
+        "ws",
+        [
+            "pai-mlops:workspace [name]: must be 3-23 letters, digits or underscores starting with a letter; got 'ws'. "
+            "Use 3-23 letters, digits or underscores, starting with a letter (e.g. 'mlops_dev')."
+        ],
+        id="workspace-name-short",
+    ),
+    pytest.param(
+        "workspace.description",
+        "x" * 81,
+        [
+            f"pai-mlops:workspace [description]: must have at most 80 characters; got {'x' * 81!r}. "
+            "Shorten the description to 80 characters."
+        ],
+        id="workspace-description-long",
+    ),
+    pytest.param(
+        "serving.services.0.name",
+        "fraud-scorer",
+        [
+            f"{S0} [name]: must be lower-case letters, digits and underscores starting with a letter; "
+            "got 'fraud-scorer'. Use lower-case letters, digits and underscores, starting with a letter "
+            "(e.g. 'fraud_scorer')."
+        ],
+        id="service-name-eas-rejects",
+    ),
+    pytest.param(
+        "serving.services.0.name",
+        "a" * 62,
+        [
+            f"{S0} [name]: with version 'v6' is longer than 64 characters; got {'a' * 62 + '_v6'!r}. "
+            "Shorten the service name or the version.",
+            f"{S0} [name]: with version 'v7' is longer than 64 characters; got {'a' * 62 + '_v7'!r}. "
+            "Shorten the service name or the version.",
+        ],
+        id="service-name-too-long",
+    ),
+    pytest.param(
+        "serving.services.0.processor",
+        "onnx",
+        [
+            f"{S0} [processor]: is not a built-in EAS processor; got 'onnx'. Use one of alink_pai_processor, "
+            "blade_cpu, blade_cuda10.0_beta, caffe_cpu, caffe_gpu, easycv, easynlp, easyrec-2.4, easyrec-torch-1.0, "
+            "mediaflow, parameter_server, pmml, pytorch_cpu_1.6, pytorch_gpu_1.6, tensorflow_cpu_1.12, "
+            "tensorflow_cpu_1.14, tensorflow_cpu_1.15, tensorflow_cpu_2.3, tensorflow_gpu_1.12, tensorflow_gpu_1.14, "
+            "tensorflow_gpu_1.15, triton, xnn_cpu, or a custom container."
+        ],
+        id="processor-unknown",
+    ),
+    pytest.param(
+        "serving.services.0.container",
+        {"image": "r/x:1", "port": 8000, "command": "serve"},
+        [
+            f"{S0} [processor]: cannot be combined with 'container'; got 'pmml'. "
+            "Keep either processor (built-in) or container (custom image)."
+        ],
+        id="processor-and-container",
+    ),
+    pytest.param(
+        "serving.services.0.processor",
+        DELETE,
+        [
+            f"{S0} [processor]: or 'container' is required; got nothing. "
+            "Name a built-in processor such as 'pmml', or give a container."
+        ],
+        id="no-processor-no-container",
+    ),
+    pytest.param(
+        "serving.services.0.minInstances",
+        -1,
+        [
+            f"{S0} [minInstances]: must be at least 0; got -1. "
+            "Set the fewest instances the autoscaler keeps: 0 lets dev scale to zero."
+        ],
+        id="min-instances-negative",
+    ),
+    pytest.param(
+        "serving.services.0.maxInstances",
+        0,
+        [
+            f"{S0} [maxInstances]: must be at least 1; got 0. {MAX_FIX}",
+            f"{S0} [maxInstances]: must be at least minInstances (1); got 0. Raise maxInstances or lower minInstances.",
+        ],
+        id="max-instances-zero",
+    ),
+    pytest.param(
+        "serving.services.0.maxInstances",
+        "4",
+        [f"{S0} [maxInstances]: must be a whole number; got '4'. {MAX_FIX}"],
+        id="max-instances-string",
+    ),
+    pytest.param(
+        "serving.services.0.qpsPerInstance",
+        0,
+        [
+            f"{S0} [qpsPerInstance]: must be greater than 0; got 0. "
+            "Set the requests per second one instance handles before scaling out."
+        ],
+        id="qps-zero",
+    ),
+    pytest.param(
+        "serving.services.0.scaleInCooldownSeconds",
+        -5,
+        [
+            f"{S0} [scaleInCooldownSeconds]: must be at least 0; got -5. "
+            "Set the seconds to wait before removing instances, e.g. 300."
+        ],
+        id="cooldown-negative",
+    ),
+    pytest.param(
+        "serving.services.0.versions",
+        [],
+        [f"{S0} [versions]: must not be empty; got []. {VERSIONS_FIX}"],
+        id="versions-empty",
+    ),
+    pytest.param(
+        "serving.services.0.versions",
+        ["V6", "v7"],
+        [f"{S0} [versions[0]]: must be up to 16 lower-case letters, digits and underscores; got 'V6'. {VERSIONS_FIX}"],
+        id="version-uppercase",
+    ),
+    pytest.param(
+        "serving.services.0.versions",
+        ["v7", "v7"],
+        [f"{S0} [versions]: lists v7 more than once; got ['v7', 'v7']. List each version once."],
+        id="versions-duplicate",
+    ),
+    pytest.param(
+        "serving.services.0.live",
+        "v8",
+        [f"{S0} [live]: must be one of versions; got 'v8'. Set live to one of ['v6', 'v7'] or add it to versions."],
+        id="live-not-in-versions",
+    ),
+    pytest.param(
+        "serving.services.0.resourceGroup",
+        "dedicated-1",
+        [
+            f"{S0} [resourceGroup]: must be 'shared' or a dedicated group id 'eas-r-...'; got 'dedicated-1'. "
+            "Write 'shared' or the id of a dedicated EAS resource group ('eas-r-...')."
+        ],
+        id="resource-group-malformed",
+    ),
+    pytest.param(
+        "serving.services.0.instanceType",
+        DELETE,
+        [
+            f"{S0} [instanceType]: is required on the shared resource group; got nothing. "
+            "Give an ECS instance type, e.g. 'ecs.c7.large'."
+        ],
+        id="instance-type-missing-shared",
+    ),
+    pytest.param(
+        "serving.services.0.instanceType",
+        "c7.large",
+        [
+            f"{S0} [instanceType]: must be an ECS instance type such as 'ecs.c7.large'; got 'c7.large'. "
+            "Give an ECS instance type for the shared resource group, e.g. 'ecs.c7.large'."
+        ],
+        id="instance-type-malformed",
+    ),
+    pytest.param(
+        "serving.services.0.resourceGroup",
+        "eas-r-abc123",
+        [
+            f"{S0} [instanceType]: applies to the shared resource group only; got 'ecs.c7.large'. "
+            "Remove it and size instances with cpu and memoryMb on the dedicated group.",
+            f"{S0} [cpu]: is required on a dedicated resource group; got nothing. {DEDICATED_FIX}",
+            f"{S0} [memoryMb]: is required on a dedicated resource group; got nothing. {DEDICATED_FIX}",
+        ],
+        id="dedicated-with-instance-type-without-size",
+    ),
+    pytest.param(
+        "serving.services.0.rollout.steps",
+        [50, 10, 100],
+        [
+            f"{S0}.rollout [steps]: must ascend strictly; got [50, 10, 100]. "
+            "Order the percentages from smallest to largest without repeats."
+        ],
+        id="steps-not-ascending",
+    ),
+    pytest.param(
+        "serving.services.0.rollout.steps",
+        [10, 50],
+        [
+            f"{S0}.rollout [steps]: must end at 100; got [10, 50]. "
+            "Make the last step 100 so the new version ends up with all traffic."
+        ],
+        id="steps-not-ending-at-100",
+    ),
+    pytest.param(
+        "serving.services.0.rollout.steps",
+        [0, 50, 100],
+        [
+            f"{S0}.rollout [steps]: must be percentages from 1 to 100; got [0, 50, 100]. "
+            "Use whole percentages, e.g. [10, 50, 100]."
+        ],
+        id="step-zero",
+    ),
+    pytest.param(
+        "serving.services.0.rollout.steps",
+        [10, "half", 100],
+        [
+            f"{S0}.rollout [steps[1]]: must be a whole number; got 'half'. "
+            "List ascending traffic percentages ending at 100, e.g. [10, 50, 100]."
+        ],
+        id="step-not-number",
+    ),
+    pytest.param(
+        "serving.services.0.rollout.bakeSeconds",
+        -1,
+        [
+            f"{S0}.rollout [bakeSeconds]: must be at least 0; got -1. "
+            "Set the seconds each step is watched before the next, e.g. 300."
+        ],
+        id="bake-negative",
+    ),
+    pytest.param(
+        "serving.services.0.rollout.maxErrorRate",
+        1.5,
+        [
+            f"{S0}.rollout [maxErrorRate]: must be at most 1; got 1.5. "
+            "Set the error ratio (0-1) above which a step is reverted, e.g. 0.01."
+        ],
+        id="error-rate-above-one",
+    ),
+    pytest.param(
+        "serving.services.0.rollout.maxP95LatencyMs",
+        0,
+        [
+            f"{S0}.rollout [maxP95LatencyMs]: must be greater than 0; got 0. "
+            "Set the P95 latency in milliseconds above which a step is reverted, e.g. 250."
+        ],
+        id="latency-zero",
+    ),
+    pytest.param(
+        "serving.services.0.minInstance",
+        1,
+        [
+            f"{S0} [minInstance]: is not a known key; got 1. Did you mean 'minInstances'? Known keys here: "
+            "container, cpu, gpu, instanceType, live, maxInstances, memoryMb, minInstances, name, processor, "
+            "qpsPerInstance, resourceGroup, rollout, scaleInCooldownSeconds, versions."
+        ],
+        id="service-unknown-key",
+    ),
+    pytest.param(
+        "serving.services.0.rollout.bakeSeconds",
+        DELETE,
+        [
+            f"{S0}.rollout [bakeSeconds]: is required in prod (dev falls back to a default; prod never inherits "
+            "dev defaults); got nothing. Set the seconds each step is watched before the next, e.g. 300. "
+            "Set it explicitly in Pulumi.prod.yaml (dev uses 60)."
+        ],
+        id="prod-bake-missing",
+    ),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "expected"), BAD_INPUTS)
+def test_bad_input_is_reported_with_exact_message(path: str, value: Any, expected: list[str]) -> None:
+    assert problems_of(edited(path, value)) == expected
+
+
+@pytest.mark.parametrize(
+    ("container", "expected"),
+    [
+        (
+            {"image": "registry.example.com/acme/x:latest", "port": 8000, "command": "serve"},
+            f"{S0}.container [image]: must name an immutable tag or digest; got 'registry.example.com/acme/x:latest'. "
+            "Pin the image to a version tag or '@sha256:' digest; never 'latest' or no tag.",
+        ),
+        (
+            {"image": "registry.example.com:5000/acme/x", "port": 8000, "command": "serve"},
+            f"{S0}.container [image]: must name an immutable tag or digest; got 'registry.example.com:5000/acme/x'. "
+            "Pin the image to a version tag or '@sha256:' digest; never 'latest' or no tag.",
+        ),
+        (
+            {"image": "r/x:1.0", "port": 8080, "command": "serve"},
+            f"{S0}.container [port]: is reserved by the EAS engine; got 8080. Listen on another port, e.g. 8000.",
+        ),
+    ],
+    ids=["image-latest", "image-untagged-registry-port", "port-reserved"],
+)
+def test_bad_container_is_reported(container: dict[str, Any], expected: str) -> None:
+    raw = edited("serving.services.0.container", container)
+    del raw["serving"]["services"][0]["processor"]
+    assert problems_of(raw) == [expected]
+
+
+def test_duplicate_service_names_are_reported_at_the_second_use() -> None:
+    raw = copy.deepcopy(VALID_RAW)
+    raw["serving"]["services"].append(copy.deepcopy(raw["serving"]["services"][0]))
+    assert problems_of(raw) == [
+        "pai-mlops:serving.services[1] [name]: is already used by services[0]; got 'fraud_scorer'. "
+        "Give every served model its own name."
+    ]
+
+
+def test_every_problem_is_listed_in_one_error_even_across_mistyped_keys() -> None:
+    raw = edited("serving.services.0.maxInstances", "many")  # a type error in the service ...
+    raw["serving"]["services"][0]["live"] = "v9"  # ... does not hide its cross-key problems
+    raw["storage"]["bucketName"] = "Bad"
+    with pytest.raises(StackConfigError) as caught:
+        parse_stack_config(raw, "prod")
+    assert [(p.where, p.key) for p in caught.value.problems] == [
+        ("pai-mlops:storage", "bucketName"),
+        (S0, "maxInstances"),
+        (S0, "live"),
+    ]
+    assert str(caught.value).splitlines()[0] == "Stack 'prod' has invalid configuration (Pulumi.prod.yaml), 3 problems:"
+
+
+def test_prod_must_set_every_key_that_has_a_dev_default() -> None:
+    raw = copy.deepcopy(VALID_RAW)
+    del raw["storage"]["checkpointRetentionDays"]
+    service = raw["serving"]["services"][0]
+    for key in ("minInstances", "resourceGroup", "rollout"):
+        del service[key]
+    missing = [(p.where, p.key, p.problem.startswith("is required in prod")) for p in parse_errors(raw, "prod")]
+    assert missing == [
+        ("pai-mlops:storage", "checkpointRetentionDays", True),
+        (S0, "resourceGroup", True),
+        (S0, "minInstances", True),
+        (S0, "rollout", True),
+    ]
+
+
+def parse_errors(raw: dict[str, Any], stack: str) -> tuple[Any, ...]:
+    with pytest.raises(StackConfigError) as caught:
+        parse_stack_config(raw, stack)
+    return caught.value.problems
+
+
+def test_dev_fills_dev_defaults_and_safe_defaults() -> None:
+    raw = copy.deepcopy(VALID_RAW)
+    raw["environment"] = "dev"
+    del raw["storage"]["checkpointRetentionDays"]
+    service = raw["serving"]["services"][0]
+    for key in ("minInstances", "resourceGroup", "rollout"):
+        del service[key]
+    config = parse_stack_config(raw, "dev")
+    assert config.storage.checkpoint_retention_days == 30
+    assert config.storage.access_log_retention_days == 365
+    assert config.serving.services[0] == ModelServiceConfig(
+        name="fraud_scorer",
+        processor="pmml",
+        instance_type="ecs.c7.large",
+        resource_group="shared",
+        min_instances=0,
+        max_instances=4,
+        qps_per_instance=20.0,
+        scale_in_cooldown_seconds=300,
+        versions=("v6", "v7"),
+        live="v7",
+        rollout=RolloutConfig(steps=(10, 50, 100), bake_seconds=60, max_p95_latency_ms=1000.0, max_error_rate=0.05),
+    )
+
+
+def test_valid_prod_parses_to_exact_frozen_values() -> None:
+    config = parse_stack_config(copy.deepcopy(VALID_RAW), "prod")
+    assert isinstance(config, StackConfig)
+    assert (config.environment, config.owner, config.cost_center, config.region) == (
+        "prod",
+        "ml-platform",
+        "cc-1",
+        "cn-hangzhou",
+    )
+    assert config.tags == {"environment": "prod", "owner": "ml-platform", "cost-center": "cc-1"}
+    assert config.protect_stateful is True
+    assert config.name_prefix == "pai-mlops-prod"
+    assert config.serving.services[0].eas_service_name("v7") == "fraud_scorer_v7"
+    with pytest.raises(AttributeError):
+        config.owner = "someone else"  # type: ignore[misc]
+
+
+def test_container_and_dedicated_group_parse() -> None:
+    raw = copy.deepcopy(VALID_RAW)
+    service = raw["serving"]["services"][0]
+    del service["processor"], service["instanceType"]
+    service |= {
+        "container": {"image": "r.example.com/a/b@sha256:" + "0" * 64, "port": 8000, "command": "serve"},
+        "resourceGroup": "eas-r-gpu01",
+        "cpu": 8,
+        "memoryMb": 30000,
+        "gpu": 1,
+    }
+    parsed = parse_stack_config(raw, "prod").serving.services[0]
+    assert parsed.container == ContainerConfig(image="r.example.com/a/b@sha256:" + "0" * 64, port=8000, command="serve")
+    assert (parsed.dedicated, parsed.cpu, parsed.memory_mb, parsed.gpu) == (True, 8, 30000, 1)
+
+
+def test_load_stack_config_reads_pulumi_config(mocks: RecordingMocks) -> None:
+    values = {f"pai-mlops:{k}": json.dumps(v) if isinstance(v, dict) else v for k, v in VALID_RAW.items()}
+    values["alicloud:region"] = values.pop("pai-mlops:region")
+    pulumi.runtime.set_all_config(values, [])
+    loaded: list[StackConfig] = []
+    run_under_mocks(lambda: loaded.append(load_stack_config()))
+    assert loaded == [parse_stack_config(copy.deepcopy(VALID_RAW), "test")]
+    assert mocks.registrations == []
+
+
+def test_load_stack_config_reports_a_string_where_a_mapping_belongs(mocks: RecordingMocks) -> None:
+    values = {f"pai-mlops:{k}": json.dumps(v) if isinstance(v, dict) else v for k, v in VALID_RAW.items()}
+    values["alicloud:region"] = values.pop("pai-mlops:region")
+    values["pai-mlops:workspace"] = "mlops_prod"
+    pulumi.runtime.set_all_config(values, [])
+    with pytest.raises(StackConfigError) as caught:
+        run_under_mocks(load_stack_config)
+    assert [str(p) for p in caught.value.problems] == [
+        "pai-mlops [workspace]: must be an object (a YAML mapping); got 'mlops_prod'. Give {name, description}."
+    ]
+    assert len(BAD_INPUTS) >= 20
