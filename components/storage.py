@@ -34,27 +34,24 @@ class ArtifactStoreArgs:
     protect: bool = False
 
 
+def _expiring(rule_id: str, prefix: str, days: int) -> oss.BucketLifecycleRuleArgs:
+    """Current objects under ``prefix`` expire after ``days``; their old versions a week later."""
+    return oss.BucketLifecycleRuleArgs(
+        id=rule_id,
+        enabled=True,
+        prefix=prefix,
+        expirations=[oss.BucketLifecycleRuleExpirationArgs(days=days)],
+        noncurrent_version_expirations=[
+            oss.BucketLifecycleRuleNoncurrentVersionExpirationArgs(days=NONCURRENT_VERSION_DAYS)
+        ],
+    )
+
+
 def lifecycle_rules(checkpoint_days: int, access_log_days: int) -> list[oss.BucketLifecycleRuleArgs]:
     """Expire checkpoints and access logs; data and models are kept until deleted on purpose."""
     return [
-        oss.BucketLifecycleRuleArgs(
-            id="expire-checkpoints",
-            enabled=True,
-            prefix=CHECKPOINTS_PREFIX,
-            expirations=[oss.BucketLifecycleRuleExpirationArgs(days=checkpoint_days)],
-            noncurrent_version_expirations=[
-                oss.BucketLifecycleRuleNoncurrentVersionExpirationArgs(days=NONCURRENT_VERSION_DAYS)
-            ],
-        ),
-        oss.BucketLifecycleRuleArgs(
-            id="expire-access-logs",
-            enabled=True,
-            prefix=ACCESS_LOGS_PREFIX,
-            expirations=[oss.BucketLifecycleRuleExpirationArgs(days=access_log_days)],
-            noncurrent_version_expirations=[
-                oss.BucketLifecycleRuleNoncurrentVersionExpirationArgs(days=NONCURRENT_VERSION_DAYS)
-            ],
-        ),
+        _expiring("expire-checkpoints", CHECKPOINTS_PREFIX, checkpoint_days),
+        _expiring("expire-access-logs", ACCESS_LOGS_PREFIX, access_log_days),
         oss.BucketLifecycleRuleArgs(
             id="abort-incomplete-uploads",
             enabled=True,
