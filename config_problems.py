@@ -31,14 +31,20 @@ MISSING: Final = _Missing()
 """The value of a key that is not set at all (printed as ``got nothing``)."""
 
 
-def key(fix: str, *, dev_default: Any = MISSING, rule: str | None = None, **constraints: Any) -> Any:
+def key(
+    fix: str, *, dev_default: Any = MISSING, rule: str | None = None, namespace: str | None = None, **constraints: Any
+) -> Any:
     """A config field with the text shown when it is wrong.
 
     ``fix`` says what to write instead. ``dev_default`` is applied only when ``environment`` is
     ``dev``; in prod such a key must be set explicitly. ``rule`` replaces the raw regular
-    expression in pattern errors with words. Remaining keyword arguments go to pydantic's ``Field``.
+    expression in pattern errors with words. ``namespace`` names the config namespace of a top-level
+    key read from outside ``pai-mlops`` (e.g. ``alicloud`` for the region). Remaining keyword
+    arguments go to pydantic's ``Field``.
     """
     extra: dict[str, Any] = {"fix": fix}
+    if namespace is not None:
+        extra["namespace"] = namespace
     if dev_default is not MISSING:
         extra["dev_default"] = dev_default
     if rule is not None:
@@ -142,13 +148,11 @@ _TYPE_PROBLEMS: Final = {
 }
 
 
-def _problem_text(error: ErrorDetails, info: FieldInfo | None, environment: str) -> str:
+def _problem_text(error: ErrorDetails, info: FieldInfo | None) -> str:
     kind = error["type"]
     ctx = error.get("ctx", {})
     extra = _extra(info)
     if kind == "missing":
-        if "dev_default" in extra and environment == "prod":
-            return "is required in prod (dev falls back to a default; prod never inherits dev defaults)"
         return "is required"
     if kind in _TYPE_PROBLEMS:
         return _TYPE_PROBLEMS[kind]
@@ -200,11 +204,15 @@ def problems_from(error: ValidationError, root: type, base: Sequence[str | int],
             )
             continue
         info = field_at(root, loc)
+        extra = _extra(info)
+        where = extra.get("namespace", where)
         value = MISSING if detail["type"] == "missing" else detail["input"]
-        fix = _extra(info).get("fix", "See the configuration reference in README.md")
-        if detail["type"] == "missing" and "dev_default" in _extra(info) and environment == "prod":
-            fix = f"{fix}. Set it explicitly in Pulumi.prod.yaml (dev uses {_extra(info)['dev_default']!r})"
-        problems.append(Problem(where, key_text, _problem_text(detail, info, environment), value, fix))
+        problem = _problem_text(detail, info)
+        fix = extra.get("fix", "See the configuration reference in README.md")
+        if detail["type"] == "missing" and "dev_default" in extra and environment == "prod":
+            problem = "is required in prod (dev falls back to a default; prod never inherits dev defaults)"
+            fix = f"{fix}. Set it explicitly in Pulumi.prod.yaml (dev uses {extra['dev_default']!r})"
+        problems.append(Problem(where, key_text, problem, value, fix))
     return problems
 
 

@@ -220,6 +220,7 @@ class StackConfig:
     region: StrictStr = key(
         "Run `pulumi config set alicloud:region <region>`, e.g. cn-hangzhou",
         rule="an Alibaba Cloud region id such as 'cn-hangzhou'",
+        namespace="alicloud",
         pattern=r"^[a-z]{2}-[a-z]+(-[0-9]+)?$",
     )
     storage: StorageConfig = key("Give {bucketName, kmsEncryption, checkpointRetentionDays}")
@@ -492,10 +493,6 @@ def parse_stack_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
         config = TypeAdapter(StackConfig).validate_python(values)
     except ValidationError as error:
         problems += problems_from(error, StackConfig, (), str(environment))
-    problems = [
-        Problem("alicloud", p.key, p.problem, p.value, p.fix) if p.key == "region" and p.where == PROJECT else p
-        for p in problems
-    ]
     problems += _cross_problems(values)
     if problems or config is None:
         raise StackConfigError(stack, problems)

@@ -23,12 +23,10 @@ from stack_config import ModelServiceConfig, parse_stack_config
 from tests.conftest import VALID_RAW
 from tools.mock_engine import RecordingMocks, Registration, run_under_mocks
 
-STACK_URN = "urn:pulumi:test::pai-mlops::pulumi:pulumi:Stack::pai-mlops-test"
-
 
 def children(mocks: RecordingMocks, parent_type: str, parent_name: str) -> list[tuple[str, str]]:
     parent = mocks.one(parent_type, parent_name)
-    assert parent.parent_urn == STACK_URN
+    assert parent.parent_urn == mocks.stack_urn == "urn:pulumi:test::pai-mlops::pulumi:pulumi:Stack::pai-mlops-test"
     return sorted((r.type, r.name) for r in mocks.registrations if r.parent_urn == parent.urn)
 
 

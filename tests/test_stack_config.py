@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from config_problems import StackConfigError
+from config_problems import Problem, StackConfigError
 from stack_config import (
     ContainerConfig,
     ModelServiceConfig,
@@ -46,10 +46,21 @@ def edited(path: str, value: Any) -> dict[str, Any]:
     return raw
 
 
-def problems_of(raw: dict[str, Any], stack: str = "prod") -> list[str]:
+def parse_errors(raw: dict[str, Any], stack: str = "prod") -> tuple[Problem, ...]:
     with pytest.raises(StackConfigError) as caught:
         parse_stack_config(raw, stack)
-    return [str(problem) for problem in caught.value.problems]
+    return caught.value.problems
+
+
+def problems_of(raw: dict[str, Any], stack: str = "prod") -> list[str]:
+    return [str(problem) for problem in parse_errors(raw, stack)]
+
+
+def engine_config(**overrides: str) -> dict[str, str]:
+    """VALID_RAW as the engine hands it over: namespaced keys, objects as JSON strings."""
+    values = {f"pai-mlops:{k}": json.dumps(v) if isinstance(v, dict) else v for k, v in VALID_RAW.items()}
+    values["alicloud:region"] = values.pop("pai-mlops:region")
+    return values | overrides
 
 
 BAD_INPUTS = [
@@ -462,12 +473,6 @@ def test_prod_must_set_every_key_that_has_a_dev_default() -> None:
     ]
 
 
-def parse_errors(raw: dict[str, Any], stack: str) -> tuple[Any, ...]:
-    with pytest.raises(StackConfigError) as caught:
-        parse_stack_config(raw, stack)
-    return caught.value.problems
-
-
 def test_dev_fills_dev_defaults_and_safe_defaults() -> None:
     raw = copy.deepcopy(VALID_RAW)
     raw["environment"] = "dev"
@@ -527,9 +532,7 @@ def test_container_and_dedicated_group_parse() -> None:
 
 
 def test_load_stack_config_reads_pulumi_config(mocks: RecordingMocks) -> None:
-    values = {f"pai-mlops:{k}": json.dumps(v) if isinstance(v, dict) else v for k, v in VALID_RAW.items()}
-    values["alicloud:region"] = values.pop("pai-mlops:region")
-    pulumi.runtime.set_all_config(values, [])
+    pulumi.runtime.set_all_config(engine_config(), [])
     loaded: list[StackConfig] = []
     run_under_mocks(lambda: loaded.append(load_stack_config()))
     assert loaded == [parse_stack_config(copy.deepcopy(VALID_RAW), "test")]
@@ -537,10 +540,7 @@ def test_load_stack_config_reads_pulumi_config(mocks: RecordingMocks) -> None:
 
 
 def test_load_stack_config_reports_a_string_where_a_mapping_belongs(mocks: RecordingMocks) -> None:
-    values = {f"pai-mlops:{k}": json.dumps(v) if isinstance(v, dict) else v for k, v in VALID_RAW.items()}
-    values["alicloud:region"] = values.pop("pai-mlops:region")
-    values["pai-mlops:workspace"] = "mlops_prod"
-    pulumi.runtime.set_all_config(values, [])
+    pulumi.runtime.set_all_config(engine_config(**{"pai-mlops:workspace": "mlops_prod"}), [])
     with pytest.raises(StackConfigError) as caught:
         run_under_mocks(load_stack_config)
     assert [str(p) for p in caught.value.problems] == [

@@ -122,6 +122,13 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
         raise UnmockedCallError(f"unmocked provider function {args.token} called with {args.args!r}")
 
+    @property
+    def stack_urn(self) -> str:
+        """URN of the root stack resource every top-level resource is parented to."""
+        if self.monitor is None:
+            raise RuntimeError("install_mocks() sets the monitor; no stack without it")
+        return self.monitor.make_urn("", "pulumi:pulumi:Stack", f"{pulumi.get_project()}-{pulumi.get_stack()}")
+
     def by_type(self, typ: str) -> list[Registration]:
         return [r for r in self.registrations if r.type == typ]
 

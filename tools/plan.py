@@ -107,9 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     project = project_name(root)
-    stack_urn = f"urn:pulumi:{args.stack}::{project}::pulumi:pulumi:Stack::{project}-{args.stack}"
     print(f"Offline plan of stack '{args.stack}' (project {project}): Pulumi mock engine, no cloud calls\n")
-    print("\n".join(render_tree(stack_urn, mocks.registrations)))
+    print("\n".join(render_tree(mocks.stack_urn, mocks.registrations)))
     custom = sum(1 for r in mocks.registrations if r.custom)
     components = len(mocks.registrations) - custom
     print(f"\nResources: {len(mocks.registrations) + 1} to create ({custom} cloud resources, {components} components)")
