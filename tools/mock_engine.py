@@ -2,9 +2,13 @@
 
 Used by the offline plan (``make plan``) and by the tests. The program and components run
 unchanged; only the engine is replaced: each registration is recorded with its type, name,
-parent and inputs (after the stack transforms, which the mock monitor stores but does not run —
-we run them here in registration order, as the engine does). Provider functions (invokes) are
+parent, inputs and options (after the stack transforms, which the mock monitor stores but does not
+run — we run them here in registration order, as the engine does). Provider functions (invokes) are
 not mocked: calling one raises, so nothing silently depends on an unmocked cloud lookup.
+
+With ``preview=True`` the engine answers like a real ``pulumi preview`` for resources that do not
+exist yet: outputs are the inputs echoed back, ids and computed outputs (ARNs) are unknown, so a
+value built from them is unknown too — exactly what a policy sees at preview.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any, Final
 
 import pulumi
 import yaml
+from google.protobuf import json_format
 from pulumi.runtime.mocks import MockMonitor
 
 ROOT: Final = Path(__file__).resolve().parent.parent
@@ -29,7 +34,13 @@ SECRET_PLACEHOLDER: Final = "[secret]"
 
 @dataclass(frozen=True)
 class Registration:
-    """One resource as the engine saw it: ``inputs`` are the wire (camelCase) properties."""
+    """One resource as the engine saw it.
+
+    ``inputs`` are the wire (camelCase) properties as the mocks receive them: secrets unwrapped,
+    values unknown at preview as None. ``properties`` are the same inputs in the form the engine
+    sends a policy pack (protobuf Struct as JSON): secrets wrapped in Pulumi's secret signature,
+    unknown values as Pulumi's unknown sentinel, numbers as floats.
+    """
 
     type: str
     name: str
@@ -37,6 +48,11 @@ class Registration:
     parent_urn: str
     custom: bool
     inputs: Mapping[str, Any]
+    properties: Mapping[str, Any] = field(default_factory=lambda: {})
+    protect: bool = False
+    additional_secret_outputs: tuple[str, ...] = ()
+    dependencies: tuple[str, ...] = ()
+    property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: {})
 
 
 class UnmockedCallError(RuntimeError):
@@ -68,15 +84,28 @@ def _close_worker_loops() -> None:
 
 
 class _ParentAwareMonitor(MockMonitor):
-    """The stock mock monitor, telling the mocks which parent each registration has."""
+    """The stock mock monitor, showing the mocks the whole registration request (parent, options)."""
 
     def RegisterResource(self, request: Any) -> Any:  # gRPC method name
         _ensure_worker_loop()
-        _registering.parent = request.parent
+        _registering.request = request
         try:
             return super().RegisterResource(request)
         finally:
-            _registering.parent = ""
+            _registering.request = None
+
+
+def _wire(value: Any) -> Any:
+    """A plain value a transform produced, in the JSON form of a protobuf Struct value."""
+    if value is None or isinstance(value, str | bool):
+        return value
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, Mapping):
+        return {str(k): _wire(v) for k, v in value.items()}  # pyright: ignore[reportUnknownVariableType]
+    if isinstance(value, list | tuple):
+        return [_wire(v) for v in value]  # pyright: ignore[reportUnknownVariableType]
+    raise TypeError(f"a stack transform returned {type(value).__name__}; only plain values are recorded")
 
 
 def _computed_outputs(typ: str, resource_id: str, inputs: Mapping[str, Any], region: str) -> dict[str, Any]:
@@ -111,10 +140,36 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return props
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
-        parent = getattr(_registering, "parent", "") or ""
+        request = getattr(_registering, "request", None)
+        parent = str(request.parent) if request is not None else ""
         inputs = self._transformed(args)
+        properties: dict[str, Any] = json_format.MessageToDict(request.object) if request is not None else {}
+        for key in set(inputs) | set(args.inputs):
+            if key not in inputs:
+                properties.pop(key, None)
+            elif key not in args.inputs or inputs[key] is not args.inputs[key]:
+                properties[key] = _wire(inputs[key])
         urn = self.monitor.make_urn(parent, args.typ, args.name) if self.monitor else args.name
-        self.registrations.append(Registration(args.typ, args.name, urn, parent, bool(args.custom), inputs))
+        self.registrations.append(
+            Registration(
+                args.typ,
+                args.name,
+                urn,
+                parent,
+                bool(args.custom),
+                inputs,
+                properties=properties,
+                protect=bool(request.protect) if request is not None else False,
+                additional_secret_outputs=tuple(request.additionalSecretOutputs) if request is not None else (),
+                dependencies=tuple(request.dependencies) if request is not None else (),
+                property_dependencies={key: tuple(deps.urns) for key, deps in request.propertyDependencies.items()}
+                if request is not None
+                else {},
+            )
+        )
+        if pulumi.runtime.is_dry_run():
+            # A real preview knows nothing about a resource that does not exist yet beyond its inputs.
+            return None, inputs
         resource_id = f"{args.name}-id" if args.custom else None
         outputs = {**inputs, **_computed_outputs(args.typ, resource_id or "", inputs, self.region)}
         return resource_id, outputs
