@@ -519,7 +519,21 @@ def load_stack_config() -> StackConfig:
             raw[name] = json.loads(text)
         except json.JSONDecodeError:
             raw[name] = text  # a plain string where a mapping belongs: validation reports it
+    for name in _other_project_keys():
+        raw[name] = project.get(name)  # unknown keys: validation names them and suggests the nearest
     region = pulumi.Config("alicloud").get("region")
     if region is not None:
         raw["region"] = region
     return parse_stack_config(raw, pulumi.get_stack())
+
+
+def _other_project_keys() -> list[str]:
+    """Keys set in this project's namespace that are not read above (typos, leftovers).
+
+    The engine hands the program the whole stack config: under ``pulumi up`` in the
+    ``PULUMI_CONFIG`` environment variable, under the mock engine in the runtime's config map.
+    """
+    prefix = f"{pulumi.get_project()}:"
+    known = {*_STRING_KEYS, *_OBJECT_KEYS, "region"}
+    keys = set(pulumi.runtime.config.CONFIG.get()) | set(pulumi.runtime.config.get_config_env())
+    return sorted(k.removeprefix(prefix) for k in keys if k.startswith(prefix) and k.removeprefix(prefix) not in known)
