@@ -10,12 +10,12 @@ STAMP := $(VENV)/.installed
 .PHONY: plan test check lint format typecheck unit clean
 
 # Re-install only when a requirements file changed since the last install.
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
-## plan: run the program offline under Pulumi's mock engine for STACK (default dev) and print its resources
+## plan: run the program offline for STACK (default dev) as a preview, print its resources, gate it with the policy pack
 plan: $(STAMP)
 	$(BIN)/python -m tools.plan --stack $(STACK)
 

@@ -1,0 +1,182 @@
+"""What every rule needs: type tokens, the environment a resource belongs to, configured settings,
+and reading properties that may be unknown during ``pulumi preview``.
+
+Rules see resources only as a type token and a property map (the policy pack runs in its own
+process and imports nothing of the program). Properties arrive with their wire names: camelCase for
+pulumi-alicloud resources, the plain snake_case input names for this project's dynamic resources.
+
+Unknown values: during a preview, a property computed from another resource's output is unknown.
+Reading it through ``args.props`` raises ``UnknownValueError``; the pack turns that into an
+*advisory* diagnostic "can't run policy … during preview: <type> value at .<path> can't be known
+during preview", and the rule runs again with the real value during ``pulumi up``. Rules let that
+happen on purpose (the message names the property), except where only the *presence* of a value
+matters: :func:`is_set` counts an unknown value as set.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final, TypeGuard
+
+from pulumi_policy import (
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    StackValidationArgs,
+)
+from pulumi_policy.proxy import UnknownValueError
+
+# pulumi-alicloud 4.x resource types the rules look at.
+EAS_SERVICE: Final = "alicloud:pai/service:Service"
+OSS_BUCKET: Final = "alicloud:oss/bucket:Bucket"
+OSS_BUCKET_ACL: Final = "alicloud:oss/bucketAcl:BucketAcl"
+OSS_BUCKET_SSE: Final = "alicloud:oss/bucketServerSideEncryption:BucketServerSideEncryption"
+OSS_BUCKET_VERSIONING: Final = "alicloud:oss/bucketVersioning:BucketVersioning"
+OSS_BUCKET_LOGGING: Final = "alicloud:oss/bucketLogging:BucketLogging"
+KMS_KEY: Final = "alicloud:kms/key:Key"
+RAM_ROLE: Final = "alicloud:ram/role:Role"
+RAM_POLICY: Final = "alicloud:ram/policy:Policy"
+CODE_SOURCE: Final = "alicloud:pai/workspaceCodeSource:WorkspaceCodeSource"
+
+# This project's dynamic resources (pulumi.dynamic.Resource with module "pai"); their inputs are
+# the contract between the providers and these rules.
+EAS_AUTOSCALER: Final = "pulumi-python:dynamic/pai:EasAutoscaler"
+TRAFFIC_SHIFT: Final = "pulumi-python:dynamic/pai:TrafficShift"
+SERVICE_ENDPOINT: Final = "pulumi-python:dynamic/pai:ServiceEndpoint"
+TRAINING_JOB: Final = "pulumi-python:dynamic/pai:TrainingJob"
+DSW_INSTANCE: Final = "pulumi-python:dynamic/pai:DswInstance"
+
+ENVIRONMENT_TAG: Final = "environment"
+
+Validate = Callable[[ResourceValidationArgs, ReportViolation], None]
+StackValidate = Callable[[StackValidationArgs, ReportViolation], None]
+
+
+def stack_of(urn: str) -> str:
+    """The stack name in a URN (``urn:pulumi:<stack>::<project>::<type>::<name>``)."""
+    return urn.removeprefix("urn:pulumi:").split("::", 1)[0]
+
+
+def environment_of(urn: str, props: Mapping[str, Any]) -> str:
+    """The ``environment`` tag when the resource carries a known one, otherwise the stack name."""
+    try:
+        tags = props.get("tags")
+        environment = tags.get(ENVIRONMENT_TAG) if isinstance(tags, Mapping) else None
+    except UnknownValueError:
+        environment = None
+    return environment if isinstance(environment, str) and environment else stack_of(urn)
+
+
+def is_set(props: Mapping[str, Any], key: str) -> bool:
+    """Whether ``key`` holds a non-empty value; a value unknown until ``pulumi up`` counts as set."""
+    try:
+        value = props.get(key)
+    except UnknownValueError:
+        return True
+    return value not in (None, "", [], {})
+
+
+def short_type(resource_type: str) -> str:
+    """``alicloud:oss/bucket:Bucket`` → ``Bucket``, for messages."""
+    return resource_type.rsplit(":", 1)[-1]
+
+
+class Settings:
+    """A policy's configurable settings: a JSON schema with a default for every property.
+
+    The CLI fills defaults in from the schema before it configures the pack; rules called any other
+    way (tests, a pack started without config) get the same defaults from :meth:`get`.
+    """
+
+    def __init__(self, **properties: Mapping[str, Any]) -> None:
+        missing = [name for name, schema in properties.items() if "default" not in schema]
+        if missing:
+            raise ValueError(f"settings without a default: {', '.join(missing)}")
+        self.properties = {name: dict(schema) for name, schema in properties.items()}
+
+    def schema(self) -> PolicyConfigSchema:
+        return PolicyConfigSchema(properties=self.properties)
+
+    def get(self, args: ResourceValidationArgs | StackValidationArgs, name: str) -> Any:
+        configured = args.get_config() or {}
+        return configured[name] if name in configured else self.properties[name]["default"]
+
+
+ENVIRONMENTS_SCHEMA: Final = {
+    "type": "array",
+    "items": {"type": "string", "minLength": 1},
+    "description": "Environments (the environment tag, else the stack name) the policy applies to.",
+}
+
+
+def environments_setting(*default: str) -> dict[str, Any]:
+    return {**ENVIRONMENTS_SCHEMA, "default": list(default)}
+
+
+def only_in_environments(args: ResourceValidationArgs, settings: Settings) -> str:
+    """The resource's environment; marks the policy not applicable outside the configured ones."""
+    environment = environment_of(args.urn, args.props)
+    wanted: Sequence[str] = settings.get(args, "environments")
+    if environment not in wanted:
+        args.not_applicable(f"environment '{environment}' is not one of {', '.join(wanted)}")
+    return environment
+
+
+class MalformedDocument(ValueError):
+    """A JSON property that does not parse, or parses to something other than an object."""
+
+
+def json_object(text: Any, what: str) -> dict[str, Any]:
+    """Parse a JSON-object property (EAS service config, RAM policy document)."""
+    if not isinstance(text, str):
+        raise MalformedDocument(f"{what} is not a JSON string")
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise MalformedDocument(f"{what} is not valid JSON ({error.msg} at character {error.pos})") from error
+    if not isinstance(document, dict):
+        raise MalformedDocument(f"{what} is not a JSON object")
+    return document
+
+
+def is_list(value: Any) -> TypeGuard[Sequence[Any]]:
+    """A list property; rules see lists as read-only sequences (pulumi-policy's proxies), never ``list``."""
+    return isinstance(value, Sequence) and not isinstance(value, str)
+
+
+def as_list(value: Any) -> list[Any]:
+    """RAM documents allow a single value where a list is meant (``"Action": "oss:GetObject"``)."""
+    if value is None:
+        return []
+    if isinstance(value, str | Mapping):
+        return [value]
+    return list(value)
+
+
+SECRET_NAME: Final = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|ACCESS_?KEY|API_?KEY|CREDENTIAL)", re.IGNORECASE)
+
+
+def number(value: Any) -> float | None:
+    """A JSON number as float; None for anything else (booleans included)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def render(value: Any) -> str:
+    """A property value for a message: numbers as config shows them, lists bracketed, None as "not set"."""
+    if value is None:
+        return "not set"
+    count = number(value)
+    if count is not None:
+        return show(count)
+    if is_list(value):
+        return "[" + ", ".join(render(item) for item in value) + "]"
+    return repr(value)
+
+
+def show(value: float) -> str:
+    """A number as config shows it: ``300`` rather than ``300.0`` (the wire turns ints into floats)."""
+    return str(int(value)) if value == int(value) else str(value)

@@ -1,0 +1,180 @@
+"""Across every resource: the attribution tags, and tokens that must never be stored in plain text.
+
+How ``secrets-not-plaintext`` can tell: the engine sends secret inputs to the pack marked as
+secrets, but pulumi-policy's Python servicer (1.21.0, ``_PolicyAnalyzerServicer.Analyze``) unwraps
+them before a rule sees them, so a rule cannot ask whether an input *is* a secret. It checks the two
+things that decide whether a token ends up readable in the stack state or a preview:
+
+* each token property (per type, configurable) is listed in the resource's
+  ``additional_secret_outputs``, which makes the engine encrypt it in state and mask it in output —
+  needed because pulumi-alicloud 4.0.0 does not mark e.g. ``codeRepoAccessToken`` secret itself;
+* no token sits where nothing masks it: an EAS ``serviceConfig`` ``token`` or container env entry,
+  or a secret-named entry of a training job's or notebook's ``env``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+
+from .common import (
+    CODE_SOURCE,
+    DSW_INSTANCE,
+    EAS_SERVICE,
+    KMS_KEY,
+    OSS_BUCKET,
+    RAM_POLICY,
+    RAM_ROLE,
+    SECRET_NAME,
+    SERVICE_ENDPOINT,
+    TRAINING_JOB,
+    MalformedDocument,
+    Settings,
+    as_list,
+    short_type,
+)
+from .eas import service_config, service_name
+
+# --- required-tags ------------------------------------------------------------------------------
+
+TAGS = Settings(
+    requiredTags={
+        "type": "array",
+        "items": {"type": "string", "minLength": 1},
+        "default": ["environment", "owner", "cost-center"],
+        "description": "Tags every taggable resource carries, with a non-empty value.",
+    },
+    taggableTypes={
+        "type": "array",
+        "items": {"type": "string"},
+        "default": sorted(
+            [
+                EAS_SERVICE,
+                KMS_KEY,
+                OSS_BUCKET,
+                RAM_POLICY,
+                RAM_ROLE,
+                "alicloud:resourcemanager/resourceGroup:ResourceGroup",
+                TRAINING_JOB,
+                DSW_INSTANCE,
+            ]
+        ),
+        "description": "Types that must carry tags; any other resource with a tags map is checked too.",
+    },
+)
+
+
+def validate_tags(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    has_tags = "tags" in args.props
+    if args.resource_type not in TAGS.get(args, "taggableTypes") and not has_tags:
+        return
+    tags = args.props.get("tags")
+    present = tags if isinstance(tags, Mapping) else {}
+    required: Sequence[str] = TAGS.get(args, "requiredTags")
+    missing = [tag for tag in required if not present.get(tag)]
+    if missing:
+        report(
+            f"{short_type(args.resource_type)} '{args.name}' lacks the tag(s) {', '.join(missing)}, so its cost and "
+            f"owner cannot be attributed. pai-mlops sets {', '.join(required)} on every taggable resource from "
+            f"pai-mlops:environment, pai-mlops:owner and pai-mlops:costCenter through the stack's tag transform; "
+            f"add the type to that transform or set the tags on the resource.",
+            None,
+        )
+
+
+required_tags = ResourceValidationPolicy(
+    name="required-tags",
+    description="Every taggable resource carries the environment, owner and cost-center tags.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=validate_tags,
+    config_schema=TAGS.schema(),
+)
+
+# --- secrets-not-plaintext ----------------------------------------------------------------------
+
+SECRETS = Settings(
+    secretProperties={
+        "type": "object",
+        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        "default": {
+            CODE_SOURCE: ["codeRepoAccessToken"],
+            SERVICE_ENDPOINT: ["access_token", "group_access_token", "token"],
+        },
+        "description": "Per resource type, the properties that hold tokens and must be in additional_secret_outputs.",
+    }
+)
+ENV_INPUTS: Final = {TRAINING_JOB: "env", DSW_INSTANCE: "env"}
+_FIX_SECRET: Final = "Pass it as a secret (pulumi config set --secret, pulumi.Output.secret)"
+
+
+def _secret_named(env: Any) -> list[str]:
+    """Secret-looking names with a value in an env map or an EAS ``[{name, value}]`` env list."""
+    if isinstance(env, Mapping):
+        pairs = [(str(key), env[key]) for key in env]
+    else:
+        pairs = [(str(item.get("name")), item.get("value")) for item in as_list(env) if isinstance(item, Mapping)]
+    return sorted(name for name, value in pairs if SECRET_NAME.search(name) and value)
+
+
+def _eas_plaintext(args: ResourceValidationArgs, report: ReportViolation, masked: Sequence[str]) -> None:
+    if "serviceConfig" in masked:
+        return
+    try:
+        config = service_config(args.props)
+    except MalformedDocument:
+        return  # eas-prod-min-instances reports a broken serviceConfig
+    name = service_name(config, args.name)
+    if config.get("token"):
+        report(
+            f"EAS service '{name}' sets its access token in serviceConfig, which the stack state and previews show "
+            f"in plain text. Leave token out (EAS generates one; the ServiceEndpoint resource exports it as a "
+            f"secret), or list 'serviceConfig' in additional_secret_outputs.",
+            None,
+        )
+    for container in as_list(config.get("containers")):
+        names = _secret_named(container.get("env")) if isinstance(container, Mapping) else []
+        if names:
+            report(
+                f"EAS service '{name}' puts {', '.join(names)} in a container env in plain text. Read them at run "
+                f"time from a secret store (e.g. KMS Secrets Manager), or list 'serviceConfig' in "
+                f"additional_secret_outputs.",
+                None,
+            )
+
+
+def validate_secrets(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    masked = list(args.opts.additional_secret_outputs or [])
+    kind = short_type(args.resource_type)
+    token_properties: Mapping[str, Sequence[str]] = SECRETS.get(args, "secretProperties")
+    for prop in token_properties.get(args.resource_type, []):
+        if prop not in masked:
+            report(
+                f"{kind} '{args.name}' does not list '{prop}' in additional_secret_outputs, so the engine stores that "
+                f"token in plain text in the stack state. {_FIX_SECRET} and add '{prop}' to the resource's "
+                f"additional_secret_outputs.",
+                None,
+            )
+    if args.resource_type == EAS_SERVICE:
+        _eas_plaintext(args, report, masked)
+    env_input = ENV_INPUTS.get(args.resource_type)
+    if env_input and env_input not in masked:
+        names = _secret_named(args.props.get(env_input))
+        if names:
+            report(
+                f"{kind} '{args.name}' sets {', '.join(names)} in {env_input} in plain text. {_FIX_SECRET} and "
+                f"list '{env_input}' in additional_secret_outputs, or read the value at run time from a secret store.",
+                None,
+            )
+
+
+secrets_not_plaintext = ResourceValidationPolicy(
+    name="secrets-not-plaintext",
+    description="Git access tokens, EAS tokens and other credentials reach resources only as secrets.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=validate_secrets,
+    config_schema=SECRETS.schema(),
+)
+
+POLICIES: Final = [required_tags, secrets_not_plaintext]

@@ -1,0 +1,202 @@
+"""OSS buckets and KMS keys: the Checkov Alibaba checks CKV_ALI_1, 6, 10, 12 and 27 on pulumi-alicloud 4.x.
+
+pulumi-alicloud 4.x moved a bucket's ACL, encryption, versioning and logging from deprecated
+``oss.Bucket`` properties to sibling resources (``oss.BucketAcl``, ``oss.BucketServerSideEncryption``,
+``oss.BucketVersioning``, ``oss.BucketLogging``). A bucket passes when either form provides the
+setting, so encryption, versioning and logging are stack policies: they look for the sibling that
+names the bucket (by its ``bucket`` value or, when that is unknown at preview, by the dependency
+the engine records on the ``bucket`` property).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import UnknownValueError
+
+from .common import (
+    KMS_KEY,
+    OSS_BUCKET,
+    OSS_BUCKET_ACL,
+    OSS_BUCKET_LOGGING,
+    OSS_BUCKET_SSE,
+    OSS_BUCKET_VERSIONING,
+    is_set,
+    render,
+)
+
+PUBLIC_ACLS: Final = ("public-read", "public-read-write")
+
+
+def bucket_name(bucket: PolicyResource) -> str:
+    try:
+        name = bucket.props.get("bucket")
+    except UnknownValueError:
+        name = None
+    return name if isinstance(name, str) and name else bucket.name
+
+
+def siblings(resources: list[PolicyResource], bucket: PolicyResource, resource_type: str) -> list[PolicyResource]:
+    """The resources of ``resource_type`` that configure ``bucket``."""
+    name = bucket_name(bucket)
+    found: list[PolicyResource] = []
+    for resource in resources:
+        if resource.resource_type != resource_type:
+            continue
+        try:
+            names_it = resource.props.get("bucket") == name
+        except UnknownValueError:
+            names_it = False
+        depends = any(dep.urn == bucket.urn for dep in resource.property_dependencies.get("bucket", []))
+        if names_it or depends:
+            found.append(resource)
+    return found
+
+
+def _inline(bucket: PolicyResource, key: str) -> Mapping[str, Any]:
+    value = bucket.props.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+# --- oss-bucket-private (CKV_ALI_1) -------------------------------------------------------------
+
+
+def validate_private(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type not in (OSS_BUCKET, OSS_BUCKET_ACL):
+        return
+    acl = args.props.get("acl")
+    if acl in PUBLIC_ACLS:
+        report(
+            f"OSS bucket '{args.props.get('bucket') or args.name}' is readable by anyone (acl {acl}); training data, "
+            f'models and checkpoints must stay private. Set acl to "private" and grant access through RAM roles.',
+            None,
+        )
+
+
+oss_bucket_private = ResourceValidationPolicy(
+    name="oss-bucket-private",
+    description="OSS buckets are not public (CKV_ALI_1).",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=validate_private,
+)
+
+# --- oss-bucket-encrypted-kms (CKV_ALI_6) -------------------------------------------------------
+
+
+def _kms_encrypted(settings: Mapping[str, Any] | PolicyResource) -> bool:
+    props = settings.props if isinstance(settings, PolicyResource) else settings
+    return props.get("sseAlgorithm") == "KMS" and is_set(props, "kmsMasterKeyId")
+
+
+def validate_encrypted(args: StackValidationArgs, report: ReportViolation) -> None:
+    for bucket in _buckets(args):
+        if _kms_encrypted(_inline(bucket, "serverSideEncryptionRule")):
+            continue
+        rules = siblings(args.resources, bucket, OSS_BUCKET_SSE)
+        if any(_kms_encrypted(rule) for rule in rules):
+            continue
+        found = "its BucketServerSideEncryption has no KMS key" if rules else "it has no BucketServerSideEncryption"
+        report(
+            f"OSS bucket '{bucket_name(bucket)}' is not encrypted with a KMS key ({found}). Add an "
+            f'oss.BucketServerSideEncryption with sse_algorithm "KMS" and kms_master_key_id '
+            f"(in pai-mlops: storage.kmsEncryption: true).",
+            bucket.urn,
+        )
+
+
+def _buckets(args: StackValidationArgs) -> list[PolicyResource]:
+    return [resource for resource in args.resources if resource.resource_type == OSS_BUCKET]
+
+
+oss_bucket_encrypted_kms = StackValidationPolicy(
+    name="oss-bucket-encrypted-kms",
+    description="OSS buckets are encrypted server-side with a KMS key (CKV_ALI_6).",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=validate_encrypted,
+)
+
+# --- oss-bucket-versioning (CKV_ALI_10) ---------------------------------------------------------
+
+
+def validate_versioning(args: StackValidationArgs, report: ReportViolation) -> None:
+    for bucket in _buckets(args):
+        if _inline(bucket, "versioning").get("status") == "Enabled":
+            continue
+        if any(v.props.get("status") == "Enabled" for v in siblings(args.resources, bucket, OSS_BUCKET_VERSIONING)):
+            continue
+        report(
+            f"OSS bucket '{bucket_name(bucket)}' does not keep object versions, so an overwritten model or "
+            f'checkpoint is lost. Add an oss.BucketVersioning with status "Enabled".',
+            bucket.urn,
+        )
+
+
+oss_bucket_versioning = StackValidationPolicy(
+    name="oss-bucket-versioning",
+    description="OSS buckets keep object versions (CKV_ALI_10).",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=validate_versioning,
+)
+
+# --- oss-bucket-access-logging (CKV_ALI_12) -----------------------------------------------------
+
+
+def validate_logging(args: StackValidationArgs, report: ReportViolation) -> None:
+    for bucket in _buckets(args):
+        if is_set(_inline(bucket, "logging"), "targetBucket"):
+            continue
+        if any(is_set(log.props, "targetBucket") for log in siblings(args.resources, bucket, OSS_BUCKET_LOGGING)):
+            continue
+        report(
+            f"OSS bucket '{bucket_name(bucket)}' has no access logging, so reads of models and data cannot be "
+            f"audited. Add an oss.BucketLogging with a target_bucket and target_prefix.",
+            bucket.urn,
+        )
+
+
+oss_bucket_access_logging = StackValidationPolicy(
+    name="oss-bucket-access-logging",
+    description="OSS buckets log access (CKV_ALI_12).",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=validate_logging,
+)
+
+# --- kms-key-rotation (CKV_ALI_27) --------------------------------------------------------------
+
+
+def validate_rotation(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != KMS_KEY:
+        return
+    rotation = args.props.get("automaticRotation")
+    if rotation != "Enabled":
+        report(
+            f"KMS key '{args.name}' does not rotate automatically (automaticRotation {render(rotation)}). Set "
+            f'automatic_rotation "Enabled" with a rotation_interval such as "365d".',
+            None,
+        )
+
+
+kms_key_rotation = ResourceValidationPolicy(
+    name="kms-key-rotation",
+    description="KMS keys rotate automatically (CKV_ALI_27).",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=validate_rotation,
+)
+
+POLICIES: Final = [
+    oss_bucket_private,
+    oss_bucket_encrypted_kms,
+    oss_bucket_versioning,
+    oss_bucket_access_logging,
+    kms_key_rotation,
+]
