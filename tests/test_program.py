@@ -119,7 +119,9 @@ def test_plan_prints_the_tree_and_writes_the_json_plan(tmp_path: Path, capsys: p
     out = tmp_path / "plan.json"
     assert plan.main(["--stack", "prod", "--out", str(out)]) == 0
     printed = capsys.readouterr().out.splitlines()
-    assert printed[0] == "Offline plan of stack 'prod' (project pai-mlops): Pulumi mock engine, no cloud calls"
+    assert printed[0] == (
+        "Offline plan of stack 'prod' (project pai-mlops): Pulumi mock engine as a preview, no cloud calls"
+    )
     assert any(
         line.split()
         == [

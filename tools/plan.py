@@ -1,10 +1,16 @@
-"""The offline plan: run the program for a stack under Pulumi's mock engine and show what it creates.
+"""The offline plan: the program for a stack under Pulumi's mock engine, gated by the policy pack.
 
-    python -m tools.plan --stack dev [--out build/plan-dev.json]
+    python -m tools.plan --stack dev [--policy-config FILE] [--out FILE] [--json]
 
-Needs no cloud credentials and no Pulumi CLI. Prints the resource tree the way ``pulumi preview``
-does (type, name, key inputs, nested under parents) and writes every resource with all its inputs
-as JSON. Exits 2 with the list of problems when the stack's configuration is invalid.
+Needs no cloud credentials and no Pulumi CLI. Runs ``__main__.py`` with ``Pulumi.<stack>.yaml`` the
+way ``pulumi preview`` would (``secure:`` values become secret placeholders; ids and computed
+outputs are unknown), prints the resource tree (type, name, key inputs, nested under parents),
+then starts the policy pack as its own process and sends it every resource and the stack over the
+Analyzer gRPC protocol, as the CLI does, and prints the violations by enforcement level. Writes
+everything as JSON to ``build/plan-<stack>.json``.
+
+Exit status: 0 no mandatory violation; 1 mandatory violations; 2 bad stack or policy config, or the
+program or the pack failed (the message names the key or file).
 """
 
 from __future__ import annotations
@@ -12,12 +18,35 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+import yaml
+from pulumi.runtime.rpc import UNKNOWN
+
 from config_problems import StackConfigError
-from tools.mock_engine import ROOT, Registration, close_event_loop, known_stacks, project_name, run_program
+from tools.mock_engine import (
+    ROOT,
+    Registration,
+    close_event_loop,
+    known_stacks,
+    project_name,
+    run_program,
+    stack_config_values,
+)
+from tools.policy_gate import PACK_DIR, Diagnostic, PolicyConfigError, PolicyPackError, PolicyReport, evaluate
+
+# Pulumi's wire signature of a secret value (sdk/go/common/resource/properties.go).
+_SIG_KEY: Final = "4dabf18193072939515e22adb298388d"
+_SECRET_SIG: Final = "1b47061264138c4ac30d75fd1eb44270"
+SECRET: Final = "[secret]"
+UNKNOWN_AT_PREVIEW: Final = "[unknown]"
+
+EXIT_OK: Final = 0
+EXIT_MANDATORY: Final = 1
+EXIT_ERROR: Final = 2
 
 # Inputs worth a glance in the tree, per resource type; everything else is in the JSON plan.
 KEY_INPUTS: Final[Mapping[str, tuple[str, ...]]] = {
@@ -36,18 +65,34 @@ KEY_INPUTS: Final[Mapping[str, tuple[str, ...]]] = {
 }
 
 
-def _service_summary(inputs: Mapping[str, Any]) -> str:
-    config = json.loads(inputs["serviceConfig"])
+def display(value: Any) -> Any:
+    """A wire value for people: secrets hidden, unknowns marked, whole numbers without ``.0``."""
+    if isinstance(value, Mapping):
+        if value.get(_SIG_KEY) == _SECRET_SIG:
+            return SECRET
+        return {str(k): display(v) for k, v in value.items()}  # pyright: ignore[reportUnknownVariableType]
+    if isinstance(value, list):
+        return [display(v) for v in value]  # pyright: ignore[reportUnknownVariableType]
+    if value == UNKNOWN:
+        return UNKNOWN_AT_PREVIEW
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _service_summary(properties: Mapping[str, Any]) -> str:
+    config = json.loads(properties["serviceConfig"])
     metadata = config["metadata"]
     where = metadata.get("resource") or config.get("cloud", {}).get("computing", {}).get("instance_type")
     return f"name={metadata['name']} group={metadata['group']} instances={metadata['instance']} on={where}"
 
 
 def key_inputs(registration: Registration) -> str:
+    properties = display(registration.properties)
     if registration.type == "alicloud:pai/service:Service":
-        return _service_summary(registration.inputs)
+        return _service_summary(properties)
     keys = KEY_INPUTS.get(registration.type, ())
-    return " ".join(f"{k}={registration.inputs[k]}" for k in keys if k in registration.inputs)
+    return " ".join(f"{k}={properties[k]}" for k in keys if k in properties)
 
 
 def render_tree(stack_urn: str, registrations: Sequence[Registration]) -> list[str]:
@@ -74,8 +119,27 @@ def render_tree(stack_urn: str, registrations: Sequence[Registration]) -> list[s
     return [header] + [f" +   {t.ljust(type_width)}{n.ljust(name_width)}{k}".rstrip() for t, n, k in rows]
 
 
-def plan_document(stack: str, registrations: Sequence[Registration]) -> dict[str, Any]:
+def _resource_name(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1] if urn else "(stack)"
+
+
+def _diagnostic_json(diagnostic: Diagnostic) -> dict[str, str]:
     return {
+        "policy": diagnostic.policy,
+        "level": diagnostic.level,
+        "urn": diagnostic.urn,
+        "message": diagnostic.message,
+    }
+
+
+def exit_code(report: PolicyReport) -> int:
+    return EXIT_MANDATORY if report.violations("mandatory") else EXIT_OK
+
+
+def plan_document(
+    stack: str, registrations: Sequence[Registration], report: PolicyReport | None = None
+) -> dict[str, Any]:
+    document: dict[str, Any] = {
         "stack": stack,
         "resources": [
             {
@@ -84,39 +148,127 @@ def plan_document(stack: str, registrations: Sequence[Registration]) -> dict[str
                 "urn": r.urn,
                 "parent": r.parent_urn,
                 "custom": r.custom,
-                "inputs": r.inputs,
+                "inputs": display(r.properties),
+                "protect": r.protect,
+                "additionalSecretOutputs": list(r.additional_secret_outputs),
             }
             for r in sorted(registrations, key=lambda r: r.urn)
         ],
     }
+    if report is not None:
+        document["policy"] = {
+            "pack": report.pack,
+            "version": report.version,
+            "configFile": report.config_file,
+            "levels": dict(report.levels),
+            "violations": [_diagnostic_json(d) for d in report.diagnostics if not d.deferred],
+            "deferred": [_diagnostic_json(d) for d in report.deferred],
+            "notApplicable": [{"policy": p, "urn": u, "reason": why} for p, u, why in report.not_applicable],
+        }
+        document["exitCode"] = exit_code(report)
+    return document
+
+
+def render_report(report: PolicyReport, resources: int) -> list[str]:
+    """The policy report: violations grouped by enforcement level, then checks deferred to ``pulumi up``."""
+    config = f"config {report.config_file}" if report.config_file else "default levels (no config file)"
+    counts = f"{len(report.levels)} policies · {resources} resources"
+    lines = [f"Policy pack {report.pack} v{report.version} · {config} · {counts}"]
+    groups = [
+        ("Mandatory violations (block the deployment)", report.violations("mandatory")),
+        ("Advisory violations (reported, not blocking)", report.violations("advisory")),
+        ("Deferred to `pulumi up`: the rule read a value unknown at preview", report.deferred),
+    ]
+    for title, found in groups:
+        lines.append(f"\n{title}: {len(found)}")
+        for d in sorted(found, key=lambda d: (d.policy, d.urn, d.message)):
+            lines.append(f"  {d.policy} · {_resource_name(d.urn)}")
+            lines.append(f"      {d.message}")
+    mandatory = len(report.violations("mandatory"))
+    verdict = f"{mandatory} mandatory violation(s): blocked" if mandatory else "no mandatory violation: passes"
+    lines.append(f"\nPolicy result: {verdict}")
+    return lines
+
+
+def yaml_problem(error: yaml.YAMLError) -> str:
+    """PyYAML's problem with 1-based line and column, without its echo of the document."""
+    if not isinstance(error, yaml.MarkedYAMLError):
+        return str(error)
+
+    def at(mark: Any) -> str:
+        return f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+
+    context = f"{error.context}{at(error.context_mark)}: " if error.context else ""
+    return f"{context}{error.problem}{at(error.problem_mark)}"
+
+
+def _default_policy_config(pack_dir: Path, stack: str) -> Path | None:
+    path = pack_dir / "config" / f"{stack}.json"
+    return path if path.is_file() else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--stack", default="dev", help="stack whose Pulumi.<stack>.yaml to plan (default: dev)")
+    parser.add_argument(
+        "--policy-config",
+        type=Path,
+        help="policy pack config, as for --policy-pack-config (default: policies/config/<stack>.json)",
+    )
+    parser.add_argument("--policy-pack", type=Path, default=PACK_DIR, help="policy pack directory (default: policies)")
     parser.add_argument("--out", type=Path, help="where to write the JSON plan (default: build/plan-<stack>.json)")
+    parser.add_argument("--json", action="store_true", help="print only the JSON plan to stdout")
     parser.add_argument("--root", type=Path, default=ROOT, help="project directory (default: this checkout)")
     args = parser.parse_args(argv)
     root: Path = args.root
-    if args.stack not in known_stacks(root):
-        print(f"error: no Pulumi.{args.stack}.yaml; stacks here: {', '.join(known_stacks(root))}", file=sys.stderr)
-        return 2
+    stack: str = args.stack
+    if stack not in known_stacks(root):
+        print(f"error: no Pulumi.{stack}.yaml; stacks here: {', '.join(known_stacks(root))}", file=sys.stderr)
+        return EXIT_ERROR
+    policy_config: Path | None = args.policy_config or _default_policy_config(args.policy_pack, stack)
+    if policy_config is not None and policy_config.is_absolute() and policy_config.is_relative_to(Path.cwd()):
+        policy_config = policy_config.relative_to(Path.cwd())
     try:
-        mocks = run_program(args.stack, root)
-    except StackConfigError as error:
+        config_values, secret_keys = stack_config_values(stack, root)
+        mocks = run_program(stack, root, preview=True)
+        project = project_name(root)
+        report = evaluate(
+            mocks.registrations,
+            stack=stack,
+            project=project,
+            config_file=policy_config,
+            stack_config=config_values,
+            secret_keys=secret_keys,
+            pack_dir=args.policy_pack,
+        )
+    except yaml.YAMLError as error:
+        print(f"error: Pulumi.{stack}.yaml is not valid YAML: {yaml_problem(error)}", file=sys.stderr)
+        return EXIT_ERROR
+    except (StackConfigError, PolicyConfigError, PolicyPackError) as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2
-    project = project_name(root)
-    print(f"Offline plan of stack '{args.stack}' (project {project}): Pulumi mock engine, no cloud calls\n")
+        return EXIT_ERROR
+    except Exception as error:  # the program itself failed: show where, as `pulumi preview` would
+        traceback.print_exc()
+        print(f"error: the program failed for stack '{stack}': {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    document = plan_document(stack, mocks.registrations, report)
+    out: Path = args.out or root / "build" / f"plan-{stack}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
+    out.write_text(text)
+    if args.json:
+        sys.stdout.write(text)
+        return exit_code(report)
+    print(f"Offline plan of stack '{stack}' (project {project}): Pulumi mock engine as a preview, no cloud calls\n")
     print("\n".join(render_tree(mocks.stack_urn, mocks.registrations)))
     custom = sum(1 for r in mocks.registrations if r.custom)
     components = len(mocks.registrations) - custom
-    print(f"\nResources: {len(mocks.registrations) + 1} to create ({custom} cloud resources, {components} components)")
-    out: Path = args.out or root / "build" / f"plan-{args.stack}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(plan_document(args.stack, mocks.registrations), indent=2, sort_keys=True) + "\n")
-    print(f"Plan with every input: {out.relative_to(root) if out.is_relative_to(root) else out}")
-    return 0
+    print(
+        f"\nResources: {len(mocks.registrations) + 1} to create ({custom} cloud resources, {components} components)\n"
+    )
+    print("\n".join(render_report(report, len(mocks.registrations))))
+    print(f"Plan with every input and the policy report: {out.relative_to(root) if out.is_relative_to(root) else out}")
+    return exit_code(report)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,171 @@
+"""The offline plan end to end: program under the mock engine as a preview, policy pack over gRPC, exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tools import plan
+from tools.mock_engine import ROOT
+
+
+def run_plan(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = plan.main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def changed_project(tmp_path: Path, program_tail: str = "", stack_yaml: str | None = None) -> Path:
+    """A copy of the project whose program ends with ``program_tail``, with stack 'dev' or 'broken'."""
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    shutil.copy(ROOT / "Pulumi.dev.yaml", tmp_path / "Pulumi.dev.yaml")
+    (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text() + program_tail)
+    if stack_yaml is not None:
+        (tmp_path / "Pulumi.broken.yaml").write_text(stack_yaml)
+    return tmp_path
+
+
+def violations(document: dict[str, Any], level: str) -> list[tuple[str, str]]:
+    return [
+        (v["policy"], v["urn"].rsplit("::", 1)[-1]) for v in document["policy"]["violations"] if v["level"] == level
+    ]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_clean_stacks_pass_the_policy_gate(stack: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "plan.json"
+    code, printed, _ = run_plan(capsys, "--stack", stack, "--out", str(out))
+    assert code == 0
+    assert printed.splitlines()[-2] == "Policy result: no mandatory violation: passes"
+    document = json.loads(out.read_text())
+    assert document["exitCode"] == 0
+    assert violations(document, "mandatory") == []
+    assert document["policy"]["configFile"] == f"policies/config/{stack}.json"
+    assert document["policy"]["levels"] == json.loads((ROOT / "policies" / "config" / f"{stack}.json").read_text())
+    # The KMS policies depend on the key's ARN, unknown at preview: their wildcard checks wait for `pulumi up`.
+    assert sorted((d["policy"], d["urn"].rsplit("::", 1)[-1]) for d in document["policy"]["deferred"]) == [
+        (policy, f"roles-{role}-kms")
+        for policy in ("ram-no-wildcard-actions", "ram-no-wildcard-resources")
+        for role in ("dlc", "dsw", "eas")
+    ]
+
+
+def test_dev_plan_reports_advisories_without_blocking(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "plan.json"
+    code, printed, _ = run_plan(capsys, "--stack", "dev", "--out", str(out))
+    assert code == 0
+    assert violations(json.loads(out.read_text()), "advisory") == [
+        ("eas-dev-scale-to-zero", "fraud_scorer-v6"),
+        ("eas-dev-scale-to-zero", "fraud_scorer-v7"),
+        ("eas-dev-scale-to-zero", "image_tagger-v3"),
+    ]
+    lines = printed.splitlines()
+    assert "Mandatory violations (block the deployment): 0" in lines
+    assert "Advisory violations (reported, not blocking): 3" in lines
+    assert "Deferred to `pulumi up`: the rule read a value unknown at preview: 6" in lines
+
+
+def test_plan_json_hides_secrets_and_marks_unknowns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "plan.json"
+    run_plan(capsys, "--stack", "prod", "--out", str(out))
+    resources = {r["name"]: r for r in json.loads(out.read_text())["resources"]}
+    encryption = resources["artifacts-encryption"]["inputs"]
+    assert encryption == {"bucket": "acme-pai-mlops-prod", "kmsMasterKeyId": "[unknown]", "sseAlgorithm": "KMS"}
+    assert resources["artifacts-bucket"]["protect"] is True
+
+
+@pytest.mark.parametrize(
+    ("tail", "policy", "resource"),
+    [
+        (
+            'import pulumi_alicloud as _ali\n_ali.oss.BucketAcl("leak", bucket=store.bucket_name, acl="public-read")\n',
+            "oss-bucket-private",
+            "leak",
+        ),
+        (
+            "import pulumi_alicloud as _ali\n"
+            '_ali.ram.Policy("admin", policy_name="pai-mlops-dev-admin", policy_document=\'{"Version": "1", '
+            '"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "acs:oss:*:*:acme-pai-mlops-dev/*"}]}\')\n',
+            "ram-no-wildcard-actions",
+            "admin",
+        ),
+        (
+            # The TrainingJob dynamic resource's type token and inputs, registered as the provider will.
+            "import pulumi as _pulumi\n"
+            '_pulumi.CustomResource("pulumi-python:dynamic/pai:TrainingJob", "nightly", '
+            '{"spot": True, "max_runtime_minutes": 240, "tags": dict(config.tags)})\n',
+            "dlc-spot-requires-checkpoint",
+            "nightly",
+        ),
+    ],
+)
+def test_a_mandatory_violation_fails_the_plan_naming_its_policy(
+    tail: str, policy: str, resource: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = changed_project(tmp_path, tail)
+    out = tmp_path / "plan.json"
+    code, printed, _ = run_plan(capsys, "--stack", "dev", "--root", str(root), "--out", str(out))
+    assert code == 1
+    assert violations(json.loads(out.read_text()), "mandatory") == [(policy, resource)]
+    lines = printed.splitlines()
+    assert "Mandatory violations (block the deployment): 1" in lines
+    assert f"  {policy} · {resource}" in lines
+    assert lines[-2] == "Policy result: 1 mandatory violation(s): blocked"
+
+
+def test_malformed_stack_yaml_exits_2_naming_the_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = changed_project(tmp_path, stack_yaml="config:\n  pai-mlops:owner: [unclosed\n")
+    code, printed, err = run_plan(capsys, "--stack", "broken", "--root", str(root))
+    assert (code, printed) == (2, "")
+    assert err == (
+        "error: Pulumi.broken.yaml is not valid YAML: while parsing a flow sequence (line 2, column 20): "
+        "expected ',' or ']', but got '<stream end>' (line 3, column 1)\n"
+    )
+
+
+def test_an_unknown_config_key_exits_2_with_a_suggestion(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    dev = (ROOT / "Pulumi.dev.yaml").read_text().replace("pai-mlops:owner:", "pai-mlops:ownr:")
+    root = changed_project(tmp_path, stack_yaml=dev)
+    code, _, err = run_plan(capsys, "--stack", "broken", "--root", str(root))
+    assert code == 2
+    assert err.splitlines() == [
+        "error: Stack 'broken' has invalid configuration (Pulumi.broken.yaml), 2 problems:",
+        "  - pai-mlops [owner]: is required; got nothing. Name the owning team or person; it becomes the 'owner' tag.",
+        "  - pai-mlops [ownr]: is not a known key; got 'ml-platform'. Did you mean 'owner'? Known keys here: "
+        "costCenter, environment, owner, region, serving, storage, workspace.",
+    ]
+
+
+def test_a_bad_policy_config_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "policy.json"
+    config.write_text(json.dumps({"required-tag": "mandatory"}))
+    code, _, err = run_plan(capsys, "--stack", "dev", "--policy-config", str(config), "--out", str(tmp_path / "p"))
+    assert code == 2
+    assert err.startswith(f"error: policy config {config}:\n  - required-tag: no policy of that name in the pack")
+
+
+def test_a_failing_program_exits_2_naming_the_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = changed_project(tmp_path, "raise RuntimeError('boom')\n")
+    code, _, err = run_plan(capsys, "--stack", "dev", "--root", str(root))
+    assert code == 2
+    assert err.splitlines()[-1] == "error: the program failed for stack 'dev': RuntimeError: boom"
+
+
+def test_json_option_prints_only_the_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "plan.json"
+    code, printed, _ = run_plan(capsys, "--stack", "dev", "--json", "--out", str(out))
+    assert code == 0
+    assert json.loads(printed) == json.loads(out.read_text())
+    assert json.loads(printed)["stack"] == "dev"
+
+
+def test_display_hides_secrets_marks_unknowns_and_shows_whole_numbers() -> None:
+    secret = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "value": "t0k3n"}
+    wire = {"token": secret, "key": "04da6b54-80e4-46f7-96ec-b56ff0331ba9", "n": [3.0, 0.5], "tags": {"a": "b"}}
+    assert plan.display(wire) == {"token": "[secret]", "key": "[unknown]", "n": [3, 0.5], "tags": {"a": "b"}}

@@ -1,0 +1,370 @@
+"""Run the policy pack the way the Pulumi CLI does: as its own process, over the Analyzer gRPC protocol.
+
+The sequence mirrors ``pulumi preview --policy-pack policies --policy-pack-config <file>``:
+
+1. start ``policies/__main__.py`` (cwd ``policies/``); it prints the port it serves on;
+2. ``GetAnalyzerInfo``: the pack's policies, their default levels and config schemas;
+3. reconcile the policy config file with those defaults and validate it against the schemas, as
+   the CLI's ``ReconcilePolicyPackConfig`` does, then ``Configure`` and ``ConfigureStack``;
+4. ``Analyze`` for every resource (its inputs, options), then ``AnalyzeStack`` with all of them.
+
+Differences from the CLI, all stricter: a config entry naming no policy of the pack, or a property
+a policy's schema does not declare, is an error here (the CLI ignores both, so a typo silently
+keeps a default). Providers are not sent with resources; no rule reads them.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final, Self
+
+import grpc
+import jsonschema
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+from tools.mock_engine import ROOT, Registration
+
+PACK_DIR: Final = ROOT / "policies"
+START_TIMEOUT_SECONDS: Final = 60.0
+LEVELS: Final = {
+    "advisory": analyzer_pb2.ADVISORY,
+    "mandatory": analyzer_pb2.MANDATORY,
+    "remediate": analyzer_pb2.REMEDIATE,
+    "disabled": analyzer_pb2.DISABLED,
+}
+LEVEL_NAMES: Final = {number: name for name, number in LEVELS.items()}
+# pulumi-policy's servicer reports a rule that touched an unknown value with this message, at advisory level.
+_DEFERRED_MARK: Final = " during preview: "
+
+
+class PolicyPackError(RuntimeError):
+    """The pack could not be started or answered with an error."""
+
+
+class PolicyConfigError(ValueError):
+    """The policy config file is unreadable or does not fit the pack."""
+
+    def __init__(self, path: Path, problems: Sequence[str]) -> None:
+        self.path = path
+        self.problems = list(problems)
+        super().__init__(f"policy config {path}:\n" + "\n".join(f"  - {p}" for p in self.problems))
+
+
+@dataclass(frozen=True)
+class PolicyInfo:
+    name: str
+    description: str
+    level: str
+    kind: str  # "resource" | "stack"
+    schema: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class PolicySetting:
+    level: str | None
+    properties: Mapping[str, Any] = field(default_factory=lambda: {})
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding. ``deferred``: the rule read a value unknown until ``pulumi up`` (always advisory)."""
+
+    policy: str
+    level: str
+    urn: str
+    message: str
+    deferred: bool = False
+
+
+@dataclass(frozen=True)
+class PolicyReport:
+    pack: str
+    version: str
+    config_file: str | None
+    levels: Mapping[str, str]
+    diagnostics: tuple[Diagnostic, ...]
+    not_applicable: tuple[tuple[str, str, str], ...]  # (policy, urn, reason)
+
+    def violations(self, level: str) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.level == level and not d.deferred]
+
+    @property
+    def deferred(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.deferred]
+
+
+def load_policy_config(path: Path) -> dict[str, PolicySetting]:
+    """Parse a ``--policy-pack-config`` file as the CLI does: ``{"<policy>|all": level | {enforcementLevel, …}}``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise PolicyConfigError(path, [f"cannot read it: {error.strerror}"]) from error
+    if not text.strip():
+        return {}
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise PolicyConfigError(path, [f"not valid JSON: {error.msg} (line {error.lineno})"]) from error
+    if not isinstance(document, dict):
+        raise PolicyConfigError(path, ["the top level must be an object of policy names"])
+    settings: dict[str, PolicySetting] = {}
+    problems: list[str] = []
+    for name, value in document.items():
+        properties: dict[str, Any] = {}
+        if isinstance(value, str):
+            level: Any = value
+        elif isinstance(value, dict):
+            properties = dict(value)
+            level = properties.pop("enforcementLevel", None)
+        else:
+            problems.append(f"{name}: {value!r} is not a valid value; must be a string or object")
+            continue
+        if level is not None and level not in LEVELS:
+            problems.append(f"{name}: {level!r} is not a valid enforcement level ({', '.join(LEVELS)})")
+            continue
+        settings[name] = PolicySetting(level, properties)
+    if problems:
+        raise PolicyConfigError(path, problems)
+    return settings
+
+
+def reconcile(
+    policies: Sequence[PolicyInfo], config: Mapping[str, PolicySetting], path: Path
+) -> dict[str, PolicySetting]:
+    """Defaults from the pack, then ``all``, then each policy's entry; validated against the schemas."""
+    known = {policy.name: policy for policy in policies}
+    problems = [
+        f"{name}: no policy of that name in the pack (policies: {', '.join(sorted(known))})"
+        for name in config
+        if name != "all" and name not in known
+    ]
+    everyone = config.get("all")
+    result: dict[str, PolicySetting] = {}
+    for policy in policies:
+        declared: Mapping[str, Any] = policy.schema.get("properties", {})
+        properties = {key: spec["default"] for key, spec in declared.items() if "default" in spec}
+        level = everyone.level if everyone and everyone.level else policy.level
+        given = config.get(policy.name)
+        if given is not None:
+            level = given.level or level
+            properties.update(given.properties)
+            problems += [
+                f"{policy.name}: unknown setting {key!r} (settings: {', '.join(sorted(declared)) or 'none'})"
+                for key in given.properties
+                if key not in declared
+            ]
+        schema = {"type": "object", "properties": dict(declared), "required": list(policy.schema.get("required", []))}
+        for error in sorted(jsonschema.Draft7Validator(schema).iter_errors(properties), key=str):
+            where = ".".join(str(part) for part in error.absolute_path)
+            problems.append(f"{policy.name}: {where + ': ' if where else ''}{error.message}")
+        result[policy.name] = PolicySetting(level, properties)
+    if problems:
+        raise PolicyConfigError(path, problems)
+    return result
+
+
+def _struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
+    struct = struct_pb2.Struct()
+    json_format.ParseDict(dict(value), struct)
+    return struct
+
+
+def _options(registration: Registration) -> analyzer_pb2.AnalyzerResourceOptions:
+    return analyzer_pb2.AnalyzerResourceOptions(
+        protect=registration.protect,
+        additionalSecretOutputs=list(registration.additional_secret_outputs),
+        parent=registration.parent_urn,
+    )
+
+
+class PolicyPack:
+    """The pack running as its own process; use as a context manager."""
+
+    def __init__(self, pack_dir: Path = PACK_DIR, python: str = sys.executable) -> None:
+        self.pack_dir = pack_dir
+        self.python = python
+        self._process: subprocess.Popen[bytes] | None = None
+        self._channel: grpc.Channel | None = None
+        # The pack's stderr goes to a file: a pipe nobody reads could fill up and stall the pack.
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 -- closed in __exit__
+        self.stub: analyzer_pb2_grpc.AnalyzerStub | None = None
+
+    def __enter__(self) -> Self:
+        self._process = subprocess.Popen(
+            [self.python, "__main__.py"],
+            cwd=self.pack_dir,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+        )
+        port = self._read_port(self._process)
+        self._channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        self.stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
+        return self
+
+    def _read_port(self, process: subprocess.Popen[bytes]) -> int:
+        assert process.stdout is not None
+        stdout = process.stdout
+        line: list[bytes] = []
+        reader = threading.Thread(target=lambda: line.append(stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(START_TIMEOUT_SECONDS)
+        text = line[0].decode().strip() if line else ""
+        if not text.isdigit():
+            problem = (
+                "exited" if process.poll() is not None else f"printed no port within {START_TIMEOUT_SECONDS:.0f} s"
+            )
+            self.close()
+            message = f"policy pack in {self.pack_dir} {problem}; its stderr:\n{self.stderr()}"
+            self._stderr.close()  # __exit__ does not run when __enter__ raises
+            raise PolicyPackError(message)
+        return int(text)
+
+    def stderr(self) -> str:
+        self._stderr.seek(0)
+        return self._stderr.read().decode(errors="replace").strip()
+
+    def close(self) -> None:
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            if self._process.stdout is not None:
+                self._process.stdout.close()
+            self._process = None
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+        self._stderr.close()
+
+    @property
+    def _rpc(self) -> analyzer_pb2_grpc.AnalyzerStub:
+        if self.stub is None:
+            raise PolicyPackError("the policy pack is not running; use it as a context manager")
+        return self.stub
+
+    def info(self) -> tuple[str, str, list[PolicyInfo]]:
+        answer = self._rpc.GetAnalyzerInfo(empty_pb2.Empty())
+        policies = [
+            PolicyInfo(
+                name=p.name,
+                description=p.description,
+                level=LEVEL_NAMES[p.enforcementLevel],
+                kind="stack" if p.policy_type == analyzer_pb2.POLICY_TYPE_STACK else "resource",
+                schema=json_format.MessageToDict(p.configSchema, preserving_proto_field_name=True),
+            )
+            for p in answer.policies
+        ]
+        return answer.name, answer.version, policies
+
+    def configure(self, settings: Mapping[str, PolicySetting]) -> None:
+        request = analyzer_pb2.ConfigureAnalyzerRequest()
+        for name, setting in settings.items():
+            request.policyConfig[name].CopyFrom(
+                analyzer_pb2.PolicyConfig(
+                    enforcementLevel=LEVELS[setting.level or "advisory"], properties=_struct(setting.properties)
+                )
+            )
+        self._rpc.Configure(request)
+
+    def configure_stack(self, stack: str, project: str, config: Mapping[str, str], secret_keys: Iterable[str]) -> None:
+        self._rpc.ConfigureStack(
+            analyzer_pb2.AnalyzerStackConfigureRequest(
+                stack=stack,
+                project=project,
+                organization="organization",
+                dry_run=True,
+                config=dict(config),
+                config_secret_keys=list(secret_keys),
+            )
+        )
+
+    def analyze(self, registration: Registration) -> tuple[list[Diagnostic], list[tuple[str, str, str]]]:
+        answer = self._rpc.Analyze(
+            analyzer_pb2.AnalyzeRequest(
+                type=registration.type,
+                properties=_struct(registration.properties),
+                urn=registration.urn,
+                name=registration.name,
+                options=_options(registration),
+            )
+        )
+        skipped = [(n.policy_name, registration.urn, n.reason) for n in answer.not_applicable]
+        return [_diagnostic(d, registration.urn) for d in answer.diagnostics], skipped
+
+    def analyze_stack(self, registrations: Sequence[Registration]) -> list[Diagnostic]:
+        resources = [
+            analyzer_pb2.AnalyzerResource(
+                type=r.type,
+                properties=_struct(r.properties),
+                urn=r.urn,
+                name=r.name,
+                options=_options(r),
+                parent=r.parent_urn,
+                dependencies=list(r.dependencies),
+                propertyDependencies={
+                    key: analyzer_pb2.AnalyzerPropertyDependencies(urns=list(urns))
+                    for key, urns in r.property_dependencies.items()
+                },
+            )
+            for r in registrations
+        ]
+        answer = self._rpc.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=resources))
+        return [_diagnostic(d, "") for d in answer.diagnostics]
+
+
+def _diagnostic(raw: analyzer_pb2.AnalyzeDiagnostic, urn: str) -> Diagnostic:
+    level = LEVEL_NAMES[raw.enforcementLevel]
+    if not raw.urn and _DEFERRED_MARK in raw.message and raw.message.startswith(f"can't run policy '{raw.policyName}'"):
+        return Diagnostic(raw.policyName, level, urn, raw.message.split(_DEFERRED_MARK, 1)[1], deferred=True)
+    # report_violation sends "<description>\n<message>"; keep the rule's own message.
+    message = raw.message.removeprefix(f"{raw.description}\n") if raw.description else raw.message
+    return Diagnostic(raw.policyName, level, raw.urn or urn, message)
+
+
+def evaluate(
+    registrations: Sequence[Registration],
+    *,
+    stack: str,
+    project: str,
+    config_file: Path | None,
+    stack_config: Mapping[str, str] | None = None,
+    secret_keys: Iterable[str] = (),
+    pack_dir: Path = PACK_DIR,
+) -> PolicyReport:
+    """Start the pack, configure it for ``stack`` and analyze every registration and then the stack."""
+    config = load_policy_config(config_file) if config_file is not None else {}
+    with PolicyPack(pack_dir) as pack:
+        try:
+            name, version, policies = pack.info()
+            settings = reconcile(policies, config, config_file or pack_dir)
+            pack.configure(settings)
+            pack.configure_stack(stack, project, stack_config or {}, secret_keys)
+            diagnostics: list[Diagnostic] = []
+            skipped: list[tuple[str, str, str]] = []
+            for registration in registrations:
+                found, not_applicable = pack.analyze(registration)
+                diagnostics += found
+                skipped += not_applicable
+            diagnostics += pack.analyze_stack(registrations)
+        except grpc.RpcError as error:
+            raise PolicyPackError(f"policy pack failed: {error}; its stderr:\n{pack.stderr()}") from error
+    return PolicyReport(
+        pack=name,
+        version=version,
+        config_file=str(config_file) if config_file is not None else None,
+        levels={policy: setting.level or "advisory" for policy, setting in settings.items()},
+        diagnostics=tuple(diagnostics),
+        not_applicable=tuple(skipped),
+    )
