@@ -2,7 +2,8 @@
 
 The sequence mirrors ``pulumi preview --policy-pack policies --policy-pack-config <file>``:
 
-1. start ``policies/__main__.py`` (cwd ``policies/``); it prints the port it serves on;
+1. start the pack as the CLI's ``pulumi-analyzer-policy-python`` plugin does: ``python -u -m pulumi.policy
+   <engine> .`` in ``policies/``, which runs ``__main__.py``; it prints the port it serves on;
 2. ``GetAnalyzerInfo``: the pack's policies, their default levels and config schemas;
 3. reconcile the policy config file with those defaults and validate it against the schemas, as
    the CLI's ``ReconcilePolicyPackConfig`` does, then ``Configure`` and ``ConfigureStack``;
@@ -35,6 +36,7 @@ from tools.mock_engine import ROOT, Registration
 
 PACK_DIR: Final = ROOT / "policies"
 START_TIMEOUT_SECONDS: Final = 60.0
+NO_ENGINE: Final = "127.0.0.1:0"
 LEVELS: Final = {
     "advisory": analyzer_pb2.ADVISORY,
     "mandatory": analyzer_pb2.MANDATORY,
@@ -199,8 +201,9 @@ class PolicyPack:
         self.stub: analyzer_pb2_grpc.AnalyzerStub | None = None
 
     def __enter__(self) -> Self:
+        # No engine runs here to receive the pack's log messages; they go to stderr instead.
         self._process = subprocess.Popen(
-            [self.python, "__main__.py"],
+            [self.python, "-u", "-m", "pulumi.policy", NO_ENGINE, "."],
             cwd=self.pack_dir,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -365,6 +368,7 @@ def evaluate(
         version=version,
         config_file=str(config_file) if config_file is not None else None,
         levels={policy: setting.level or "advisory" for policy, setting in settings.items()},
-        diagnostics=tuple(diagnostics),
-        not_applicable=tuple(skipped),
+        # Registrations arrive in no fixed order; a sorted report reads the same on every run.
+        diagnostics=tuple(sorted(diagnostics, key=lambda d: (d.policy, d.urn, d.message))),
+        not_applicable=tuple(sorted(skipped)),
     )
