@@ -180,12 +180,19 @@ def _struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
     return struct
 
 
-def _options(registration: Registration) -> analyzer_pb2.AnalyzerResourceOptions:
-    return analyzer_pb2.AnalyzerResourceOptions(
-        protect=registration.protect,
-        additionalSecretOutputs=list(registration.additional_secret_outputs),
-        parent=registration.parent_urn,
-    )
+def _resource_fields(registration: Registration) -> dict[str, Any]:
+    """What ``AnalyzeRequest`` and ``AnalyzerResource`` both carry about a resource."""
+    return {
+        "type": registration.type,
+        "properties": _struct(registration.properties),
+        "urn": registration.urn,
+        "name": registration.name,
+        "options": analyzer_pb2.AnalyzerResourceOptions(
+            protect=registration.protect,
+            additionalSecretOutputs=list(registration.additional_secret_outputs),
+            parent=registration.parent_urn,
+        ),
+    }
 
 
 class PolicyPack:
@@ -294,26 +301,14 @@ class PolicyPack:
         )
 
     def analyze(self, registration: Registration) -> tuple[list[Diagnostic], list[tuple[str, str, str]]]:
-        answer = self._rpc.Analyze(
-            analyzer_pb2.AnalyzeRequest(
-                type=registration.type,
-                properties=_struct(registration.properties),
-                urn=registration.urn,
-                name=registration.name,
-                options=_options(registration),
-            )
-        )
+        answer = self._rpc.Analyze(analyzer_pb2.AnalyzeRequest(**_resource_fields(registration)))
         skipped = [(n.policy_name, registration.urn, n.reason) for n in answer.not_applicable]
         return [_diagnostic(d, registration.urn) for d in answer.diagnostics], skipped
 
     def analyze_stack(self, registrations: Sequence[Registration]) -> list[Diagnostic]:
         resources = [
             analyzer_pb2.AnalyzerResource(
-                type=r.type,
-                properties=_struct(r.properties),
-                urn=r.urn,
-                name=r.name,
-                options=_options(r),
+                **_resource_fields(r),
                 parent=r.parent_urn,
                 dependencies=list(r.dependencies),
                 propertyDependencies={

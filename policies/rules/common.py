@@ -111,6 +111,11 @@ ENVIRONMENTS_SCHEMA: Final = {
 }
 
 
+def positive_number(default: float, description: str, **bounds: float) -> dict[str, Any]:
+    """The schema of a numeric setting above zero (minutes, seconds, percent)."""
+    return {"type": "number", "exclusiveMinimum": 0, **bounds, "default": default, "description": description}
+
+
 def environments_setting(*default: str) -> dict[str, Any]:
     return {**ENVIRONMENTS_SCHEMA, "default": list(default)}
 

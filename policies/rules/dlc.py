@@ -10,18 +10,11 @@ from typing import Any, Final
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
-from .common import TRAINING_JOB, Settings, number, render, show
+from .common import TRAINING_JOB, Settings, number, positive_number, render, show
 
 TRAINING_KEY: Final = "the training job's checkpointIntervalMinutes"
 
-SPOT = Settings(
-    maxIntervalMinutes={
-        "type": "number",
-        "exclusiveMinimum": 0,
-        "default": 20,
-        "description": "Longest time a spot job may run between checkpoints.",
-    }
-)
+SPOT = Settings(maxIntervalMinutes=positive_number(20, "Longest time a spot job may run between checkpoints."))
 
 
 def _interval(args: ResourceValidationArgs) -> tuple[Any, float | None]:
@@ -58,14 +51,7 @@ dlc_spot_requires_checkpoint = ResourceValidationPolicy(
     config_schema=SPOT.schema(),
 )
 
-LONG = Settings(
-    longJobMinutes={
-        "type": "number",
-        "exclusiveMinimum": 0,
-        "default": 30,
-        "description": "Jobs allowed to run longer than this must checkpoint.",
-    }
-)
+LONG = Settings(longJobMinutes=positive_number(30, "Jobs allowed to run longer than this must checkpoint."))
 
 
 def validate_long(args: ResourceValidationArgs, report: ReportViolation) -> None:

@@ -6,16 +6,9 @@ from typing import Final
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
-from .common import DSW_INSTANCE, Settings, number, render, show
+from .common import DSW_INSTANCE, Settings, number, positive_number, render, show
 
-IDLE = Settings(
-    maxIdleMinutes={
-        "type": "number",
-        "exclusiveMinimum": 0,
-        "default": 240,
-        "description": "Longest idle time before a notebook must shut down.",
-    }
-)
+IDLE = Settings(maxIdleMinutes=positive_number(240, "Longest idle time before a notebook must shut down."))
 
 
 def validate_idle(args: ResourceValidationArgs, report: ReportViolation) -> None:

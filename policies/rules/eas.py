@@ -33,6 +33,7 @@ from .common import (
     json_object,
     number,
     only_in_environments,
+    positive_number,
     render,
     show,
 )
@@ -250,13 +251,9 @@ eas_prod_dedicated_resource_group = ResourceValidationPolicy(
 
 ROLLOUT = Settings(
     environments=environments_setting("prod"),
-    maxFirstStep={
-        "type": "number",
-        "exclusiveMinimum": 0,
-        "maximum": 100,
-        "default": 10,
-        "description": "Largest share of traffic (percent) the first step may give the new version.",
-    },
+    maxFirstStep=positive_number(
+        10, "Largest share of traffic (percent) the first step may give the new version.", maximum=100
+    ),
 )
 DEFAULT_STEPS: Final = (10, 50, 100)
 

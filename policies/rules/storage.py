@@ -10,7 +10,7 @@ the engine records on the ``bucket`` property).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Final
 
 from pulumi_policy import (
@@ -93,18 +93,35 @@ oss_bucket_private = ResourceValidationPolicy(
 # --- oss-bucket-encrypted-kms (CKV_ALI_6) -------------------------------------------------------
 
 
-def _kms_encrypted(settings: Mapping[str, Any] | PolicyResource) -> bool:
-    props = settings.props if isinstance(settings, PolicyResource) else settings
+def _kms_encrypted(props: Mapping[str, Any]) -> bool:
     return props.get("sseAlgorithm") == "KMS" and is_set(props, "kmsMasterKeyId")
 
 
+def _versioned(props: Mapping[str, Any]) -> bool:
+    return props.get("status") == "Enabled"
+
+
+def _logged(props: Mapping[str, Any]) -> bool:
+    return is_set(props, "targetBucket")
+
+
+def buckets_without(
+    args: StackValidationArgs, inline: str, sibling_type: str, provides: Callable[[Mapping[str, Any]], bool]
+) -> Iterator[tuple[PolicyResource, list[PolicyResource]]]:
+    """Buckets whose setting is provided neither by the deprecated ``inline`` block nor by a sibling.
+
+    Yields each such bucket with the siblings of ``sibling_type`` it does have (which fall short).
+    """
+    for bucket in (resource for resource in args.resources if resource.resource_type == OSS_BUCKET):
+        if provides(_inline(bucket, inline)):
+            continue
+        found = siblings(args.resources, bucket, sibling_type)
+        if not any(provides(sibling.props) for sibling in found):
+            yield bucket, found
+
+
 def validate_encrypted(args: StackValidationArgs, report: ReportViolation) -> None:
-    for bucket in _buckets(args):
-        if _kms_encrypted(_inline(bucket, "serverSideEncryptionRule")):
-            continue
-        rules = siblings(args.resources, bucket, OSS_BUCKET_SSE)
-        if any(_kms_encrypted(rule) for rule in rules):
-            continue
+    for bucket, rules in buckets_without(args, "serverSideEncryptionRule", OSS_BUCKET_SSE, _kms_encrypted):
         found = "its BucketServerSideEncryption has no KMS key" if rules else "it has no BucketServerSideEncryption"
         report(
             f"OSS bucket '{bucket_name(bucket)}' is not encrypted with a KMS key ({found}). Add an "
@@ -112,10 +129,6 @@ def validate_encrypted(args: StackValidationArgs, report: ReportViolation) -> No
             f"(in pai-mlops: storage.kmsEncryption: true).",
             bucket.urn,
         )
-
-
-def _buckets(args: StackValidationArgs) -> list[PolicyResource]:
-    return [resource for resource in args.resources if resource.resource_type == OSS_BUCKET]
 
 
 oss_bucket_encrypted_kms = StackValidationPolicy(
@@ -129,11 +142,7 @@ oss_bucket_encrypted_kms = StackValidationPolicy(
 
 
 def validate_versioning(args: StackValidationArgs, report: ReportViolation) -> None:
-    for bucket in _buckets(args):
-        if _inline(bucket, "versioning").get("status") == "Enabled":
-            continue
-        if any(v.props.get("status") == "Enabled" for v in siblings(args.resources, bucket, OSS_BUCKET_VERSIONING)):
-            continue
+    for bucket, _ in buckets_without(args, "versioning", OSS_BUCKET_VERSIONING, _versioned):
         report(
             f"OSS bucket '{bucket_name(bucket)}' does not keep object versions, so an overwritten model or "
             f'checkpoint is lost. Add an oss.BucketVersioning with status "Enabled".',
@@ -152,11 +161,7 @@ oss_bucket_versioning = StackValidationPolicy(
 
 
 def validate_logging(args: StackValidationArgs, report: ReportViolation) -> None:
-    for bucket in _buckets(args):
-        if is_set(_inline(bucket, "logging"), "targetBucket"):
-            continue
-        if any(is_set(log.props, "targetBucket") for log in siblings(args.resources, bucket, OSS_BUCKET_LOGGING)):
-            continue
+    for bucket, _ in buckets_without(args, "logging", OSS_BUCKET_LOGGING, _logged):
         report(
             f"OSS bucket '{bucket_name(bucket)}' has no access logging, so reads of models and data cannot be "
             f"audited. Add an oss.BucketLogging with a target_bucket and target_prefix.",
