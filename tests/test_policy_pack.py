@@ -8,12 +8,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
+import yaml
 
 from policies.rules import POLICIES
 from policies.rules.common import CODE_SOURCE, EAS_AUTOSCALER, OSS_BUCKET, OSS_BUCKET_ACL
 from tests.policy_harness import UNKNOWN, urn_of, wire
-from tools.mock_engine import Registration
+from tools.mock_engine import ROOT, Registration
 from tools.policy_gate import (
     PACK_DIR,
     Diagnostic,
@@ -237,3 +239,15 @@ def test_stack_config_files_name_every_policy_and_fit_the_schemas(stack: str, po
     settings = reconcile(policies, config, PACK_DIR)
     assert settings["eas-prod-min-instances"].level == ("mandatory" if stack == "prod" else "disabled")
     assert settings["eas-dev-scale-to-zero"].level == ("disabled" if stack == "prod" else "advisory")
+
+
+def test_pulumi_policy_yaml_declares_a_python_runtime_the_cli_accepts() -> None:
+    schema_file = ROOT.parent / "shared" / "schemas" / "pulumi-project.schema.json"
+    if not schema_file.is_file():
+        pytest.skip(f"{schema_file.name} not found beside the project (../shared/schemas/{schema_file.name})")
+    document = yaml.safe_load((PACK_DIR / "PulumiPolicy.yaml").read_text())
+    # A policy pack's runtime block has the same shape as a project's (ProjectRuntimeInfo).
+    jsonschema.validate(document["runtime"], json.loads(schema_file.read_text())["properties"]["runtime"])
+    assert document["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": "venv"}}
+    assert document["version"] == "0.1.0"
+    assert set(document) == {"description", "runtime", "version"}
