@@ -20,7 +20,7 @@ import json
 import subprocess
 import sys
 import tempfile
-import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -203,7 +203,8 @@ class PolicyPack:
         self.python = python
         self._process: subprocess.Popen[bytes] | None = None
         self._channel: grpc.Channel | None = None
-        # The pack's stderr goes to a file: a pipe nobody reads could fill up and stall the pack.
+        # The pack's output goes to files: a pipe nobody reads could fill up and stall the pack.
+        self._stdout = tempfile.TemporaryFile()  # noqa: SIM115 -- closed in __exit__
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 -- closed in __exit__
         self.stub: analyzer_pb2_grpc.AnalyzerStub | None = None
 
@@ -213,7 +214,7 @@ class PolicyPack:
             [self.python, "-u", "-m", "pulumi.policy", NO_ENGINE, "."],
             cwd=self.pack_dir,
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
+            stdout=self._stdout,
             stderr=self._stderr,
         )
         port = self._read_port(self._process)
@@ -222,22 +223,24 @@ class PolicyPack:
         return self
 
     def _read_port(self, process: subprocess.Popen[bytes]) -> int:
-        assert process.stdout is not None
-        stdout = process.stdout
-        line: list[bytes] = []
-        reader = threading.Thread(target=lambda: line.append(stdout.readline()), daemon=True)
-        reader.start()
-        reader.join(START_TIMEOUT_SECONDS)
-        text = line[0].decode().strip() if line else ""
-        if not text.isdigit():
+        """The port from the first line the pack prints, waiting at most START_TIMEOUT_SECONDS."""
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        first = ""
+        while time.monotonic() < deadline:
+            self._stdout.seek(0)
+            first, newline, _ = self._stdout.read().decode(errors="replace").partition("\n")
+            if newline or process.poll() is not None:
+                break
+            time.sleep(0.02)
+        if not first.strip().isdigit():
             problem = (
                 "exited" if process.poll() is not None else f"printed no port within {START_TIMEOUT_SECONDS:.0f} s"
             )
             self.close()
             message = f"policy pack in {self.pack_dir} {problem}; its stderr:\n{self.stderr()}"
-            self._stderr.close()  # __exit__ does not run when __enter__ raises
+            self._close_files()  # __exit__ does not run when __enter__ raises
             raise PolicyPackError(message)
-        return int(text)
+        return int(first)
 
     def stderr(self) -> str:
         self._stderr.seek(0)
@@ -250,13 +253,15 @@ class PolicyPack:
         if self._process is not None:
             self._process.kill()
             self._process.wait()
-            if self._process.stdout is not None:
-                self._process.stdout.close()
             self._process = None
+
+    def _close_files(self) -> None:
+        self._stdout.close()
+        self._stderr.close()
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
-        self._stderr.close()
+        self._close_files()
 
     @property
     def _rpc(self) -> analyzer_pb2_grpc.AnalyzerStub:
