@@ -22,7 +22,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.deserialize import deserialize_properties
+from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY, deserialize_properties
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 UNKNOWN: Final = UNKNOWN_STRING_VALUE
@@ -44,6 +44,11 @@ def wire(props: Mapping[str, Any]) -> dict[str, Any]:
     struct = struct_pb2.Struct()
     json_format.ParseDict(json.loads(json.dumps(props)), struct)
     return json_format.MessageToDict(struct)
+
+
+def secret(value: Any) -> dict[str, Any]:
+    """``value`` as the engine sends a secret on the wire."""
+    return {SPECIAL_SIG_KEY: SPECIAL_SECRET_SIG, "value": value}
 
 
 def urn_of(resource_type: str, name: str, stack: str = "prod") -> str:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.policy_harness import secret
+from tests.program_copy import project_copy
 from tools import plan
 from tools.mock_engine import ROOT
 
@@ -17,16 +18,6 @@ def run_plan(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, 
     code = plan.main(list(args))
     captured = capsys.readouterr()
     return code, captured.out, captured.err
-
-
-def changed_project(tmp_path: Path, program_tail: str = "", stack_yaml: str | None = None) -> Path:
-    """A copy of the project whose program ends with ``program_tail``, with stack 'dev' or 'broken'."""
-    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
-    shutil.copy(ROOT / "Pulumi.dev.yaml", tmp_path / "Pulumi.dev.yaml")
-    (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text() + program_tail)
-    if stack_yaml is not None:
-        (tmp_path / "Pulumi.broken.yaml").write_text(stack_yaml)
-    return tmp_path
 
 
 def violations(document: dict[str, Any], level: str) -> list[tuple[str, str]]:
@@ -106,7 +97,7 @@ def test_plan_json_hides_secrets_and_marks_unknowns(tmp_path: Path, capsys: pyte
 def test_a_mandatory_violation_fails_the_plan_naming_its_policy(
     tail: str, policy: str, resource: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = changed_project(tmp_path, tail)
+    root = project_copy(tmp_path, tail)
     out = tmp_path / "plan.json"
     code, printed, _ = run_plan(capsys, "--stack", "dev", "--root", str(root), "--out", str(out))
     assert code == 1
@@ -120,7 +111,7 @@ def test_a_mandatory_violation_fails_the_plan_naming_its_policy(
 def test_malformed_stack_yaml_exits_2_naming_the_file_and_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = changed_project(tmp_path, stack_yaml="config:\n  pai-mlops:owner: [unclosed\n")
+    root = project_copy(tmp_path, stack_yaml="config:\n  pai-mlops:owner: [unclosed\n")
     code, printed, err = run_plan(capsys, "--stack", "broken", "--root", str(root))
     assert (code, printed) == (2, "")
     assert err == (
@@ -131,7 +122,7 @@ def test_malformed_stack_yaml_exits_2_naming_the_file_and_line(
 
 def test_an_unknown_config_key_exits_2_with_a_suggestion(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     dev = (ROOT / "Pulumi.dev.yaml").read_text().replace("pai-mlops:owner:", "pai-mlops:ownr:")
-    root = changed_project(tmp_path, stack_yaml=dev)
+    root = project_copy(tmp_path, stack_yaml=dev)
     code, _, err = run_plan(capsys, "--stack", "broken", "--root", str(root))
     assert code == 2
     assert err.splitlines() == [
@@ -151,7 +142,7 @@ def test_a_bad_policy_config_exits_2(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_a_failing_program_exits_2_naming_the_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    root = changed_project(tmp_path, "raise RuntimeError('boom')\n")
+    root = project_copy(tmp_path, "raise RuntimeError('boom')\n")
     code, _, err = run_plan(capsys, "--stack", "dev", "--root", str(root))
     assert code == 2
     assert err.splitlines()[-1] == "error: the program failed for stack 'dev': RuntimeError: boom"
@@ -166,6 +157,10 @@ def test_json_option_prints_only_the_plan(tmp_path: Path, capsys: pytest.Capture
 
 
 def test_display_hides_secrets_marks_unknowns_and_shows_whole_numbers() -> None:
-    secret = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "value": "t0k3n"}
-    wire = {"token": secret, "key": "04da6b54-80e4-46f7-96ec-b56ff0331ba9", "n": [3.0, 0.5], "tags": {"a": "b"}}
+    wire = {
+        "token": secret("t0k3n"),
+        "key": "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+        "n": [3.0, 0.5],
+        "tags": {"a": "b"},
+    }
     assert plan.display(wire) == {"token": "[secret]", "key": "[unknown]", "n": [3, 0.5], "tags": {"a": "b"}}

@@ -14,7 +14,7 @@ import yaml
 
 from policies.rules import POLICIES
 from policies.rules.common import CODE_SOURCE, EAS_AUTOSCALER, OSS_BUCKET, OSS_BUCKET_ACL
-from tests.policy_harness import UNKNOWN, urn_of, wire
+from tests.policy_harness import UNKNOWN, secret, urn_of, wire
 from tools.mock_engine import ROOT, Registration
 from tools.policy_gate import (
     PACK_DIR,
@@ -28,7 +28,6 @@ from tools.policy_gate import (
     reconcile,
 )
 
-SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
 ALL_POLICIES = [
     ("eas-prod-min-instances", "mandatory", "resource"),
     ("eas-dev-scale-to-zero", "advisory", "stack"),
@@ -142,7 +141,7 @@ def test_secret_inputs_arrive_wrapped_and_the_rule_checks_the_masking_option(
     pack: PolicyPack, policies: list[PolicyInfo]
 ) -> None:
     configure(pack, policies)
-    props = {"codeRepoAccessToken": {**SECRET_SIG, "value": "t0k3n"}}
+    props = {"codeRepoAccessToken": secret("t0k3n")}
     plain = registration(CODE_SOURCE, "repo", props)
     assert [d.policy for d in pack.analyze(plain)[0]] == ["secrets-not-plaintext"]
     masked = registration(CODE_SOURCE, "repo", props, secret_outputs=["codeRepoAccessToken"])

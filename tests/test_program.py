@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ import pytest
 import yaml
 
 from config_problems import StackConfigError
+from tests.program_copy import project_copy
 from tools import plan
 from tools.mock_engine import ROOT, run_program, stack_config_values
 
@@ -97,16 +97,9 @@ def test_stack_file_values_are_passed_as_the_engine_passes_them(tmp_path: Path) 
     assert secrets == ["pai-mlops:token"]
 
 
-def project_copy(tmp_path: Path, stack_yaml: str) -> Path:
-    for name in ("Pulumi.yaml", "__main__.py"):
-        shutil.copy(ROOT / name, tmp_path / name)
-    (tmp_path / "Pulumi.broken.yaml").write_text(stack_yaml)
-    return tmp_path
-
-
 def test_bad_stack_file_fails_before_any_resource_is_registered(tmp_path: Path) -> None:
     dev = (ROOT / "Pulumi.dev.yaml").read_text().replace("live: v7", "live: v9")
-    root = project_copy(tmp_path, dev)
+    root = project_copy(tmp_path, stack_yaml=dev)
     with pytest.raises(StackConfigError) as caught:
         run_program("broken", root)
     assert [str(p) for p in caught.value.problems] == [
@@ -145,7 +138,7 @@ def test_plan_prints_the_tree_and_writes_the_json_plan(tmp_path: Path, capsys: p
 
 def test_plan_exits_2_with_the_problems_on_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     dev = (ROOT / "Pulumi.dev.yaml").read_text().replace("bucketName: acme-pai-mlops-dev", "bucketName: Acme")
-    root = project_copy(tmp_path, dev)
+    root = project_copy(tmp_path, stack_yaml=dev)
     assert plan.main(["--stack", "broken", "--root", str(root)]) == 2
     assert capsys.readouterr().err.splitlines() == [
         "error: Stack 'broken' has invalid configuration (Pulumi.broken.yaml), 1 problem:",

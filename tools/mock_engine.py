@@ -141,30 +141,29 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         request = getattr(_registering, "request", None)
-        parent = str(request.parent) if request is not None else ""
+        if request is None or self.monitor is None:
+            raise RuntimeError("RecordingMocks records through the monitor install_mocks() sets up")
         inputs = self._transformed(args)
-        properties: dict[str, Any] = json_format.MessageToDict(request.object) if request is not None else {}
+        # The request's own wire form, with the keys the stack transforms changed replaced.
+        properties: dict[str, Any] = json_format.MessageToDict(request.object)
         for key in set(inputs) | set(args.inputs):
             if key not in inputs:
                 properties.pop(key, None)
             elif key not in args.inputs or inputs[key] is not args.inputs[key]:
                 properties[key] = _wire(inputs[key])
-        urn = self.monitor.make_urn(parent, args.typ, args.name) if self.monitor else args.name
         self.registrations.append(
             Registration(
                 args.typ,
                 args.name,
-                urn,
-                parent,
+                self.monitor.make_urn(request.parent, args.typ, args.name),
+                request.parent,
                 bool(args.custom),
                 inputs,
                 properties=properties,
-                protect=bool(request.protect) if request is not None else False,
-                additional_secret_outputs=tuple(request.additionalSecretOutputs) if request is not None else (),
-                dependencies=tuple(request.dependencies) if request is not None else (),
-                property_dependencies={key: tuple(deps.urns) for key, deps in request.propertyDependencies.items()}
-                if request is not None
-                else {},
+                protect=request.protect,
+                additional_secret_outputs=tuple(request.additionalSecretOutputs),
+                dependencies=tuple(request.dependencies),
+                property_dependencies={key: tuple(deps.urns) for key, deps in request.propertyDependencies.items()},
             )
         )
         if pulumi.runtime.is_dry_run():
@@ -266,9 +265,14 @@ def close_event_loop() -> None:
     asyncio.get_event_loop().close()
 
 
-def run_program(stack: str, root: Path = ROOT, preview: bool = False) -> RecordingMocks:
-    """Run the project's ``__main__.py`` for ``stack`` under the mock engine; return the recording."""
-    values, secret_keys = stack_config_values(stack, root)
+def run_program(
+    stack: str, root: Path = ROOT, preview: bool = False, config: tuple[dict[str, str], list[str]] | None = None
+) -> RecordingMocks:
+    """Run the project's ``__main__.py`` for ``stack`` under the mock engine; return the recording.
+
+    ``config`` is :func:`stack_config_values` when the caller has read it already.
+    """
+    values, secret_keys = config if config is not None else stack_config_values(stack, root)
     region = values.get("alicloud:region", "cn-hangzhou")
     mocks = install_mocks(project_name(root), stack, region=region, preview=preview)
     pulumi.runtime.set_all_config(values, secret_keys)

@@ -25,10 +25,12 @@ from typing import Any, Final
 
 import yaml
 from pulumi.runtime.rpc import UNKNOWN
+from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 
 from config_problems import StackConfigError
 from tools.mock_engine import (
     ROOT,
+    SECRET_PLACEHOLDER,
     Registration,
     close_event_loop,
     known_stacks,
@@ -38,10 +40,6 @@ from tools.mock_engine import (
 )
 from tools.policy_gate import PACK_DIR, Diagnostic, PolicyConfigError, PolicyPackError, PolicyReport, evaluate
 
-# Pulumi's wire signature of a secret value (sdk/go/common/resource/properties.go).
-_SIG_KEY: Final = "4dabf18193072939515e22adb298388d"
-_SECRET_SIG: Final = "1b47061264138c4ac30d75fd1eb44270"
-SECRET: Final = "[secret]"
 UNKNOWN_AT_PREVIEW: Final = "[unknown]"
 
 EXIT_OK: Final = 0
@@ -68,8 +66,8 @@ KEY_INPUTS: Final[Mapping[str, tuple[str, ...]]] = {
 def display(value: Any) -> Any:
     """A wire value for people: secrets hidden, unknowns marked, whole numbers without ``.0``."""
     if isinstance(value, Mapping):
-        if value.get(_SIG_KEY) == _SECRET_SIG:
-            return SECRET
+        if value.get(SPECIAL_SIG_KEY) == SPECIAL_SECRET_SIG:
+            return SECRET_PLACEHOLDER
         return {str(k): display(v) for k, v in value.items()}  # pyright: ignore[reportUnknownVariableType]
     if isinstance(value, list):
         return [display(v) for v in value]  # pyright: ignore[reportUnknownVariableType]
@@ -230,7 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         policy_config = policy_config.relative_to(Path.cwd())
     try:
         config_values, secret_keys = stack_config_values(stack, root)
-        mocks = run_program(stack, root, preview=True)
+        mocks = run_program(stack, root, preview=True, config=(config_values, secret_keys))
         project = project_name(root)
         report = evaluate(
             mocks.registrations,

@@ -180,19 +180,25 @@ def _struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
     return struct
 
 
-def _resource_fields(registration: Registration) -> dict[str, Any]:
-    """What ``AnalyzeRequest`` and ``AnalyzerResource`` both carry about a resource."""
-    return {
-        "type": registration.type,
-        "properties": _struct(registration.properties),
-        "urn": registration.urn,
-        "name": registration.name,
-        "options": analyzer_pb2.AnalyzerResourceOptions(
+def analyzer_resource(registration: Registration) -> analyzer_pb2.AnalyzerResource:
+    """A registration as the CLI describes a resource to an analyzer."""
+    return analyzer_pb2.AnalyzerResource(
+        type=registration.type,
+        properties=_struct(registration.properties),
+        urn=registration.urn,
+        name=registration.name,
+        options=analyzer_pb2.AnalyzerResourceOptions(
             protect=registration.protect,
             additionalSecretOutputs=list(registration.additional_secret_outputs),
             parent=registration.parent_urn,
         ),
-    }
+        parent=registration.parent_urn,
+        dependencies=list(registration.dependencies),
+        propertyDependencies={
+            key: analyzer_pb2.AnalyzerPropertyDependencies(urns=list(urns))
+            for key, urns in registration.property_dependencies.items()
+        },
+    )
 
 
 class PolicyPack:
@@ -306,23 +312,36 @@ class PolicyPack:
         )
 
     def analyze(self, registration: Registration) -> tuple[list[Diagnostic], list[tuple[str, str, str]]]:
-        answer = self._rpc.Analyze(analyzer_pb2.AnalyzeRequest(**_resource_fields(registration)))
-        skipped = [(n.policy_name, registration.urn, n.reason) for n in answer.not_applicable]
-        return [_diagnostic(d, registration.urn) for d in answer.diagnostics], skipped
+        """``Analyze`` one resource: its diagnostics and the (policy, urn, reason) of policies not applicable."""
+        return self._analyze(analyzer_resource(registration))
 
     def analyze_stack(self, registrations: Sequence[Registration]) -> list[Diagnostic]:
-        resources = [
-            analyzer_pb2.AnalyzerResource(
-                **_resource_fields(r),
-                parent=r.parent_urn,
-                dependencies=list(r.dependencies),
-                propertyDependencies={
-                    key: analyzer_pb2.AnalyzerPropertyDependencies(urns=list(urns))
-                    for key, urns in r.property_dependencies.items()
-                },
-            )
-            for r in registrations
-        ]
+        return self._analyze_stack([analyzer_resource(r) for r in registrations])
+
+    def analyze_all(self, registrations: Sequence[Registration]) -> tuple[list[Diagnostic], list[tuple[str, str, str]]]:
+        """``Analyze`` every resource, then ``AnalyzeStack``, converting each resource once."""
+        resources = [analyzer_resource(r) for r in registrations]
+        diagnostics: list[Diagnostic] = []
+        skipped: list[tuple[str, str, str]] = []
+        for resource in resources:
+            found, not_applicable = self._analyze(resource)
+            diagnostics += found
+            skipped += not_applicable
+        return diagnostics + self._analyze_stack(resources), skipped
+
+    def _analyze(self, resource: analyzer_pb2.AnalyzerResource) -> tuple[list[Diagnostic], list[tuple[str, str, str]]]:
+        request = analyzer_pb2.AnalyzeRequest(
+            type=resource.type,
+            properties=resource.properties,
+            urn=resource.urn,
+            name=resource.name,
+            options=resource.options,
+        )
+        answer = self._rpc.Analyze(request)
+        skipped = [(n.policy_name, resource.urn, n.reason) for n in answer.not_applicable]
+        return [_diagnostic(d, resource.urn) for d in answer.diagnostics], skipped
+
+    def _analyze_stack(self, resources: Sequence[analyzer_pb2.AnalyzerResource]) -> list[Diagnostic]:
         answer = self._rpc.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=resources))
         return [_diagnostic(d, "") for d in answer.diagnostics]
 
@@ -354,13 +373,7 @@ def evaluate(
             settings = reconcile(policies, config, config_file or pack_dir)
             pack.configure(settings)
             pack.configure_stack(stack, project, stack_config or {}, secret_keys)
-            diagnostics: list[Diagnostic] = []
-            skipped: list[tuple[str, str, str]] = []
-            for registration in registrations:
-                found, not_applicable = pack.analyze(registration)
-                diagnostics += found
-                skipped += not_applicable
-            diagnostics += pack.analyze_stack(registrations)
+            diagnostics, skipped = pack.analyze_all(registrations)
         except grpc.RpcError as error:
             raise PolicyPackError(f"policy pack failed: {error}; its stderr:\n{pack.stderr()}") from error
     return PolicyReport(

@@ -59,23 +59,32 @@ def stack_of(urn: str) -> str:
     return urn.removeprefix("urn:pulumi:").split("::", 1)[0]
 
 
+def peek(props: Mapping[str, Any], key: str, unknown: Any = None) -> Any:
+    """``props.get(key)``, or ``unknown`` when the value is unknown until ``pulumi up``.
+
+    For the few places where an unknown value has a safe meaning; everywhere else a rule reads the
+    property directly and lets the pack report the check as deferred.
+    """
+    try:
+        return props.get(key)
+    except UnknownValueError:
+        return unknown
+
+
 def environment_of(urn: str, props: Mapping[str, Any]) -> str:
     """The ``environment`` tag when the resource carries a known one, otherwise the stack name."""
-    try:
-        tags = props.get("tags")
-        environment = tags.get(ENVIRONMENT_TAG) if isinstance(tags, Mapping) else None
-    except UnknownValueError:
-        environment = None
+    tags = peek(props, "tags")
+    environment = peek(tags, ENVIRONMENT_TAG) if isinstance(tags, Mapping) else None
     return environment if isinstance(environment, str) and environment else stack_of(urn)
+
+
+_UNKNOWN_IS_SET: Final = object()
 
 
 def is_set(props: Mapping[str, Any], key: str) -> bool:
     """Whether ``key`` holds a non-empty value; a value unknown until ``pulumi up`` counts as set."""
-    try:
-        value = props.get(key)
-    except UnknownValueError:
-        return True
-    return value not in (None, "", [], {})
+    value = peek(props, key, unknown=_UNKNOWN_IS_SET)
+    return value is _UNKNOWN_IS_SET or value not in (None, "", [], {})
 
 
 def short_type(resource_type: str) -> str:

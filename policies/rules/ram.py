@@ -28,29 +28,32 @@ class Statement:
     resources: tuple[str, ...]
 
 
-def policy_statements(props: Mapping[str, Any]) -> list[Statement]:
-    """Every statement of a ``ram.Policy``, whichever of its three forms the program used."""
-    for key in ("policyDocument", "document"):
+def json_document(props: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any] | None:
+    """The JSON document under the first of ``keys`` that is set (current name first, then deprecated)."""
+    for key in keys:
         if props.get(key) is not None:
-            document = json_object(props.get(key), key)
-            return [
-                Statement(
-                    str(item.get("Effect", "")),
-                    tuple(map(str, as_list(item.get("Action")))),
-                    tuple(map(str, as_list(item.get("Resource")))),
-                )
-                for item in as_list(document.get("Statement"))
-                if isinstance(item, Mapping)
-            ]
+            return json_object(props.get(key), key)
+    return None
+
+
+def _statements(items: Any, effect: str, action: str, resource: str) -> list[Statement]:
     return [
         Statement(
-            str(item.get("effect", "")),
-            tuple(map(str, as_list(item.get("actions")))),
-            tuple(map(str, as_list(item.get("resources")))),
+            str(item.get(effect, "")),
+            tuple(map(str, as_list(item.get(action)))),
+            tuple(map(str, as_list(item.get(resource)))),
         )
-        for item in as_list(props.get("statements"))
+        for item in as_list(items)
         if isinstance(item, Mapping)
     ]
+
+
+def policy_statements(props: Mapping[str, Any]) -> list[Statement]:
+    """Every statement of a ``ram.Policy``, whichever of its three forms the program used."""
+    document = json_document(props, ("policyDocument", "document"))
+    if document is not None:
+        return _statements(document.get("Statement"), "Effect", "Action", "Resource")
+    return _statements(props.get("statements"), "effect", "actions", "resources")
 
 
 def policy_name(args: ResourceValidationArgs) -> str:
@@ -135,23 +138,21 @@ TRUST = Settings(
 
 def trusted_principals(props: Mapping[str, Any]) -> list[str]:
     """Who may assume the role, as ``<kind>:<principal>`` (``Service:pai.aliyuncs.com``, ``RAM:acs:ram::1:root``)."""
-    for key in ("assumeRolePolicyDocument", "document"):
-        if props.get(key) is not None:
-            document = json_object(props.get(key), key)
-            found: list[str] = []
-            for statement in as_list(document.get("Statement")):
-                if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow":
-                    continue
-                principal = statement.get("Principal")
-                if not isinstance(principal, Mapping):
-                    found.append(f"*:{principal}")
-                    continue
-                for kind, values in principal.items():
-                    found += [f"{kind}:{value}" for value in as_list(values)]
-            return found
-    return [f"Service:{s}" for s in as_list(props.get("services"))] + [
-        f"RAM:{user}" for user in as_list(props.get("ramUsers"))
-    ]
+    document = json_document(props, ("assumeRolePolicyDocument", "document"))
+    if document is None:
+        services = [f"Service:{service}" for service in as_list(props.get("services"))]
+        return services + [f"RAM:{user}" for user in as_list(props.get("ramUsers"))]
+    found: list[str] = []
+    for statement in as_list(document.get("Statement")):
+        if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow":
+            continue
+        principal = statement.get("Principal")
+        if not isinstance(principal, Mapping):
+            found.append(f"*:{principal}")
+            continue
+        for kind, values in principal.items():
+            found += [f"{kind}:{value}" for value in as_list(values)]
+    return found
 
 
 def validate_trust(args: ResourceValidationArgs, report: ReportViolation) -> None:

@@ -22,7 +22,6 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import UnknownValueError
 
 from .common import (
     KMS_KEY,
@@ -32,6 +31,7 @@ from .common import (
     OSS_BUCKET_SSE,
     OSS_BUCKET_VERSIONING,
     is_set,
+    peek,
     render,
 )
 
@@ -39,10 +39,7 @@ PUBLIC_ACLS: Final = ("public-read", "public-read-write")
 
 
 def bucket_name(bucket: PolicyResource) -> str:
-    try:
-        name = bucket.props.get("bucket")
-    except UnknownValueError:
-        name = None
+    name = peek(bucket.props, "bucket")
     return name if isinstance(name, str) and name else bucket.name
 
 
@@ -53,10 +50,7 @@ def siblings(resources: list[PolicyResource], bucket: PolicyResource, resource_t
     for resource in resources:
         if resource.resource_type != resource_type:
             continue
-        try:
-            names_it = resource.props.get("bucket") == name
-        except UnknownValueError:
-            names_it = False
+        names_it = peek(resource.props, "bucket") == name
         depends = any(dep.urn == bucket.urn for dep in resource.property_dependencies.get("bucket", []))
         if names_it or depends:
             found.append(resource)
