@@ -1,0 +1,82 @@
+"""A small client for the control API (``/_emulator/…``), for tests, benchmarks and demos."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+from urllib.parse import quote, urlencode
+
+# The control API is on loopback: never send it through a proxy from the environment.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class ControlError(Exception):
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(f"{status} {body.get('error')}: {body.get('message')}")
+        self.status = status
+        self.body = body
+
+
+class Control:
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+
+    def _send(self, method: str, path: str, body: Any = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{self.url}/_emulator/{path}", data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        try:
+            with _OPENER.open(request, timeout=10) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            raise ControlError(error.code, json.loads(error.read() or b"{}")) from None
+
+    def reset(self) -> None:
+        self._send("POST", "reset")
+
+    def fault(self, action: str, kind: str, *, times: int = 1, api: str = "*", **extra: Any) -> dict[str, Any]:
+        """Arm a fault: ``throttle``, ``server_error`` (``status``), ``delay`` (``seconds``) or ``lost_response``."""
+        return self._send("POST", "faults", {"action": action, "kind": kind, "times": times, "api": api, **extra})
+
+    def faults(self) -> list[dict[str, Any]]:
+        return self._send("GET", "faults")
+
+    def clock(self, *, speed: float | None = None, advance: float | None = None) -> dict[str, Any]:
+        changes = {k: v for k, v in (("speed", speed), ("advance", advance)) if v is not None}
+        return self._send("POST", "clock", changes)
+
+    def timing(self, **apis: dict[str, float]) -> dict[str, Any]:
+        return self._send("POST", "timing", apis)
+
+    def verify_credentials(self, access_key_id: str, access_key_secret: str) -> None:
+        self._send("POST", "credentials", {"access_key_id": access_key_id, "access_key_secret": access_key_secret})
+
+    def calls(self, *, api: str | None = None, action: str | None = None) -> list[dict[str, Any]]:
+        query = urlencode({k: v for k, v in (("api", api), ("action", action)) if v})
+        return self._send("GET", f"calls?{query}" if query else "calls")
+
+    def preempt_job(self, job_id: str, **reason: str) -> dict[str, Any]:
+        return self._send("POST", f"dlc/jobs/{quote(job_id, safe='')}/preempt", reason)
+
+    def fail_job(self, job_id: str, **reason: str) -> dict[str, Any]:
+        return self._send("POST", f"dlc/jobs/{quote(job_id, safe='')}/fail", reason)
+
+    def job_outcomes(self, *outcomes: dict[str, Any]) -> list[dict[str, Any]]:
+        return self._send("POST", "dlc/outcomes", {"outcomes": list(outcomes)})
+
+    def fail_service(self, name: str, *, region: str = "cn-hangzhou", **reason: str) -> dict[str, Any]:
+        return self._send("POST", f"eas/services/{quote(region, safe='')}/{quote(name, safe='')}/fail", reason)
+
+    def fail_instance(self, instance_id: str, **reason: str) -> dict[str, Any]:
+        return self._send("POST", f"dsw/instances/{quote(instance_id, safe='')}/fail", reason)
+
+    def touch_instance(self, instance_id: str) -> dict[str, Any]:
+        return self._send("POST", f"dsw/instances/{quote(instance_id, safe='')}/activity", {})
+
+    def create_bucket(self, bucket: str) -> None:
+        self._send("PUT", f"oss/buckets/{quote(bucket, safe='')}", {})
+
+    def set_metrics(self, service: str, **values: float) -> dict[str, Any]:
+        return self._send("PUT", f"metrics/{quote(service, safe='')}", values)
