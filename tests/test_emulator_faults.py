@@ -60,12 +60,12 @@ def test_lost_response_applies_the_call_then_drops_the_connection(clients: Clien
     assert (call["status"], call["fault"], call["body"]["DisplayName"]) == (200, "lost_response", "probe")
 
 
-def test_delay_slows_the_answer(clients: ClientFactory, cloud: Control) -> None:
+def test_delay_slows_the_answer(clients: ClientFactory, emulator: Emulator, cloud: Control) -> None:
     cloud.fault("ListJobs", "delay", seconds=0.3)
     started = time.monotonic()
     clients.dlc().list_jobs(dlc.ListJobsRequest())
     assert time.monotonic() - started >= 0.3
-    quick = ClientFactory(clients.credentials, environ=dict(clients._environ), read_timeout_ms=100)  # pyright: ignore[reportPrivateUsage]
+    quick = ClientFactory(clients.credentials, environ=emulator.environment(), read_timeout_ms=100)
     cloud.fault("ListJobs", "delay", seconds=0.5)
     with pytest.raises(UnretryableException) as caught:
         quick.dlc().list_jobs(dlc.ListJobsRequest())

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
+
+T = TypeVar("T")
 
 FaultKind = Literal["throttle", "server_error", "delay", "lost_response"]
 FAULT_KINDS: tuple[FaultKind, ...] = ("throttle", "server_error", "delay", "lost_response")
@@ -245,6 +248,17 @@ def request_id() -> str:
 
 def short_id(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:16]}"
+
+
+def handler_name(action: str) -> str:
+    """The method that answers an action: ``CreateServiceAutoScaler`` → ``_create_service_auto_scaler``."""
+    return "_" + re.sub(r"(?<!^)(?=[A-Z])", "_", action).lower()
+
+
+def paginate(items: list[T], query: dict[str, str], default_size: int) -> tuple[list[T], int, int]:
+    """One page of ``items`` as ``PageNumber`` (from 1) and ``PageSize`` ask: (page, number, size)."""
+    number, size = int(query.get("PageNumber") or 1), int(query.get("PageSize") or default_size)
+    return items[(number - 1) * size : number * size], number, size
 
 
 def truthy(value: str | None) -> bool:

@@ -14,7 +14,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from tests.emulator.core import ApiError, Lifecycle, invalid, iso, parse_iso, short_id
+from tests.emulator.core import ApiError, Lifecycle, invalid, iso, paginate, parse_iso, short_id
 
 if TYPE_CHECKING:
     from tests.emulator.app import Context
@@ -257,8 +257,7 @@ class DlcApi:
             and (not query.get("Status") or job.lifecycle.status(context.now) == query["Status"])
         ]
         jobs.sort(key=lambda job: job.created, reverse=query.get("Order", "desc").lower() != "asc")
-        number, size = int(query.get("PageNumber") or 1), int(query.get("PageSize") or 50)
-        page = jobs[(number - 1) * size : number * size]
+        page, _, _ = paginate(jobs, query, 50)
         return {"Jobs": [self.view(job, context.now) for job in page], "TotalCount": len(jobs)}
 
     def _stop(self, context: Context) -> dict[str, Any]:

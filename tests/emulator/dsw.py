@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from tests.emulator.core import ApiError, Lifecycle, invalid, iso, short_id, truthy
+from tests.emulator.core import ApiError, Lifecycle, handler_name, invalid, iso, paginate, short_id, truthy
 
 if TYPE_CHECKING:
     from tests.emulator.app import Context
@@ -66,8 +66,7 @@ class DswApi:
         self.__init__()
 
     def handle(self, action: str, context: Context) -> dict[str, Any]:
-        handler = getattr(self, "_" + re.sub(r"(?<!^)(?=[A-Z])", "_", action).lower())
-        return handler(context)
+        return getattr(self, handler_name(action))(context)
 
     # -- state -----------------------------------------------------------------------------------------------
 
@@ -189,8 +188,8 @@ class DswApi:
                 and all(own.get(k) == v for k, v in labels.items())
             ):
                 views.append(view)
-        number, size = int(query.get("PageNumber") or 1), int(query.get("PageSize") or 20)
-        return {"Instances": views[(number - 1) * size : number * size], "TotalCount": len(views), "Success": True}
+        page, _, _ = paginate(views, query, 20)
+        return {"Instances": page, "TotalCount": len(views), "Success": True}
 
     def _update_instance(self, context: Context) -> dict[str, Any]:
         instance = self.instance(context.args["instance_id"], context.now)

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from tests.emulator.core import ApiError, Lifecycle, invalid, iso, short_id
+from tests.emulator.core import ApiError, Lifecycle, handler_name, invalid, iso, paginate, short_id
 
 if TYPE_CHECKING:
     from tests.emulator.app import Context
@@ -120,8 +120,7 @@ class EasApi:
         self.__init__(self.region)
 
     def handle(self, action: str, context: Context) -> dict[str, Any]:
-        handler = getattr(self, "_" + re.sub(r"(?<!^)(?=[A-Z])", "_", action).lower())
-        return handler(context)
+        return getattr(self, handler_name(action))(context)
 
     # -- state -----------------------------------------------------------------------------------------------
 
@@ -298,8 +297,7 @@ class EasApi:
             for view in [self._view(service, context.now)]
             if not wanted_status or view["Status"] == wanted_status
         ]
-        number, size = int(query.get("PageNumber") or 1), int(query.get("PageSize") or 100)
-        page = matched[(number - 1) * size : number * size]
+        page, number, size = paginate(matched, query, 100)
         return {"Services": page, "PageNumber": number, "PageSize": size, "TotalCount": len(matched)}
 
     def _release_service(self, context: Context) -> dict[str, Any]:
@@ -353,8 +351,7 @@ class EasApi:
         self._settle(context.now)
         needle = (context.query.get("Filter") or "").lower()
         groups = [self._group_view(g) for g in sorted(self.groups.values(), key=lambda g: g.name) if needle in g.name]
-        number, size = int(context.query.get("PageNumber") or 1), int(context.query.get("PageSize") or 100)
-        page = groups[(number - 1) * size : number * size]
+        page, number, size = paginate(groups, context.query, 100)
         return {"Groups": page, "PageNumber": number, "PageSize": size, "TotalCount": len(groups)}
 
     # -- scalers ---------------------------------------------------------------------------------------------
