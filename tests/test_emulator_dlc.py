@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import email.utils
 from typing import Any
 
 import pytest
@@ -159,3 +160,39 @@ def test_stop_then_delete(client: Client, cloud: Control) -> None:
     with pytest.raises(ClientException) as caught:
         client.get_job(job_id, dlc.GetJobRequest())
     assert (caught.value.code, caught.value.status_code) == ("JobNotFound", 404)
+
+
+def test_answers_carry_the_virtual_clock_in_their_date_header(client: Client, cloud: Control) -> None:
+    now = cloud.clock(advance=3 * 24 * 3600)["now"]
+    date = client.list_jobs(dlc.ListJobsRequest()).headers["date"]
+    assert abs(email.utils.parsedate_to_datetime(date).timestamp() - now) < 2
+
+
+def test_update_job_changes_the_description_and_keeps_specs_the_sdk_sends_empty(client: Client) -> None:
+    job_id = client.create_job(job_request()).body.job_id
+    client.update_job(job_id, dlc.UpdateJobRequest(description="kept for audit", priority=5))
+    job = client.get_job(job_id, dlc.GetJobRequest()).body
+    assert (job.description, job.priority, len(job.job_specs)) == ("kept for audit", 5, 1)
+
+
+def test_update_job_refuses_new_specs_once_running(client: Client, cloud: Control) -> None:
+    job_id = client.create_job(job_request()).body.job_id
+    cloud.clock(advance=60)
+    with pytest.raises(ClientException) as refused:
+        client.update_job(job_id, dlc.UpdateJobRequest(user_command="python other.py"))
+    assert (refused.value.code, refused.value.status_code) == ("InvalidParameter", 400)
+    assert "JobSpecs and UserCommand change only while queuing" in refused.value.message
+
+
+def test_tags_are_added_and_removed_on_jobs(client: Client) -> None:
+    job_id = client.create_job(job_request()).body.job_id
+    tag = dlc.TagResourcesRequestTag(key="team", value="fraud")
+    client.tag_resources(
+        dlc.TagResourcesRequest(region_id="cn-hangzhou", resource_id=[job_id], resource_type="Job", tag=[tag])
+    )
+    assert client.get_job(job_id, dlc.GetJobRequest()).body.settings.tags == {"pai-mlops/key": "k-1", "team": "fraud"}
+    client.untag_resources(dlc.UntagResourcesRequest(resource_id=[job_id], resource_type="Job", tag_key=["team"]))
+    assert client.get_job(job_id, dlc.GetJobRequest()).body.settings.tags == {"pai-mlops/key": "k-1"}
+    with pytest.raises(ClientException) as refused:
+        client.untag_resources(dlc.UntagResourcesRequest(resource_id=[job_id], resource_type="Pod", all="true"))
+    assert refused.value.message.startswith("code: 400, ResourceType must be Job; got 'Pod'")

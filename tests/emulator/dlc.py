@@ -77,6 +77,11 @@ class Job:
     def tags(self) -> dict[str, str]:
         return (self.body.get("Settings") or {}).get("Tags") or {}
 
+    def set_tags(self, tags: dict[str, str]) -> None:
+        settings = self.body.setdefault("Settings", {}) or {}
+        settings["Tags"] = tags
+        self.body["Settings"] = settings
+
 
 class DlcApi:
     name = "dlc"
@@ -87,6 +92,9 @@ class DlcApi:
         ("GET", "/api/v1/jobs/<job_id>", "GetJob"),
         ("POST", "/api/v1/jobs/<job_id>/stop", "StopJob"),
         ("DELETE", "/api/v1/jobs/<job_id>", "DeleteJob"),
+        ("PUT", "/api/v1/jobs/<job_id>", "UpdateJob"),
+        ("POST", "/api/v1/tags", "TagResources"),
+        ("DELETE", "/api/v1/tags", "UntagResources"),
     ]
     DEFAULT_TIMING: ClassVar[dict[str, float]] = {"creating": 10.0, "queuing": 30.0, "running": 600.0, "stopping": 10.0}
 
@@ -105,6 +113,9 @@ class DlcApi:
             "GetJob": self._get,
             "StopJob": self._stop,
             "DeleteJob": self._delete,
+            "UpdateJob": self._update,
+            "TagResources": self._tag,
+            "UntagResources": self._untag,
         }[action](context)
 
     def job(self, job_id: str) -> Job:
@@ -267,6 +278,61 @@ class DlcApi:
             raise invalid(f"Job {job.job_id} cannot be stopped in status {status}.", "InvalidJobStatus")
         job.lifecycle.replan(context.now, [("Stopping", self.timing["stopping"]), ("Stopped", 0)])
         return {"JobId": job.job_id}
+
+    def _update(self, context: Context) -> dict[str, Any]:
+        """Description, priority and accessibility change on any job; specs and command only before it runs.
+
+        The SDK always sends ``JobSpecs: []``: an empty list means "unchanged" (it would otherwise clear them).
+        """
+        job = self.job(context.args["job_id"])
+        body = context.json()
+        for key in ("Description", "Accessibility"):
+            if body.get(key) is not None:
+                job.body[key] = body[key]
+        if body.get("Priority") is not None:
+            if not isinstance(body["Priority"], int) or not 1 <= body["Priority"] <= 9:
+                raise invalid(f"Priority must be an integer from 1 to 9; got {body['Priority']!r}")
+            job.body["Priority"] = body["Priority"]
+        if body.get("JobSpecs") or body.get("UserCommand"):
+            status = job.lifecycle.status(context.now)
+            if status not in ("Creating", "Queuing"):
+                raise invalid(f"Job {job.job_id} is {status}; JobSpecs and UserCommand change only while queuing.")
+            job.body.update({k: body[k] for k in ("JobSpecs", "UserCommand") if body.get(k)})
+        return {"JobId": job.job_id}
+
+    def _tagged_jobs(self, ids: Any, resource_type: Any) -> list[Job]:
+        if resource_type != "Job":
+            raise invalid(f"ResourceType must be Job; got {resource_type!r}")
+        if isinstance(ids, str):  # the query form: a JSON list, as the SDK "shrinks" it
+            try:
+                ids = json.loads(ids)
+            except ValueError:
+                ids = ids.split(",")
+        if not isinstance(ids, list) or not ids or len(ids) > 50:
+            raise invalid(f"ResourceId must list 1 to 50 job ids; got {ids!r}")
+        return [self.job(str(job_id)) for job_id in ids]
+
+    def _tag(self, context: Context) -> dict[str, Any]:
+        body = context.json()
+        jobs = self._tagged_jobs(body.get("ResourceId"), body.get("ResourceType"))
+        tags = body.get("Tag") or []
+        if len(tags) > 20 or not all(isinstance(t, dict) and t.get("Key") for t in tags):
+            raise invalid(f"Tag must list 1 to 20 {{Key, Value}} objects; got {tags!r}")
+        for job in jobs:
+            job.set_tags({**job.tags, **{str(t["Key"]): str(t.get("Value") or "") for t in tags}})
+        return {}
+
+    def _untag(self, context: Context) -> dict[str, Any]:
+        query = context.query
+        jobs = self._tagged_jobs(query.get("ResourceId"), query.get("ResourceType"))
+        remove_all = str(query.get("All", "")).lower() == "true"
+        try:
+            keys = json.loads(query["TagKey"]) if query.get("TagKey") else []
+        except ValueError:
+            keys = str(query["TagKey"]).split(",")
+        for job in jobs:
+            job.set_tags({} if remove_all else {k: v for k, v in job.tags.items() if k not in keys})
+        return {}
 
     def _delete(self, context: Context) -> dict[str, Any]:
         job = self.job(context.args["job_id"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import json
 import threading
 from collections.abc import Callable
@@ -29,6 +30,16 @@ class _QuietHandler(WSGIRequestHandler):
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header in the virtual clock's time, as a real server's clock would show it.
+
+        Providers measure how long a job has queued or run against the server's ``Date`` (see
+        providers/training.py), so on a fast clock they see the time the emulated jobs see.
+        """
+        app = self.server.app
+        assert isinstance(app, Application)
+        return email.utils.formatdate(app.clock.now() if timestamp is None else timestamp, usegmt=True)
 
 
 class Emulator:
