@@ -69,6 +69,7 @@ class ProviderHost:
         self._process: subprocess.Popen[bytes] | None = None
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - open for the host's lifetime, closed in __exit__
         self._stderr_text: str | None = None
+        self._stderr_mark = 0
         self._channel: grpc.Channel | None = None
         self._stub: provider_pb2_grpc.ResourceProviderStub | None = None
 
@@ -105,11 +106,16 @@ class ProviderHost:
 
     @property
     def stderr(self) -> str:
-        """Everything the host and the provider wrote to stderr (progress lines)."""
+        """What the host and the provider wrote to stderr (progress lines) since the last :meth:`mark`."""
         if self._stderr_text is not None:
             return self._stderr_text
-        self._stderr.seek(0)
+        self._stderr.seek(self._stderr_mark)
         return self._stderr.read().decode(errors="replace")
+
+    def mark(self) -> None:
+        """Start :attr:`stderr` here: a host shared by several tests shows each test only its own lines."""
+        self._stderr.seek(0, os.SEEK_END)
+        self._stderr_mark = self._stderr.tell()
 
     def _call(self, method: str, request: Any, timeout: float) -> Any:
         assert self._stub is not None, "use ProviderHost as a context manager"

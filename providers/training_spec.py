@@ -1,0 +1,507 @@
+"""The pure half of the TrainingJob provider: inputs, their validation, the DLC request and how jobs end.
+
+Nothing here talks to a cloud, so every rule is table-tested (tests/test_training_spec.py). The wire names follow
+``shared/reference/dlc-dsw-oss-api.md`` §2; the SDK's ``CreateJobRequest.from_map`` turns :func:`job_body` into
+its model unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any, Final, TypeGuard
+
+JOB_TYPES: Final = (
+    "PyTorchJob",
+    "TFJob",
+    "MPIJob",
+    "XGBoostJob",
+    "OneFlowJob",
+    "ElasticBatchJob",
+    "RayJob",
+)
+# Roles each job type accepts besides Worker (dlc-dsw-oss-api.md §2.1).
+EXTRA_ROLES: Final[Mapping[str, frozenset[str]]] = {
+    "PyTorchJob": frozenset({"Master"}),
+    "TFJob": frozenset({"Chief", "PS", "Evaluator", "GraphLearn"}),
+    "MPIJob": frozenset({"Launcher"}),
+    "XGBoostJob": frozenset({"Master"}),
+    "OneFlowJob": frozenset({"Master"}),
+    "ElasticBatchJob": frozenset({"Master"}),
+    "RayJob": frozenset({"Head"}),
+}
+WAITS: Final = ("none", "running", "completed")
+RESUBMIT_ON: Final = ("preemption", "any_failure")
+
+# Tags in Settings.Tags that find a resource's jobs again (ListJobs filters on them).
+KEY_TAG: Final = "pai-mlops-key"
+ATTEMPT_TAG: Final = "pai-mlops-attempt"
+RESERVED_TAGS: Final = frozenset({KEY_TAG, ATTEMPT_TAG})
+
+# What the training code sees. RESUME_FROM is set only on a resubmission that found a complete checkpoint.
+RESUME_ENV: Final = "PAI_MLOPS_RESUME_FROM"
+RESUME_URI_ENV: Final = "PAI_MLOPS_RESUME_FROM_URI"
+CHECKPOINT_DIR_ENV: Final = "PAI_MLOPS_CHECKPOINT_DIR"
+CHECKPOINT_INTERVAL_ENV: Final = "PAI_MLOPS_CHECKPOINT_INTERVAL_MINUTES"
+OUTPUT_DIR_ENV: Final = "PAI_MLOPS_OUTPUT_DIR"
+ATTEMPT_ENV: Final = "PAI_MLOPS_ATTEMPT"
+RESERVED_ENV: Final = frozenset(
+    {RESUME_ENV, RESUME_URI_ENV, CHECKPOINT_DIR_ENV, CHECKPOINT_INTERVAL_ENV, OUTPUT_DIR_ENV, ATTEMPT_ENV}
+)
+CHECKPOINT_MOUNT: Final = "/mnt/checkpoints"
+OUTPUT_MOUNT: Final = "/mnt/output"
+CODE_MOUNT: Final = "/root/code"
+# A checkpoint directory counts once this object exists in it: training code writes it last.
+COMPLETE_MARKER: Final = "_COMPLETE"
+
+# Status values (dlc-dsw-oss-api.md §2.2). *Reserving = finished, pods kept a while. Unknown values keep polling.
+SUCCEEDED: Final = frozenset({"Succeeded", "SucceededReserving"})
+FAILED: Final = frozenset({"Failed", "FailedReserving", "SubmitFailed"})
+STOPPED: Final = frozenset({"Stopped", "Deleted"})
+TERMINAL: Final = SUCCEEDED | FAILED | STOPPED
+STARTED: Final = frozenset({"Running", "Restarting", "Stopping"}) | TERMINAL
+# ReasonCodes that mean the instance was taken away rather than the code failing. Only PodEvicted is seen in
+# the emulator's model of DLC; the others are the wordings public examples use (UNCONFIRMED), matched as well.
+PREEMPTION_CODES: Final = frozenset({"PodEvicted", "SpotInstanceReclaimed", "InstanceReclaimed", "Preempted"})
+
+DEFAULTS: Final[Mapping[str, Any]] = {
+    "worker_count": 1,
+    "roles": {},
+    "instance_type": None,
+    "resource_group": None,
+    "resources": None,
+    "spot": False,
+    "spot_discount_limit": None,
+    "checkpoint_interval_minutes": None,
+    "max_runtime_minutes": None,
+    "queue_timeout_minutes": 60,
+    "data_sources": [],
+    "code": None,
+    "role_arn": None,
+    "workspace_id": None,
+    "wait": "completed",
+    "max_resubmits": 0,
+    "resubmit_on": "preemption",
+    "env": {},
+    "tags": {},
+    "description": "",
+    "poll_seconds": 30,
+    "delete_records": False,
+}
+# Inputs that define the run: a change means a different run, so the resource is replaced (a new job).
+RUN_DEFINING: Final = (
+    "scope",
+    "display_name",
+    "job_type",
+    "image",
+    "command",
+    "worker_count",
+    "roles",
+    "instance_type",
+    "resource_group",
+    "resources",
+    "spot",
+    "spot_discount_limit",
+    "checkpoint_interval_minutes",
+    "max_runtime_minutes",
+    "data_sources",
+    "output_uri",
+    "checkpoint_uri",
+    "code",
+    "env",
+    "workspace_id",
+    "role_arn",
+)
+# Inputs that change the job record in place (tags, description) or only how pai-mlops watches the run.
+IN_PLACE: Final = ("tags", "description")
+BEHAVIOUR: Final = ("wait", "max_resubmits", "resubmit_on", "queue_timeout_minutes", "poll_seconds", "delete_records")
+
+_DISPLAY_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]+")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_OSS_URI = re.compile(r"^oss://(?P<bucket>[a-z0-9][a-z0-9-]{1,61}[a-z0-9])(?P<endpoint>\.[^/]+)?/(?P<prefix>.*)$")
+_NUMBER_RUN = re.compile(r"(\d+)")
+
+
+def plain(value: Any) -> Any:
+    """Inputs as the program wrote them: numbers cross gRPC as floats, so whole floats become ints again."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}  # pyright: ignore[reportUnknownVariableType]
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]  # pyright: ignore[reportUnknownVariableType]
+    return value
+
+
+def with_defaults(props: Mapping[str, Any]) -> dict[str, Any]:
+    merged = {**DEFAULTS, **{k: v for k, v in props.items() if v is not None or k not in DEFAULTS}}
+    return plain(merged)
+
+
+# -- validation ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OssLocation:
+    bucket: str
+    prefix: str  # always ends with "/" (or is empty: the bucket root)
+
+    @classmethod
+    def parse(cls, uri: str) -> OssLocation:
+        match = _OSS_URI.match(uri)
+        if match is None:
+            raise ValueError(f"not an OSS location of the form oss://<bucket>/<prefix>/: {uri!r}")
+        prefix = match["prefix"]
+        return cls(match["bucket"], prefix if not prefix or prefix.endswith("/") else prefix + "/")
+
+    def for_dlc(self, region: str) -> str:
+        """The URI DLC mounts: the bucket qualified with the region's internal endpoint."""
+        return f"oss://{self.bucket}.oss-{region}-internal.aliyuncs.com/{self.prefix}"
+
+    def uri(self, suffix: str = "") -> str:
+        return f"oss://{self.bucket}/{self.prefix}{suffix}"
+
+
+def _is_int(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> TypeGuard[float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _oss_problem(name: str, value: Any) -> list[tuple[str, str]]:
+    if not isinstance(value, str):
+        return [(name, f"must be an oss://<bucket>/<prefix>/ location; got {value!r}")]
+    try:
+        OssLocation.parse(value)
+    except ValueError as error:
+        return [(name, str(error))]
+    return []
+
+
+def _placement_problems(props: Mapping[str, Any]) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    group, instance_type, resources = props.get("resource_group"), props.get("instance_type"), props.get("resources")
+    if group:
+        if instance_type:
+            found.append(("instance_type", "applies to shared resources only; size pods with resources on a quota"))
+        if not isinstance(resources, Mapping) or not _is_int(resources.get("cpu")) or resources["cpu"] < 1:
+            found.append(("resources", "a dedicated resource group / quota needs resources {cpu, memory_gb[, gpu]}"))
+        elif not _is_number(resources.get("memory_gb")) or resources["memory_gb"] <= 0:
+            found.append(("resources", "memory_gb must be a positive number of GiB"))
+        if props.get("spot"):
+            found.append(("spot", "spot instances come from shared resources; remove resource_group or spot"))
+    elif not isinstance(instance_type, str) or not instance_type.startswith("ecs."):
+        found.append(
+            (
+                "instance_type",
+                f"shared resources need an ECS instance type such as 'ecs.gn6i-c4g1.xlarge'; got {instance_type!r}",
+            )
+        )
+    if props.get("spot"):
+        limit = props.get("spot_discount_limit")
+        if not _is_number(limit) or not 0 < limit <= 1:
+            found.append(
+                (
+                    "spot_discount_limit",
+                    f"spot needs a discount limit above 0 and at most 1 (0.6 = pay at "
+                    f"most 60% of the on-demand price); got {limit!r}",
+                )
+            )
+        if props.get("job_type") != "PyTorchJob":
+            found.append(("spot", "DLC runs spot jobs on shared resources for PyTorchJob only"))
+    return found
+
+
+def _roles_problems(props: Mapping[str, Any]) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    count = props.get("worker_count")
+    if not _is_int(count) or count < 1:
+        found.append(("worker_count", f"must be a whole number of worker pods, at least 1; got {count!r}"))
+    roles = props.get("roles")
+    if not isinstance(roles, Mapping):
+        return [*found, ("roles", f"must map a role to its pod count, e.g. {{'Master': 1}}; got {roles!r}")]
+    allowed = EXTRA_ROLES.get(str(props.get("job_type")), frozenset())
+    for role, pods in roles.items():
+        if role not in allowed:
+            choices = ", ".join(sorted(allowed)) or "none"
+            found.append(
+                ("roles", f"{props.get('job_type')} has no role {role!r} besides Worker; choose from {choices}")
+            )
+        elif not _is_int(pods) or pods < 1:
+            found.append(("roles", f"role {role} needs a whole number of pods, at least 1; got {pods!r}"))
+    return found
+
+
+def _budget_problems(props: Mapping[str, Any]) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for name in ("checkpoint_interval_minutes", "max_runtime_minutes"):
+        value = props.get(name)
+        if value is not None and (not _is_int(value) or value < 1):
+            found.append((name, f"must be a whole number of minutes, at least 1, or left out; got {value!r}"))
+    for name, least in (("queue_timeout_minutes", 1), ("max_resubmits", 0)):
+        value = props.get(name)
+        if not _is_int(value) or value < least:
+            found.append((name, f"must be a whole number, at least {least}; got {value!r}"))
+    poll = props.get("poll_seconds")
+    if not _is_number(poll) or poll <= 0:
+        found.append(("poll_seconds", f"must be a positive number of seconds; got {poll!r}"))
+    if props.get("wait") == "completed" and props.get("max_runtime_minutes") is None:
+        found.append(("max_runtime_minutes", "wait 'completed' needs a max runtime, so pulumi up cannot wait forever"))
+    return found
+
+
+def _choice_problems(props: Mapping[str, Any]) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for name, choices in (("job_type", JOB_TYPES), ("wait", WAITS), ("resubmit_on", RESUBMIT_ON)):
+        if props.get(name) not in choices:
+            found.append((name, f"must be one of {', '.join(choices)}; got {props.get(name)!r}"))
+    for name in ("image", "command", "scope", "display_name"):
+        if not isinstance(props.get(name), str) or not props[name].strip():
+            found.append((name, "is required"))
+    return found
+
+
+def _mapping_problems(props: Mapping[str, Any]) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    env = props.get("env")
+    if not isinstance(env, Mapping):
+        found.append(("env", f"must map variable names to strings; got {env!r}"))
+    else:
+        for name in env:
+            if not _ENV_NAME.match(str(name)):
+                found.append(("env", f"{name!r} is not a valid environment variable name"))
+            elif name in RESERVED_ENV:
+                found.append(("env", f"{name} is set by pai-mlops itself; use another name"))
+    tags = props.get("tags")
+    if not isinstance(tags, Mapping):
+        found.append(("tags", f"must map tag keys to strings; got {tags!r}"))
+    elif RESERVED_TAGS & set(tags):
+        found.append(("tags", f"{', '.join(sorted(RESERVED_TAGS & set(tags)))} is reserved for finding the job again"))
+    return found
+
+
+def _location_problems(props: Mapping[str, Any]) -> list[tuple[str, str]]:
+    found = _oss_problem("output_uri", props.get("output_uri")) + _oss_problem(
+        "checkpoint_uri", props.get("checkpoint_uri")
+    )
+    sources = props.get("data_sources")
+    if not isinstance(sources, Sequence) or isinstance(sources, str):
+        return [*found, ("data_sources", f"must list {{uri, mount_path}} objects; got {sources!r}")]
+    mounts: list[str] = [CHECKPOINT_MOUNT, OUTPUT_MOUNT]
+    for index, source in enumerate(sources):
+        where = f"data_sources[{index}]"
+        if not isinstance(source, Mapping):
+            found.append((where, f"must be an object {{uri, mount_path}}; got {source!r}"))
+            continue
+        found += _oss_problem(f"{where}.uri", source.get("uri"))
+        mount = source.get("mount_path")
+        if not isinstance(mount, str) or not mount.startswith("/"):
+            found.append((f"{where}.mount_path", f"must be an absolute path such as /mnt/data; got {mount!r}"))
+        elif mount.rstrip("/") in mounts:
+            found.append((f"{where}.mount_path", f"{mount} is already mounted; give each source its own path"))
+        else:
+            mounts.append(mount.rstrip("/"))
+    code = props.get("code")
+    if code is not None and (not isinstance(code, Mapping) or not code.get("source_id")):
+        found.append(
+            ("code", f"needs source_id (a workspace code source) and optionally commit and branch; got {code!r}")
+        )
+    return found
+
+
+def problems(props: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(input, reason) for every invalid input of a TrainingJob (after :func:`with_defaults`)."""
+    return (
+        _choice_problems(props)
+        + _roles_problems(props)
+        + _placement_problems(props)
+        + _budget_problems(props)
+        + _mapping_problems(props)
+        + _location_problems(props)
+    )
+
+
+# -- identity ---------------------------------------------------------------------------------------------------
+
+
+def job_key(props: Mapping[str, Any]) -> str:
+    """A key that is the same for every ``create`` of the same resource with the same run, and differs otherwise.
+
+    ``scope`` is ``<project>/<stack>/<resource name>``; the run-defining inputs complete it, so a replacement (a
+    changed image, a new run id) gets a new key and never adopts the job it replaces.
+    """
+    run = {name: plain(props.get(name)) for name in RUN_DEFINING}
+    digest = hashlib.sha256(json.dumps(run, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return digest[:16]
+
+
+def display_name(props: Mapping[str, Any], key: str, attempt: int) -> str:
+    """``<display_name>-<key[:8]>-<attempt>``: readable in the console, unique per attempt, ≤ 256 characters."""
+    base = _DISPLAY_UNSAFE.sub("-", str(props["display_name"])).strip("-")[:200] or "training"
+    return f"{base}-{key[:8]}-{attempt}"
+
+
+# -- the DLC request --------------------------------------------------------------------------------------------
+
+
+def _pod_spec(props: Mapping[str, Any], role: str, pods: int) -> dict[str, Any]:
+    spec: dict[str, Any] = {"Type": role, "Image": props["image"], "PodCount": pods}
+    if props.get("resource_group"):
+        resources = props["resources"]
+        config = {"CPU": str(resources["cpu"]), "Memory": f"{resources['memory_gb']}Gi"}
+        if resources.get("gpu"):
+            config["GPU"] = str(resources["gpu"])
+            if resources.get("gpu_type"):
+                config["GPUType"] = str(resources["gpu_type"])
+        spec["ResourceConfig"] = config
+    else:
+        spec["EcsSpec"] = props["instance_type"]
+    if props.get("spot"):
+        spec["UseSpotInstance"] = True
+        spec["SpotSpec"] = {
+            "SpotStrategy": "SpotWithPriceLimit",
+            "SpotDiscountLimit": float(props["spot_discount_limit"]),
+        }
+    return spec
+
+
+def job_body(
+    props: Mapping[str, Any], *, key: str, attempt: int, region: str, resume_from: str | None
+) -> dict[str, Any]:
+    """The CreateJob body (wire names) for ``attempt`` of the run; ``resume_from`` is a checkpoint's OSS URI."""
+    checkpoints = OssLocation.parse(props["checkpoint_uri"])
+    output = OssLocation.parse(props["output_uri"])
+    env: dict[str, str] = {str(k): str(v) for k, v in (props.get("env") or {}).items()}
+    env[CHECKPOINT_DIR_ENV] = CHECKPOINT_MOUNT + "/"
+    env[OUTPUT_DIR_ENV] = OUTPUT_MOUNT + "/"
+    env[ATTEMPT_ENV] = str(attempt)
+    if props.get("checkpoint_interval_minutes"):
+        env[CHECKPOINT_INTERVAL_ENV] = str(props["checkpoint_interval_minutes"])
+    if resume_from:
+        relative = OssLocation.parse(resume_from).prefix.removeprefix(checkpoints.prefix)
+        env[RESUME_ENV] = f"{CHECKPOINT_MOUNT}/{relative}"
+        env[RESUME_URI_ENV] = resume_from
+    specs = [_pod_spec(props, "Worker", int(props["worker_count"]))]
+    specs += [_pod_spec(props, role, int(pods)) for role, pods in sorted((props.get("roles") or {}).items())]
+    sources = [
+        {"Uri": OssLocation.parse(s["uri"]).for_dlc(region), "MountPath": s["mount_path"], "MountAccess": "RO"}
+        for s in props.get("data_sources") or []
+    ]
+    sources.append({"Uri": output.for_dlc(region), "MountPath": OUTPUT_MOUNT, "MountAccess": "RW"})
+    sources.append({"Uri": checkpoints.for_dlc(region), "MountPath": CHECKPOINT_MOUNT, "MountAccess": "RW"})
+    tags = {str(k): str(v) for k, v in (props.get("tags") or {}).items()}
+    body: dict[str, Any] = {
+        "DisplayName": display_name(props, key, attempt),
+        "Description": props.get("description") or "",
+        "JobType": props["job_type"],
+        "UserCommand": props["command"],
+        "JobSpecs": specs,
+        "DataSources": sources,
+        "Envs": env,
+        "Settings": {"Tags": {**tags, KEY_TAG: key, ATTEMPT_TAG: str(attempt)}},
+    }
+    if props.get("workspace_id"):
+        body["WorkspaceId"] = props["workspace_id"]
+    if props.get("resource_group"):
+        body["ResourceId"] = props["resource_group"]
+    if props.get("max_runtime_minutes"):
+        body["JobMaxRunningTimeMinutes"] = int(props["max_runtime_minutes"])
+    code = props.get("code")
+    if code:
+        source = {"CodeSourceId": code["source_id"], "MountPath": code.get("mount_path") or CODE_MOUNT}
+        source.update(
+            {wire: code[name] for name, wire in (("branch", "Branch"), ("commit", "Commit")) if code.get(name)}
+        )
+        body["CodeSource"] = source
+    if props.get("role_arn"):
+        body["CredentialConfig"] = {
+            "EnableCredentialInject": True,
+            "CredentialConfigItems": [
+                {"Key": "default", "Type": "Role", "Roles": [{"RoleArn": props["role_arn"], "RoleType": "user"}]}
+            ],
+        }
+    return body
+
+
+# -- jobs as they end --------------------------------------------------------------------------------------------
+
+
+def is_preemption(job: Mapping[str, Any]) -> bool:
+    """A failed job whose instance was taken away (spot reclaimed, pod evicted), not one whose code failed."""
+    if job.get("Status") not in FAILED:
+        return False
+    if job.get("ReasonCode") in PREEMPTION_CODES:
+        return True
+    if any((pod or {}).get("SubStatus") == "Evicted" for pod in job.get("Pods") or []):
+        return True
+    return "preempt" in str(job.get("SubStatus") or "").lower()
+
+
+def parse_time(text: Any) -> float | None:
+    """An API timestamp (``2026-11-24T10:15:00Z``, with or without fractions) as epoch seconds; None if absent."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def format_time(epoch: float | None) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if epoch is not None else ""
+
+
+@dataclass
+class Attempt:
+    """One DLC job of the run, as recorded in the resource's ``attempts`` output."""
+
+    attempt: int
+    job_id: str
+    status: str = "Submitted"
+    reason: str = ""
+    checkpoint: str = ""  # the OSS URI it resumed from; empty for a fresh start
+    submitted: str = ""
+    started: str = ""
+    ended: str = ""
+    duration_seconds: int = 0
+
+    def observe(self, job: Mapping[str, Any]) -> None:
+        self.status = str(job.get("Status") or self.status)
+        code, message = job.get("ReasonCode") or "", job.get("ReasonMessage") or ""
+        self.reason = f"{code}: {message}" if code and message else str(code or message)
+        self.submitted = str(job.get("GmtSubmittedTime") or job.get("GmtCreateTime") or self.submitted)
+        self.started = str(job.get("GmtRunningTime") or self.started)
+        self.ended = str(job.get("GmtFinishTime") or self.ended) if self.status in TERMINAL else ""
+        duration = job.get("Duration")
+        if _is_number(duration):
+            self.duration_seconds = int(duration)
+
+    def line(self) -> str:
+        reason = f" ({self.reason})" if self.reason else ""
+        resumed = f", resumed from {self.checkpoint}" if self.checkpoint else ", fresh start"
+        span = f", {self.started or self.submitted or '?'} to {self.ended or 'now'}"
+        return f"attempt {self.attempt} {self.job_id}: {self.status}{reason}{resumed}{span}"
+
+    def as_output(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_output(cls, value: Mapping[str, Any]) -> Attempt:
+        known = {name: value[name] for name in cls.__dataclass_fields__ if name in value}
+        return cls(**plain(known))
+
+
+def attempts_text(attempts: Sequence[Attempt]) -> str:
+    return "\n".join(f"  - {attempt.line()}" for attempt in attempts)
+
+
+def checkpoint_order(name: str) -> tuple[Any, ...]:
+    """Natural order of checkpoint directory names: step-99 before step-100, epoch-2 before epoch-10."""
+    return tuple(int(part) if part.isdigit() else part for part in _NUMBER_RUN.split(name))
