@@ -11,10 +11,13 @@ import pytest
 
 from config_problems import Problem, StackConfigError
 from stack_config import (
+    CodeConfig,
     ContainerConfig,
     ModelServiceConfig,
+    PodResourcesConfig,
     RolloutConfig,
     StackConfig,
+    TrainingJobConfig,
     load_stack_config,
     parse_stack_config,
 )
@@ -547,3 +550,183 @@ def test_load_stack_config_reports_a_string_where_a_mapping_belongs(mocks: Recor
         "pai-mlops [workspace]: must be an object (a YAML mapping); got 'mlops_prod'. Give {name, description}."
     ]
     assert len(BAD_INPUTS) >= 20
+
+
+# --- training
+
+T0 = "pai-mlops:training.jobs[0]"
+SPOT_JOB: dict[str, Any] = {
+    "name": "fraud_scorer",
+    "run": "r20261124",
+    "jobType": "PyTorchJob",
+    "image": "registry.cn-hangzhou.aliyuncs.com/acme-ml/fraud-train:2.3.0",
+    "command": "python -m fraud.train",
+    "resourceGroup": "shared",
+    "instanceType": "ecs.gn6i-c4g1.xlarge",
+    "spot": True,
+    "spotDiscountLimit": 0.6,
+    "checkpointIntervalMinutes": 15,
+    "maxRuntimeMinutes": 240,
+}
+
+
+def with_jobs(*jobs: dict[str, Any], environment: str = "prod") -> dict[str, Any]:
+    return {**copy.deepcopy(VALID_RAW), "environment": environment, "training": {"jobs": list(jobs)}}
+
+
+def test_a_spot_training_job_parses_with_its_defaults() -> None:
+    [job] = parse_stack_config(with_jobs(SPOT_JOB), "prod").training.jobs
+    assert job == TrainingJobConfig(
+        name="fraud_scorer",
+        run="r20261124",
+        job_type="PyTorchJob",
+        image="registry.cn-hangzhou.aliyuncs.com/acme-ml/fraud-train:2.3.0",
+        command="python -m fraud.train",
+        worker_count=1,
+        roles={},
+        resource_group="shared",
+        instance_type="ecs.gn6i-c4g1.xlarge",
+        resources=None,
+        spot=True,
+        spot_discount_limit=0.6,
+        checkpoint_interval_minutes=15,
+        max_runtime_minutes=240,
+        queue_timeout_minutes=60,
+        data=(),
+        code=None,
+        wait="completed",
+        max_resubmits=0,
+        resubmit_on="preemption",
+        env={},
+        description="",
+        tags={},
+    )
+    assert not job.dedicated
+
+
+def test_dev_trains_on_shared_resources_by_default_and_prod_must_say_where() -> None:
+    job = {k: v for k, v in SPOT_JOB.items() if k != "resourceGroup"}
+    assert parse_stack_config(with_jobs(job, environment="dev"), "dev").training.jobs[0].resource_group == "shared"
+    [(where, key, problem)] = [(p.where, p.key, p.problem) for p in parse_errors(with_jobs(job))]
+    assert (where, key, problem.startswith("is required in prod")) == (T0, "resourceGroup", True)
+
+
+def test_a_dedicated_quota_job_parses_with_pod_resources() -> None:
+    job = {
+        **SPOT_JOB,
+        "resourceGroup": "quota1a2b3c",
+        "instanceType": None,
+        "spot": False,
+        "spotDiscountLimit": None,
+        "resources": {"cpu": 16, "memoryGb": 60, "gpu": 1, "gpuType": "NVIDIA A10"},
+        "code": {"repository": "https://github.com/acme/fraud-models.git", "commit": "4be2c1d9"},
+        "data": [{"path": "fraud/transactions/", "mountPath": "/mnt/data/transactions"}],
+    }
+    [parsed] = parse_stack_config(with_jobs({k: v for k, v in job.items() if v is not None}), "prod").training.jobs
+    assert parsed.dedicated
+    assert parsed.resources == PodResourcesConfig(cpu=16, memory_gb=60, gpu=1, gpu_type="NVIDIA A10")
+    assert parsed.code == CodeConfig(
+        repository="https://github.com/acme/fraud-models.git", commit="4be2c1d9", branch="main", user_name=None
+    )
+
+
+BAD_TRAINING = [
+    pytest.param(
+        {"instanceType": None},
+        [
+            f"{T0} [instanceType]: is required on shared resources; got nothing. Give an ECS instance type, e.g. "
+            "'ecs.gn6i-c4g1.xlarge'."
+        ],
+        id="shared-without-instance-type",
+    ),
+    pytest.param(
+        {"resourceGroup": "quota1a2b3c"},
+        [
+            f"{T0} [instanceType]: applies to shared resources only; got 'ecs.gn6i-c4g1.xlarge'. Remove it and size "
+            "pods with resources {cpu, memoryGb} on the quota.",
+            f"{T0} [resources]: is required on a dedicated resource quota; got nothing. Give resources {{cpu, "
+            "memoryGb[, gpu, gpuType]} per pod.",
+            f"{T0} [spot]: needs shared resources; got True. Use resourceGroup 'shared' with an instanceType, or turn "
+            "spot off on the quota.",
+        ],
+        id="quota-with-shared-settings",
+    ),
+    pytest.param(
+        {"spotDiscountLimit": None, "jobType": "TFJob"},
+        [
+            f"{T0} [spotDiscountLimit]: is required with spot; got nothing. Set the most to pay as a fraction of the "
+            "on-demand price, e.g. 0.6.",
+            f"{T0} [spot]: is not offered for TFJob on shared resources (PyTorchJob only); got True. Turn spot off, "
+            "or train with PyTorchJob.",
+        ],
+        id="spot-needs-limit-and-pytorch",
+    ),
+    pytest.param(
+        {"roles": {"PS": 1}},
+        [
+            f"{T0} [roles]: names 'PS', which PyTorchJob does not have; got {{'PS': 1}}. "
+            "Use Worker (workerCount) and Master."
+        ],
+        id="role-of-another-job-type",
+    ),
+    pytest.param(
+        {"env": {"PAI_MLOPS_RESUME_FROM": "/x"}},
+        [
+            f"{T0} [env]: sets PAI_MLOPS_RESUME_FROM, which pai-mlops sets itself; got ['PAI_MLOPS_RESUME_FROM']. "
+            "Rename the variables; PAI_MLOPS_* tell the training code where to read and write."
+        ],
+        id="reserved-env",
+    ),
+    pytest.param(
+        {"image": "registry.cn-hangzhou.aliyuncs.com/acme-ml/fraud-train"},
+        [
+            f"{T0} [image]: must name an immutable tag or digest; got "
+            "'registry.cn-hangzhou.aliyuncs.com/acme-ml/fraud-train'. Pin the image to a version tag or '@sha256:' "
+            "digest; never 'latest' or no tag."
+        ],
+        id="unpinned-image",
+    ),
+    pytest.param(
+        {"data": [{"path": "a/", "mountPath": "/mnt/checkpoints"}, {"path": "../b/", "mountPath": "/mnt/x"}]},
+        [
+            f"{T0}.data[1] [path]: must be a relative folder such as 'fraud/transactions/'; got '../b/'. Give a "
+            "folder under data/, e.g. 'fraud/transactions/'.",
+            f"{T0}.data[0] [mountPath]: is already used by pai-mlops (models or checkpoints); got '/mnt/checkpoints'. "
+            "Mount every data folder at its own path under /mnt, e.g. /mnt/data/<name>.",
+        ],
+        id="data-paths",
+    ),
+    pytest.param(
+        {"code": {"repository": "git@github.com:acme/x.git", "commit": "main"}},
+        [
+            f"{T0}.code [repository]: must be an https:// Git URL; got 'git@github.com:acme/x.git'. Give the HTTPS "
+            "clone URL, e.g. 'https://github.com/acme/fraud-models.git'.",
+            f"{T0}.code [commit]: must be a commit id of 7-40 hex digits; got 'main'. Pin the run to a commit (7-40 "
+            "hex digits), so the model traces back to its code.",
+        ],
+        id="code-unpinned",
+    ),
+    pytest.param(
+        {"maxRuntimeMinutes": None, "wait": "forever"},
+        [
+            f"{T0} [maxRuntimeMinutes]: is required; got nothing. Set the longest one attempt may run, in minutes, "
+            "e.g. 240.",
+            f"{T0} [wait]: must be one of 'none', 'running' or 'completed'; got 'forever'. Write completed (resume "
+            "after preemption while pulumi up waits), running or none.",
+        ],
+        id="runtime-and-wait",
+    ),
+]
+
+
+@pytest.mark.parametrize(("changes", "expected"), BAD_TRAINING)
+def test_bad_training_input_is_reported_with_exact_message(changes: dict[str, Any], expected: list[str]) -> None:
+    job = {k: v for k, v in {**SPOT_JOB, **changes}.items() if v is not None}
+    assert problems_of(with_jobs(job)) == expected
+
+
+def test_training_job_names_are_unique() -> None:
+    assert problems_of(with_jobs(SPOT_JOB, {**SPOT_JOB, "run": "r2"})) == [
+        "pai-mlops:training.jobs[1] [name]: is already used by jobs[0]; got 'fraud_scorer'. Give every training job "
+        "its own name; change run to start a new run of the same job."
+    ]
