@@ -1,4 +1,4 @@
-"""pai-mlops: the PAI pipeline for one stack — workspace, artifact bucket, service roles, EAS services.
+"""pai-mlops: the PAI pipeline for one stack — workspace, artifact bucket, service roles, training runs, EAS services.
 
     DSW (develop) ──► DLC (train) ──► OSS (artifacts, checkpoints) ──► EAS (serve)
 
@@ -16,6 +16,8 @@ from components import (
     ModelServiceArgs,
     ServiceRoles,
     ServiceRolesArgs,
+    Training,
+    TrainingArgs,
     tag_transform,
 )
 from stack_config import load_stack_config
@@ -55,7 +57,31 @@ services = [
     for svc in config.serving.services
 ]
 
+# Secret config is read as an Output, so it stays encrypted in state and masked in previews.
+git_access_token = pulumi.Config().get_secret("gitAccessToken")
+trainings = [
+    Training(
+        f"train-{job.name}",
+        TrainingArgs(
+            job=job,
+            bucket_name=config.storage.bucket_name,
+            workspace_id=workspace.workspace_id,
+            role_arn=roles.role_arns["dlc"],
+            git_access_token=git_access_token,
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[store, roles]),
+    )
+    for job in config.training.jobs
+]
+
 pulumi.export("workspaceId", workspace.workspace_id)
 pulumi.export("bucketName", store.bucket_name)
 pulumi.export("roleArns", roles.role_arns)
 pulumi.export("liveServices", {service.group: service.live_service_name for service in services})
+pulumi.export(
+    "trainingRuns",
+    {
+        job.name: {"jobId": training.job_id, "status": training.status, "modelUri": training.model_uri}
+        for job, training in zip(config.training.jobs, trainings, strict=True)
+    },
+)

@@ -4,6 +4,7 @@ from components.identity import ServiceRoles, ServiceRolesArgs
 from components.serving import ModelService, ModelServiceArgs
 from components.storage import ArtifactStore, ArtifactStoreArgs
 from components.tagging import tag_transform
+from components.training import Training, TrainingArgs
 from components.workspace import MlWorkspace, MlWorkspaceArgs
 
 __all__ = [
@@ -15,5 +16,7 @@ __all__ = [
     "ModelServiceArgs",
     "ServiceRoles",
     "ServiceRolesArgs",
+    "Training",
+    "TrainingArgs",
     "tag_transform",
 ]

@@ -12,10 +12,11 @@ from typing import Any, Final
 
 import pulumi
 
-# Resource types the program registers that accept a ``tags`` map (pulumi-alicloud 4.0.0).
-# tests/test_tagging.py checks this set against the provider SDK's signatures.
+# Resource types the program registers that accept a ``tags`` map (pulumi-alicloud 4.0.0 and our dynamic
+# resources). tests/test_tagging.py checks this set against the SDK's signatures and the dynamic resources' args.
 TAGGABLE_TYPES: Final = frozenset(
     {
+        "pulumi-python:dynamic/pai:TrainingJob",
         "alicloud:kms/key:Key",
         "alicloud:oss/bucket:Bucket",
         "alicloud:pai/service:Service",

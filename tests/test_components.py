@@ -6,6 +6,7 @@ import copy
 import json
 from typing import Any
 
+import pulumi
 import pytest
 
 from components import (
@@ -17,9 +18,11 @@ from components import (
     ModelServiceArgs,
     ServiceRoles,
     ServiceRolesArgs,
+    Training,
+    TrainingArgs,
 )
 from components.eas_config import service_config
-from stack_config import ModelServiceConfig, parse_stack_config
+from stack_config import ModelServiceConfig, TrainingJobConfig, parse_stack_config
 from tests.conftest import VALID_RAW
 from tools.mock_engine import RecordingMocks, Registration, run_under_mocks
 
@@ -272,3 +275,131 @@ def test_service_config_for_custom_container_on_dedicated_group() -> None:
 @pytest.mark.parametrize(("minimum", "initial"), [(0, 1), (1, 1), (4, 4)])
 def test_initial_instance_count_is_never_zero(minimum: int, initial: int) -> None:
     assert service_config(served(minInstances=minimum, maxInstances=5), "v7", "b")["metadata"]["instance"] == initial
+
+
+# --- Training
+
+
+def training_job(**changes: Any) -> TrainingJobConfig:
+    job: dict[str, Any] = {
+        "name": "fraud_scorer",
+        "run": "r20261124",
+        "jobType": "PyTorchJob",
+        "image": "registry.cn-hangzhou.aliyuncs.com/acme-ml/fraud-train:2.3.0",
+        "command": "python -m fraud.train",
+        "workerCount": 2,
+        "roles": {"Master": 1},
+        "resourceGroup": "shared",
+        "instanceType": "ecs.gn6i-c4g1.xlarge",
+        "spot": True,
+        "spotDiscountLimit": 0.6,
+        "checkpointIntervalMinutes": 15,
+        "maxRuntimeMinutes": 240,
+        "data": [{"path": "fraud/transactions/", "mountPath": "/mnt/data/transactions"}],
+        "code": {"repository": "https://github.com/acme/fraud-models.git", "commit": "4be2c1d9"},
+        "maxResubmits": 3,
+        "env": {"EPOCHS": "20"},
+        "tags": {"team": "fraud"},
+    }
+    for key, value in changes.items():
+        if value is None:
+            job.pop(key)
+        else:
+            job[key] = value
+    return parse_stack_config({**VALID_RAW, "training": {"jobs": [job]}}, "prod").training.jobs[0]
+
+
+def train(mocks: RecordingMocks, job: TrainingJobConfig, token: str | None = "ghp-s3cr3t") -> None:
+    args = TrainingArgs(
+        job=job,
+        bucket_name="acme-pai-prod",
+        workspace_id="ws-1",
+        role_arn="acs:ram::123456789012:role/pai-mlops-prod-dlc",
+        git_access_token=pulumi.Output.secret(token) if token else None,
+    )
+    run_under_mocks(lambda: Training("train-fraud_scorer", args))
+
+
+def test_training_runs_a_spot_job_on_the_stack_bucket_role_and_workspace(mocks: RecordingMocks) -> None:
+    train(mocks, training_job())
+    assert children(mocks, "pai-mlops:training:Training", "train-fraud_scorer") == [
+        ("alicloud:pai/workspaceCodeSource:WorkspaceCodeSource", "train-fraud_scorer-code"),
+        ("pulumi-python:dynamic/pai:TrainingJob", "train-fraud_scorer-job"),
+    ]
+    job = mocks.one("pulumi-python:dynamic/pai:TrainingJob", "train-fraud_scorer-job")
+    assert {k: v for k, v in job.inputs.items() if k != "__provider"} == {
+        "scope": "pai-mlops/test/train-fraud_scorer-job",
+        "display_name": "fraud_scorer-r20261124",
+        "job_type": "PyTorchJob",
+        "image": "registry.cn-hangzhou.aliyuncs.com/acme-ml/fraud-train:2.3.0",
+        "command": "python -m fraud.train",
+        "worker_count": 2,
+        "roles": {"Master": 1},
+        "instance_type": "ecs.gn6i-c4g1.xlarge",
+        "spot": True,
+        "spot_discount_limit": 0.6,
+        "checkpoint_interval_minutes": 15,
+        "max_runtime_minutes": 240,
+        "queue_timeout_minutes": 60,
+        "data_sources": [
+            {"uri": "oss://acme-pai-prod/data/fraud/transactions/", "mount_path": "/mnt/data/transactions"}
+        ],
+        "output_uri": "oss://acme-pai-prod/models/fraud_scorer/r20261124/",
+        "checkpoint_uri": "oss://acme-pai-prod/checkpoints/fraud_scorer/r20261124/",
+        "code": {
+            "source_id": "train-fraud_scorer-code-id",
+            "commit": "4be2c1d9",
+            "branch": "main",
+            "repository": "https://github.com/acme/fraud-models.git",
+            "mount_path": "/root/code",
+        },
+        "workspace_id": "ws-1",
+        "role_arn": "acs:ram::123456789012:role/pai-mlops-prod-dlc",
+        "wait": "completed",
+        "max_resubmits": 3,
+        "resubmit_on": "preemption",
+        "env": {"EPOCHS": "20"},
+        "tags": {"team": "fraud"},
+        "description": "",
+        "poll_seconds": 30,
+        "delete_records": False,
+    }
+
+
+def test_training_code_source_keeps_the_git_token_secret(mocks: RecordingMocks) -> None:
+    train(mocks, training_job())
+    code = mocks.one("alicloud:pai/workspaceCodeSource:WorkspaceCodeSource", "train-fraud_scorer-code")
+    assert code.additional_secret_outputs == ("codeRepoAccessToken",)
+    assert code.properties["codeRepoAccessToken"] == {
+        "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+        "value": "ghp-s3cr3t",
+    }
+    assert {k: v for k, v in code.inputs.items() if k != "codeRepoAccessToken"} == {
+        "accessibility": "PRIVATE",
+        "codeBranch": "main",
+        "codeCommit": "4be2c1d9",
+        "codeRepo": "https://github.com/acme/fraud-models.git",
+        "description": "Git repository of the fraud_scorer training runs",
+        "displayName": "fraud_scorer-code",
+        "mountPath": "/root/code",
+        "workspaceId": "ws-1",
+    }
+
+
+def test_training_on_a_dedicated_quota_sizes_pods_and_clones_nothing_without_code(mocks: RecordingMocks) -> None:
+    job = training_job(
+        resourceGroup="quota1a2b3c",
+        instanceType=None,
+        resources={"cpu": 16, "memoryGb": 60, "gpu": 1, "gpuType": "NVIDIA A10"},
+        spot=False,
+        spotDiscountLimit=None,
+        code=None,
+    )
+    train(mocks, job, token=None)
+    assert children(mocks, "pai-mlops:training:Training", "train-fraud_scorer") == [
+        ("pulumi-python:dynamic/pai:TrainingJob", "train-fraud_scorer-job")
+    ]
+    inputs = mocks.one("pulumi-python:dynamic/pai:TrainingJob", "train-fraud_scorer-job").inputs
+    assert inputs["resource_group"] == "quota1a2b3c"
+    assert inputs["resources"] == {"cpu": 16, "memory_gb": 60, "gpu": 1, "gpu_type": "NVIDIA A10"}
+    assert (inputs["spot"], "instance_type" in inputs, "code" in inputs) == (False, False, False)

@@ -2,7 +2,7 @@
 
 # The SDK models annotate optional fields as plain `str`/`int` (default None), so strict mode would flag every
 # read of a response field; these tests assert the exact values, so a None fails them anyway.
-# pyright: basic, reportOptionalMemberAccess=false, reportArgumentType=false, reportReturnType=false
+# pyright: basic, reportOptionalMemberAccess=false, reportArgumentType=false, reportReturnType=false, reportOptionalSubscript=false
 
 from __future__ import annotations
 

@@ -50,6 +50,9 @@ def test_program_registers_the_pipeline(stack: str) -> None:
         "alicloud:ram/policy:Policy": 6,
         "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment": 6,
         "alicloud:pai/service:Service": 3,
+        "pai-mlops:training:Training": 1,
+        "alicloud:pai/workspaceCodeSource:WorkspaceCodeSource": 1,
+        "pulumi-python:dynamic/pai:TrainingJob": 1,
     }
     bucket = mocks.one("alicloud:oss/bucket:Bucket", "artifacts-bucket")
     assert bucket.inputs["bucket"] == f"acme-pai-mlops-{stack}"
@@ -130,10 +133,10 @@ def test_plan_prints_the_tree_and_writes_the_json_plan(tmp_path: Path, capsys: p
         ]
         for line in printed
     )
-    assert "Resources: 33 to create (27 cloud resources, 5 components)" in printed
+    assert "Resources: 36 to create (29 cloud resources, 6 components)" in printed
     document = json.loads(out.read_text())
     assert document["stack"] == "prod"
-    assert len(document["resources"]) == 32
+    assert len(document["resources"]) == 35
 
 
 def test_plan_exits_2_with_the_problems_on_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

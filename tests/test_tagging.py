@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from typing import Any
 
@@ -10,6 +11,7 @@ import pulumi_alicloud
 import pytest
 
 from components.tagging import TAGGABLE_TYPES, merged_tags, tag_transform
+from providers.training import TrainingJobArgs
 from tools.mock_engine import run_program
 
 STANDARD = {"environment": "dev", "owner": "ml-platform", "cost-center": "cc-1"}
@@ -39,9 +41,15 @@ def test_merged_tags_without_existing_tags() -> None:
     assert merged_tags(None, STANDARD) == STANDARD
 
 
-def class_for(token: str) -> type:
+# The program's dynamic resources, by type token, and the args dataclass each is built from.
+DYNAMIC_ARGS: dict[str, type] = {"pulumi-python:dynamic/pai:TrainingJob": TrainingJobArgs}
+
+
+def accepts_tags(token: str) -> bool:
+    if token.startswith("pulumi-python:dynamic/"):
+        return "tags" in {f.name for f in dataclasses.fields(DYNAMIC_ARGS[token])}
     module_path, name = token.split(":")[1].split("/")[0], token.split(":")[2]
-    return getattr(getattr(pulumi_alicloud, module_path), name)
+    return "tags" in inspect.signature(getattr(getattr(pulumi_alicloud, module_path), name)._internal_init).parameters
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -50,9 +58,9 @@ def test_every_taggable_resource_of_the_program_is_tagged(stack: str) -> None:
     config_tags = {"environment": stack, "owner": "ml-platform", "cost-center": f"cc-4711-ml-{stack}"}
     cloud = [r for r in mocks.registrations if r.custom]
     for registration in cloud:
-        accepts_tags = "tags" in inspect.signature(class_for(registration.type)._internal_init).parameters
-        assert (registration.type in TAGGABLE_TYPES) == accepts_tags, registration.type
-        if accepts_tags:
+        taggable = accepts_tags(registration.type)
+        assert (registration.type in TAGGABLE_TYPES) == taggable, registration.type
+        if taggable:
             assert registration.inputs["tags"] == config_tags, registration.name
         else:
             assert "tags" not in registration.inputs, registration.name

@@ -60,6 +60,8 @@ KEY_INPUTS: Final[Mapping[str, tuple[str, ...]]] = {
     "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment": ("policyName",),
     "alicloud:resourcemanager/resourceGroup:ResourceGroup": ("resourceGroupName",),
     "alicloud:pai/workspaceWorkspace:WorkspaceWorkspace": ("workspaceName",),
+    "alicloud:pai/workspaceCodeSource:WorkspaceCodeSource": ("codeCommit",),
+    "pulumi-python:dynamic/pai:TrainingJob": ("job_type", "spot"),
 }
 
 

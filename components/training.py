@@ -1,0 +1,118 @@
+"""Training: one configured DLC training run wired to the stack's workspace, DLC role and artifact bucket."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_alicloud import pai
+
+from components.storage import CHECKPOINTS_PREFIX, DATA_PREFIX, MODELS_PREFIX
+from providers.training import CodeSource, DataSource, PodResources, TrainingJob, TrainingJobArgs
+from providers.training_spec import CODE_MOUNT
+from stack_config import TrainingJobConfig
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainingArgs:
+    """``job`` is the validated config of one run; ``role_arn`` is the stack's DLC role (``ServiceRoles``)."""
+
+    job: TrainingJobConfig
+    bucket_name: str
+    workspace_id: pulumi.Input[str]
+    role_arn: pulumi.Input[str]
+    git_access_token: pulumi.Input[str] | None = None
+
+
+def model_uri(bucket: str, job: TrainingJobConfig) -> str:
+    """Where the run writes its model: the prefix a ``ModelService`` version of the same id reads."""
+    return f"oss://{bucket}/{MODELS_PREFIX}{job.name}/{job.run}/"
+
+
+def checkpoint_uri(bucket: str, job: TrainingJobConfig) -> str:
+    return f"oss://{bucket}/{CHECKPOINTS_PREFIX}{job.name}/{job.run}/"
+
+
+class Training(pulumi.ComponentResource):
+    """A ``TrainingJob`` on PAI-DLC and, when the run trains from Git, the workspace code source it clones.
+
+    The job runs as the stack's DLC RAM role (injected through ``CredentialConfig``), whose policy already limits
+    it to reading ``data/`` and writing ``models/`` and ``checkpoints/``. Its mounts match: the configured
+    ``data/`` folders read-only, ``models/<name>/<run>/`` at /mnt/output and ``checkpoints/<name>/<run>/`` at
+    /mnt/checkpoints read-write. The Git access token, when there is one, reaches the code source only as a
+    secret. Outputs: ``job_id``, ``status``, ``model_uri``, ``attempts``.
+    """
+
+    def __init__(self, name: str, args: TrainingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("pai-mlops:training:Training", name, None, opts)
+        job = args.job
+        self.code_source: pai.WorkspaceCodeSource | None = None
+        code: CodeSource | None = None
+        if job.code is not None:
+            self.code_source = pai.WorkspaceCodeSource(
+                f"{name}-code",
+                display_name=f"{job.name}-code",
+                description=f"Git repository of the {job.name} training runs",
+                code_repo=job.code.repository,
+                code_branch=job.code.branch,
+                code_commit=job.code.commit,
+                code_repo_user_name=job.code.user_name,
+                code_repo_access_token=args.git_access_token,
+                mount_path=CODE_MOUNT,
+                accessibility="PRIVATE",
+                workspace_id=args.workspace_id,
+                opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["codeRepoAccessToken"]),
+            )
+            code = CodeSource(
+                source_id=self.code_source.id,
+                commit=job.code.commit,
+                branch=job.code.branch,
+                repository=job.code.repository,
+            )
+        resources = job.resources
+        self.job = TrainingJob(
+            f"{name}-job",
+            TrainingJobArgs(
+                display_name=f"{job.name}-{job.run}",
+                job_type=job.job_type,
+                image=job.image,
+                command=job.command,
+                worker_count=job.worker_count,
+                roles=dict(job.roles),
+                instance_type=job.instance_type,
+                resource_group=job.resource_group if job.dedicated else None,
+                resources=PodResources(
+                    cpu=resources.cpu, memory_gb=resources.memory_gb, gpu=resources.gpu, gpu_type=resources.gpu_type
+                )
+                if resources is not None
+                else None,
+                spot=job.spot,
+                spot_discount_limit=job.spot_discount_limit,
+                checkpoint_interval_minutes=job.checkpoint_interval_minutes,
+                max_runtime_minutes=job.max_runtime_minutes,
+                queue_timeout_minutes=job.queue_timeout_minutes,
+                data_sources=[
+                    DataSource(uri=f"oss://{args.bucket_name}/{DATA_PREFIX}{source.path}", mount_path=source.mount_path)
+                    for source in job.data
+                ],
+                output_uri=model_uri(args.bucket_name, job),
+                checkpoint_uri=checkpoint_uri(args.bucket_name, job),
+                code=code,
+                workspace_id=args.workspace_id,
+                role_arn=args.role_arn,
+                wait=job.wait,
+                max_resubmits=job.max_resubmits,
+                resubmit_on=job.resubmit_on,
+                env=dict(job.env),
+                tags=dict(job.tags),
+                description=job.description,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.job_id = self.job.job_id
+        self.status = self.job.status
+        self.model_uri = self.job.model_uri
+        self.attempts = self.job.attempts
+        self.register_outputs(
+            {"job_id": self.job_id, "status": self.status, "model_uri": self.model_uri, "attempts": self.attempts}
+        )
