@@ -311,6 +311,9 @@ class TrainingJobConfig:
     env: dict[StrictStr, StrictStr] = key("Map variable names to string values; keep secrets out", default_factory=dict)
     description: StrictStr = key("Shorten the description to 256 characters", default="", max_length=256)
     tags: dict[StrictStr, StrictStr] = key("Map tag keys to string values", default_factory=dict)
+    delete_records: StrictBool = key(
+        "Write true to delete the job records on pulumi destroy; false keeps them for audit", default=False
+    )
 
     @property
     def dedicated(self) -> bool:

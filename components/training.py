@@ -106,6 +106,7 @@ class Training(pulumi.ComponentResource):
                 env=dict(job.env),
                 tags=dict(job.tags),
                 description=job.description,
+                delete_records=job.delete_records,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

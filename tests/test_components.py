@@ -394,6 +394,7 @@ def test_training_on_a_dedicated_quota_sizes_pods_and_clones_nothing_without_cod
         spot=False,
         spotDiscountLimit=None,
         code=None,
+        deleteRecords=True,
     )
     train(mocks, job, token=None)
     assert children(mocks, "pai-mlops:training:Training", "train-fraud_scorer") == [
@@ -403,3 +404,4 @@ def test_training_on_a_dedicated_quota_sizes_pods_and_clones_nothing_without_cod
     assert inputs["resource_group"] == "quota1a2b3c"
     assert inputs["resources"] == {"cpu": 16, "memory_gb": 60, "gpu": 1, "gpu_type": "NVIDIA A10"}
     assert (inputs["spot"], "instance_type" in inputs, "code" in inputs) == (False, False, False)
+    assert inputs["delete_records"] is True

@@ -600,6 +600,7 @@ def test_a_spot_training_job_parses_with_its_defaults() -> None:
         env={},
         description="",
         tags={},
+        delete_records=False,
     )
     assert not job.dedicated
 
