@@ -363,8 +363,8 @@ class _Run:
                 continue
             if status in spec.STOPPED:
                 raise TrainingFailed(
-                    f"{self.label}: job {self.current.job_id} was stopped outside this run's watch; pai-mlops does not "
-                    f"restart a job someone stopped. Give the run a new id to start it again.\n"
+                    f"{self.label}: job {self.current.job_id} is {status} (stopped in the console, past a budget or by "
+                    f"a destroy); pai-mlops never restarts a stopped job. Give the run a new id to train again.\n"
                     + spec.attempts_text(self.attempts)
                 )
             self._enforce_budget(job)

@@ -542,3 +542,22 @@ def test_check_names_each_bad_input(host: ProviderHost) -> None:
         ("env", "PAI_MLOPS_ATTEMPT is set by pai-mlops itself; use another name"),
     ]
     assert checked["worker_count"] == 2 and checked["queue_timeout_minutes"] == 60
+
+
+def test_a_retried_create_never_restarts_a_run_that_was_stopped(
+    host: ProviderHost, cloud: Control, clients: ClientFactory
+) -> None:
+    cloud.timing(dlc={"running": 1e6})
+    outs = create(host, inputs(wait="running"))
+    clients.dlc().stop_job(outs["job_id"])
+    cloud.clock(advance=60)
+
+    with pytest.raises(ProviderFailed) as failure:
+        create(host, inputs(wait="running"))
+
+    assert len(actions(cloud, "CreateJob")) == 1
+    assert (
+        f"training job train-fraud: job {outs['job_id']} is Stopped (stopped in the console, past a budget or by a "
+        "destroy); pai-mlops never restarts a stopped job. Give the run a new id to train again."
+        in failure.value.details
+    )
