@@ -30,6 +30,7 @@ from config_problems import (
     problems_from,
     with_dev_defaults,
 )
+from providers.training_spec import EXTRA_ROLES as TRAINING_ROLES
 
 __all__ = [
     "CodeConfig",
@@ -254,6 +255,7 @@ class CodeConfig:
     user_name: StrictStr | None = key("Give the Git user for the access token, or leave it out", default=None)
 
 
+# The same job types as providers.training_spec.JOB_TYPES (a test keeps the two equal; a Literal needs them spelled).
 JobType = Literal["PyTorchJob", "TFJob", "MPIJob", "XGBoostJob", "OneFlowJob", "ElasticBatchJob", "RayJob"]
 
 
@@ -599,18 +601,6 @@ def _cross_problems(raw: Mapping[str, Any]) -> list[Problem]:
             first_use[name] = index
         problems += _service_problems(svc, index)
     return problems
-
-
-# Roles a job type takes besides Worker (shared/reference/dlc-dsw-oss-api.md §2.1).
-TRAINING_ROLES: Final[Mapping[str, frozenset[str]]] = {
-    "PyTorchJob": frozenset({"Master"}),
-    "TFJob": frozenset({"Chief", "PS", "Evaluator", "GraphLearn"}),
-    "MPIJob": frozenset({"Launcher"}),
-    "XGBoostJob": frozenset({"Master"}),
-    "OneFlowJob": frozenset({"Master"}),
-    "ElasticBatchJob": frozenset({"Master"}),
-    "RayJob": frozenset({"Head"}),
-}
 
 
 def _training_placement_problems(job: Mapping[str, Any], where: str) -> list[Problem]:

@@ -178,7 +178,7 @@ class TrainingJobProvider(pulumi.dynamic.ResourceProvider):
 class _Run:
     """One resource's run: its attempts, and the calls that submit, watch, stop and find them."""
 
-    def __init__(self, config: Any, props: dict[str, Any], report: Callable[[str], None] | None = None) -> None:
+    def __init__(self, config: Any, props: dict[str, Any]) -> None:
         from providers.clients import ClientFactory
         from providers.waiting import progress
 
@@ -186,11 +186,10 @@ class _Run:
         self.key = spec.job_key(props)
         self.factory = ClientFactory.from_config(config)
         self.client = self.factory.dlc()
-        self.report = report or progress
+        self.report: Callable[[str], None] = progress
         self.label = f"training job {props['display_name']}"
         self.attempts: list[Attempt] = []
         self.server_now: float = time.time()
-        self.last_job: dict[str, Any] = {}
 
     # -- state ------------------------------------------------------------------------------------------------
 
@@ -199,6 +198,9 @@ class _Run:
         return self.attempts[-1]
 
     def restore(self, outputs: Mapping[str, Any]) -> None:
+        """Continue from the state of an earlier operation: its key (as recorded, however it was computed) and
+        its attempts."""
+        self.key = str(outputs.get("key") or self.key)
         self.attempts = [Attempt.from_output(item) for item in outputs.get("attempts") or []]
         if not self.attempts and outputs.get("job_id"):
             self.attempts = [Attempt(1, str(outputs["job_id"]), str(outputs.get("status") or ""))]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import typing
 from typing import Any
 
 import pytest
 
 from providers.training_spec import (
+    JOB_TYPES,
     OssLocation,
     checkpoint_order,
     display_name,
@@ -17,6 +19,7 @@ from providers.training_spec import (
     problems,
     with_defaults,
 )
+from stack_config import JobType
 from tests.test_training_job import INPUTS
 
 DEDICATED = with_defaults(
@@ -173,3 +176,7 @@ def test_oss_locations() -> None:
 
 def test_plain_restores_whole_numbers() -> None:
     assert plain({"a": 2.0, "b": [1.5, 3.0], "c": True}) == {"a": 2, "b": [1.5, 3], "c": True}
+
+
+def test_the_config_layer_accepts_exactly_the_job_types_the_provider_does() -> None:
+    assert typing.get_args(JobType) == JOB_TYPES
