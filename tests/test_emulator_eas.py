@@ -233,3 +233,45 @@ def test_cron_scaler_lifecycle(client: Client) -> None:
     with pytest.raises(ClientException) as caught:
         client.delete_service_cron_scaler(REGION, "fraud_v1")
     assert caught.value.code == "InvalidCronScaler.NotFound"
+
+
+def test_metrics_follow_the_traffic_share_a_version_takes(
+    client: Client, cloud: Control, clients: ClientFactory
+) -> None:
+    from alibabacloud_cms20190101 import models as cms
+
+    for name in ("fraud_v1", "fraud_v2"):
+        client.create_service(eas.CreateServiceRequest(body=json.dumps(config(name))))
+    settle(cloud)
+    cloud.set_metrics("fraud_v2", p95_latency_ms=90, error_ratio=0.001, qps=50)
+    cloud.set_metrics("fraud_v2", error_ratio=0.2, from_share=50)  # breaks once it takes half the traffic
+    monitor = clients.cloudmonitor()
+
+    def error_ratio() -> float:
+        request = cms.DescribeMetricLastRequest(
+            namespace="acs_pai_eas", metric_name="5xxResponseRatio", dimensions='[{"serviceName": "fraud_v2"}]'
+        )
+        return json.loads(monitor.describe_metric_last(request).body.datapoints)[0]["Average"]
+
+    assert error_ratio() == 0.001  # standalone: no share
+    client.release_service(REGION, "fraud_v1", eas.ReleaseServiceRequest(weight=900))
+    client.release_service(REGION, "fraud_v2", eas.ReleaseServiceRequest(weight=100, traffic_state="grouping"))
+    assert error_ratio() == 0.001  # 10%
+    client.release_service(REGION, "fraud_v1", eas.ReleaseServiceRequest(weight=500))
+    client.release_service(REGION, "fraud_v2", eas.ReleaseServiceRequest(weight=500))
+    assert error_ratio() == 0.2  # 50%
+
+
+def test_mirror_copies_a_ratio_of_requests_to_target_services(client: Client, cloud: Control) -> None:
+    for name in ("fraud_v1", "fraud_v2"):
+        client.create_service(eas.CreateServiceRequest(body=json.dumps(config(name))))
+    client.create_service_mirror(REGION, "fraud_v1", eas.CreateServiceMirrorRequest(ratio=20, target=["fraud_v2"]))
+    mirror = client.describe_service_mirror(REGION, "fraud_v1").body
+    assert (mirror.ratio, mirror.target) == ("20", "fraud_v2")
+    with pytest.raises(ClientException) as refused:
+        client.create_service_mirror(REGION, "fraud_v1", eas.CreateServiceMirrorRequest(ratio=101, target=["x"]))
+    assert refused.value.code == "InvalidMirror.AlreadyExists"
+    client.delete_service_mirror(REGION, "fraud_v1")
+    with pytest.raises(ClientException) as gone:
+        client.describe_service_mirror(REGION, "fraud_v1")
+    assert (gone.value.code, gone.value.status_code) == ("InvalidMirror.NotFound", 404)

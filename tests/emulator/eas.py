@@ -49,6 +49,7 @@ class Service:
     traffic_state: str = "standalone"
     autoscaler: dict[str, Any] | None = None
     cronscaler: dict[str, Any] | None = None
+    mirror: dict[str, Any] | None = None
     versions: list[dict[str, Any]] = field(default_factory=lambda: list[dict[str, Any]]())
 
     @property
@@ -97,6 +98,10 @@ class EasApi:
         ("GET", f"/api/v2/services/{R}/{S}/cronscaler", "DescribeServiceCronScaler"),
         ("PUT", f"/api/v2/services/{R}/{S}/cronscaler", "UpdateServiceCronScaler"),
         ("DELETE", f"/api/v2/services/{R}/{S}/cronscaler", "DeleteServiceCronScaler"),
+        ("POST", f"/api/v2/services/{R}/{S}/mirror", "CreateServiceMirror"),
+        ("GET", f"/api/v2/services/{R}/{S}/mirror", "DescribeServiceMirror"),
+        ("PUT", f"/api/v2/services/{R}/{S}/mirror", "UpdateServiceMirror"),
+        ("DELETE", f"/api/v2/services/{R}/{S}/mirror", "DeleteServiceMirror"),
         ("GET", "/api/v2/groups", "ListGroups"),
         ("GET", f"/api/v2/groups/{R}/<group>", "DescribeGroup"),
     ]
@@ -338,6 +343,58 @@ class EasApi:
             "Message": "",
         }
 
+    def share(self, name: str) -> float:
+        """The percentage of its group's traffic a service takes now (100 for a service outside any group).
+
+        The emulator's reading of weights (unconfirmed for the real service): relative, a member's share is its
+        weight over the sum of the weights of the members in ``grouping``; a ``standalone`` member takes none.
+        """
+        service = next((s for s in self.services.values() if s.name == name), None)
+        if service is None:
+            return 0.0
+        if service.group is None:
+            return 100.0
+        if service.traffic_state != "grouping" or service.weight <= 0:
+            return 0.0
+        members = [s for s in self.services.values() if s.group == service.group and s.region == service.region]
+        total = sum(s.weight for s in members if s.traffic_state == "grouping" and s.weight > 0)
+        return 100.0 * service.weight / total
+
+    # -- mirror (shadow traffic) ----------------------------------------------------------------------------
+
+    def _mirror_body(self, context: Context, source: Service) -> dict[str, Any]:
+        body = context.json()
+        ratio, targets = body.get("Ratio"), body.get("Target")
+        if not isinstance(ratio, int) or isinstance(ratio, bool) or not 0 <= ratio <= 100:
+            raise invalid(f"Ratio must be an integer percentage from 0 to 100; got {ratio!r}")
+        if not isinstance(targets, list) or not targets:
+            raise invalid(f"Target must list the services that receive the mirrored requests; got {targets!r}")
+        for target in targets:
+            self.service(source.region, str(target), context.now)
+        return {"Ratio": ratio, "Target": [str(t) for t in targets]}
+
+    def _create_service_mirror(self, context: Context) -> dict[str, Any]:
+        service = self.service(context.args["region"], context.args["name"], context.now)
+        if service.mirror is not None:
+            raise ApiError(400, "InvalidMirror.AlreadyExists", f"Service [{service.name}] already mirrors traffic.")
+        service.mirror = self._mirror_body(context, service)
+        return {"Message": f"Succeed to create mirror for service [{service.name}]"}
+
+    def _update_service_mirror(self, context: Context) -> dict[str, Any]:
+        service = self._scaler(context, "mirror")
+        service.mirror = self._mirror_body(context, service)
+        return {"Message": f"Succeed to update mirror for service [{service.name}]"}
+
+    def _describe_service_mirror(self, context: Context) -> dict[str, Any]:
+        service = self._scaler(context, "mirror")
+        mirror = service.mirror or {}
+        return {"ServiceName": service.name, "Ratio": str(mirror["Ratio"]), "Target": ",".join(mirror["Target"])}
+
+    def _delete_service_mirror(self, context: Context) -> dict[str, Any]:
+        service = self._scaler(context, "mirror")
+        service.mirror = None
+        return {"Message": f"Succeed to delete mirror for service [{service.name}]"}
+
     # -- groups ----------------------------------------------------------------------------------------------
 
     def _describe_group(self, context: Context) -> dict[str, Any]:
@@ -374,7 +431,7 @@ class EasApi:
     def _scaler(self, context: Context, kind: str) -> Service:
         service = self.service(context.args["region"], context.args["name"], context.now)
         if getattr(service, kind) is None:
-            label = "AutoScaler" if kind == "autoscaler" else "CronScaler"
+            label = {"autoscaler": "AutoScaler", "cronscaler": "CronScaler", "mirror": "Mirror"}[kind]
             raise ApiError(404, f"Invalid{label}.NotFound", f"{label} of service [{service.name}] is not found.")
         return service
 

@@ -7,6 +7,8 @@
   :data:`PROMETHEUS_METRICS`; anything else in PromQL is refused with ``bad_data`` rather than guessed at.
 
 A service with no metrics set, or with ``qps`` 0, has no traffic: both APIs answer with no data points.
+Metrics can depend on the traffic a version takes: values set ``from_share`` N apply once the service takes at
+least N% of its group's traffic (a version that breaks under load), the others below that.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from werkzeug.wrappers import Request, Response
@@ -47,28 +50,49 @@ class MetricsApi:
     version = "2019-01-01"
     routes: ClassVar[list[tuple[str, str, str]]] = []  # RPC style: POST / named by x-acs-action
 
-    def __init__(self) -> None:
-        self.services: dict[str, ServiceMetrics] = {}
+    def __init__(self, share_of: Callable[[str], float] = lambda _name: 100.0) -> None:
+        self.share_of = share_of
+        # service → {from_share: metrics}; the tier with the highest from_share the service has reached applies.
+        self.tiers: dict[str, dict[float, ServiceMetrics]] = {}
 
     def reset(self) -> None:
-        self.__init__()
+        self.__init__(self.share_of)
+
+    @property
+    def services(self) -> dict[str, ServiceMetrics]:
+        """The metrics each service shows at no traffic share (its base tier)."""
+        return {name: tiers[min(tiers)] for name, tiers in self.tiers.items()}
 
     def set(self, service: str, spec: Any) -> ServiceMetrics:
         if not isinstance(spec, dict):
-            raise invalid(f"metrics are an object of p95_latency_ms, error_ratio, qps; got {spec!r}")
-        current = self.services.get(service, ServiceMetrics(0.0, 0.0, 0.0))
+            raise invalid(f"metrics are an object of p95_latency_ms, error_ratio, qps[, from_share]; got {spec!r}")
+        spec = dict(spec)
+        from_share = spec.pop("from_share", 0)
+        if not isinstance(from_share, int | float) or isinstance(from_share, bool) or not 0 <= from_share <= 100:
+            raise invalid(f"from_share must be a percentage from 0 to 100; got {from_share!r}")
+        tiers = self.tiers.setdefault(service, {})
+        below = [share for share in tiers if share <= from_share]
+        current = tiers[max(below)] if below else ServiceMetrics(0.0, 0.0, 0.0)
         values = {**current.__dict__}
         for key, value in spec.items():
             if key not in values:
-                raise invalid(f"unknown metric {key!r}; set p95_latency_ms, error_ratio or qps")
+                raise invalid(f"unknown metric {key!r}; set p95_latency_ms, error_ratio, qps or from_share")
             if not isinstance(value, int | float) or value < 0 or (key == "error_ratio" and value > 1):
                 raise invalid(f"{key} must be a non-negative number (error_ratio at most 1); got {value!r}")
             values[key] = float(value)
-        self.services[service] = ServiceMetrics(**values)
-        return self.services[service]
+        tiers[float(from_share)] = ServiceMetrics(**values)
+        return tiers[float(from_share)]
+
+    def current(self, service: str) -> ServiceMetrics | None:
+        tiers = self.tiers.get(service)
+        if not tiers:
+            return None
+        share = self.share_of(service)
+        reached = [threshold for threshold in tiers if threshold <= share]
+        return tiers[max(reached)] if reached else tiers[min(tiers)]
 
     def _value(self, service: str, field: str) -> float | None:
-        metrics = self.services.get(service)
+        metrics = self.current(service)
         if metrics is None or metrics.qps == 0:
             return None  # no traffic, no data point
         return float(getattr(metrics, field))
@@ -125,7 +149,7 @@ class MetricsApi:
         field = PROMETHEUS_METRICS[match["name"]]
         at = float(request.values.get("time") or now)
         result = []
-        for service in sorted(self.services):
+        for service in sorted(self.tiers):
             if labels.get("service", service) != service:
                 continue
             value = self._value(service, field)

@@ -54,7 +54,7 @@ class Emulator:
         self.dlc = DlcApi()
         self.dsw = DswApi()
         self.oss = OssApi()
-        self.metrics = MetricsApi()
+        self.metrics = MetricsApi(share_of=self.eas.share)
         self.app = Application(
             self.clock,
             self.faults,
@@ -255,7 +255,7 @@ class Emulator:
 
     def _c_metrics(self, request: Request, body: dict[str, Any], service: str) -> dict[str, Any]:
         if request.method == "DELETE":
-            self.metrics.services.pop(service, None)
+            self.metrics.tiers.pop(service, None)
             return {}
         return asdict(self.metrics.set(service, body))
 
