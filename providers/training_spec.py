@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, TypeGuard
 
+from providers.props import plain
+
 JOB_TYPES: Final = (
     "PyTorchJob",
     "TFJob",
@@ -124,17 +126,6 @@ _DISPLAY_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]+")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _OSS_URI = re.compile(r"^oss://(?P<bucket>[a-z0-9][a-z0-9-]{1,61}[a-z0-9])(?P<endpoint>\.[^/]+)?/(?P<prefix>.*)$")
 _NUMBER_RUN = re.compile(r"(\d+)")
-
-
-def plain(value: Any) -> Any:
-    """Inputs as the program wrote them: numbers cross gRPC as floats, so whole floats become ints again."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, Mapping):
-        return {str(k): plain(v) for k, v in value.items()}  # pyright: ignore[reportUnknownVariableType]
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]  # pyright: ignore[reportUnknownVariableType]
-    return value
 
 
 def with_defaults(props: Mapping[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from providers.props import plain
 from providers.training_spec import (
     JOB_TYPES,
     OssLocation,
@@ -15,7 +16,6 @@ from providers.training_spec import (
     is_preemption,
     job_body,
     job_key,
-    plain,
     problems,
     with_defaults,
 )

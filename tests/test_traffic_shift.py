@@ -1,0 +1,435 @@
+"""TrafficShift, EasAutoscaler and ServiceEndpoint through ``python -m pulumi.dynamic`` against the emulator.
+
+Releases run on real time (bakes of a fraction of a second); the emulator's metrics for the new version are set per
+traffic share, so a version can be healthy at 10% and break at 50%. Weights are asserted from the emulator's log
+of ReleaseService calls.
+"""
+
+# pyright: basic, reportOptionalMemberAccess=false, reportReturnType=false, reportArgumentType=false
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from alibabacloud_eas20210701 import models as eas
+
+from providers.autoscaler import EasAutoscalerProvider
+from providers.clients import ClientFactory
+from providers.endpoint import ServiceEndpointProvider
+from providers.traffic import TrafficShiftProvider
+from tests.emulator import Control, Emulator
+from tests.provider_host import ProviderFailed, ProviderHost, wait_until
+
+REGION = "cn-hangzhou"
+CONFIG = {"alicloud:accessKey": "test-access-key", "alicloud:secretKey": "test-secret-key", "alicloud:region": REGION}
+V6, V7 = "fraud_scorer_v6", "fraud_scorer_v7"
+BAKE = 0.5
+SHIFT: dict[str, Any] = {
+    "group": "fraud_scorer",
+    "services": {"v6": V6, "v7": V7},
+    "live": "v6",
+    "steps": [10, 50, 100],
+    "bake_seconds": BAKE,
+    "check_interval_seconds": 0.1,
+    "max_p95_latency_ms": 200,
+    "max_error_rate": 0.01,
+    "min_requests": 10,
+    "no_data": "fail",
+    "max_bake_extensions": 1,
+    "rollback_without_bake": True,
+    "shadow_percent": 0,
+    "shadow_seconds": 0,
+    "contracts": {},
+    "allow_breaking_change": False,
+    "ready_timeout_seconds": 30,
+    "deadline_seconds": None,
+    "metrics": {"source": "cloudmonitor"},
+}
+HEALTHY = {"p95_latency_ms": 90, "error_ratio": 0.001, "qps": 50}
+
+
+def shift(**changes: Any) -> dict[str, Any]:
+    return {**copy.deepcopy(SHIFT), **changes}
+
+
+@pytest.fixture(scope="module")
+def shared_host(emulator: Emulator) -> Iterator[ProviderHost]:
+    with ProviderHost(env=emulator.environment()) as running:
+        running.configure(CONFIG, frozenset({"alicloud:secretKey"}))
+        yield running
+
+
+@pytest.fixture
+def host(shared_host: ProviderHost, cloud: Control) -> ProviderHost:
+    shared_host.mark()
+    return shared_host
+
+
+@pytest.fixture
+def group(cloud: Control, clients: ClientFactory) -> ClientFactory:
+    """Versions v6 (created first: it takes the group's traffic) and v7 of fraud_scorer, both Running."""
+    client = clients.eas()
+    for name in (V6, V7):
+        config = {"metadata": {"name": name, "group": "fraud_scorer", "instance": 2}, "processor": "pmml"}
+        client.create_service(eas.CreateServiceRequest(body=json.dumps(config)))
+    cloud.clock(advance=120)
+    cloud.set_metrics(V6, **HEALTHY)
+    return clients
+
+
+def live_on_v6(host: ProviderHost) -> dict[str, Any]:
+    """The stack's state after a first deployment with v6 live."""
+    id_, outs = host.create(TrafficShiftProvider(), shift(), timeout=30)
+    assert id_ == "cn-hangzhou/fraud_scorer" and outs["weights"] == {"v6": 100, "v7": 0}
+    return outs
+
+
+def releases(cloud: Control) -> list[tuple[str, int, str]]:
+    """Every ReleaseService that took effect: (service, weight, traffic state)."""
+    return [
+        (call["path"].split("/")[-2], call["body"]["Weight"], call["body"]["TrafficState"])
+        for call in cloud.calls(api="eas", action="ReleaseService")
+        if call["status"] == 200
+    ]
+
+
+def weights_now(clients: ClientFactory) -> dict[str, tuple[int, str]]:
+    services = clients.eas().list_services(eas.ListServicesRequest(group_name="fraud_scorer")).body.services
+    return {s.service_name: (s.weight, s.traffic_state) for s in services}
+
+
+STEP = {
+    10: [(V6, 900, "grouping"), (V7, 100, "grouping")],
+    50: [(V6, 500, "grouping"), (V7, 500, "grouping")],
+    100: [(V6, 0, "standalone"), (V7, 1000, "grouping")],
+}
+REVERTED = [(V6, 1000, "grouping"), (V7, 0, "standalone")]
+
+
+# -- releases ---------------------------------------------------------------------------------------------------
+
+
+def test_a_healthy_release_moves_10_50_100_and_records_every_step(
+    host: ProviderHost, cloud: Control, group: ClientFactory
+) -> None:
+    olds = live_on_v6(host)
+    assert releases(cloud) == []  # v6 already took all traffic: nothing to move
+    cloud.set_metrics(V7, **HEALTHY)
+
+    started = time.monotonic()
+    outs = host.update(TrafficShiftProvider(), "cn-hangzhou/fraud_scorer", olds, shift(live="v7"), timeout=60)
+    elapsed = time.monotonic() - started
+
+    assert releases(cloud) == STEP[10] + STEP[50] + STEP[100]
+    assert elapsed >= 3 * BAKE  # every step baked (the ratio to the bakes is measured in bench/)
+    assert weights_now(group) == {V6: (0, "standalone"), V7: (1000, "grouping")}
+    assert (outs["live"], outs["weights"], outs["previous_lives"]) == ("v7", {"v6": 0, "v7": 100}, ["v6", "v7"])
+    steps = [(e["phase"], e["step"], e["weights"], e["verdict"]) for e in outs["history"]]
+    assert steps == [
+        ("step", 10, {"v6": 90, "v7": 10}, "pass"),
+        ("step", 50, {"v6": 50, "v7": 50}, "pass"),
+        ("step", 100, {"v6": 0, "v7": 100}, "pass"),
+    ]
+    assert outs["history"][0]["metrics"] == {"p95_latency_ms": 90.0, "error_ratio": 0.001, "qps": 50.0}
+    assert all(e["at"].endswith("Z") for e in outs["history"])
+    assert "traffic fraud_scorer: step 50% (v6 50%, v7 50%), baking 0.5s" in host.stderr
+
+
+def test_an_error_breach_at_50_percent_restores_the_weights_and_names_the_metric(
+    host: ProviderHost, cloud: Control, group: ClientFactory
+) -> None:
+    olds = live_on_v6(host)
+    cloud.set_metrics(V7, **HEALTHY)
+    cloud.set_metrics(V7, error_ratio=0.2, from_share=50)  # breaks under half the traffic
+
+    with pytest.raises(ProviderFailed) as failure:
+        host.update(TrafficShiftProvider(), "id", olds, shift(live="v7"), timeout=60)
+
+    assert releases(cloud) == STEP[10] + STEP[50] + REVERTED
+    assert weights_now(group) == {V6: (1000, "grouping"), V7: (0, "standalone")}
+    assert (
+        "ShiftFailed: traffic shift of group fraud_scorer to v7 reverted at step 50%: error ratio of fraud_scorer_v7 "
+        "was 0.2, above its threshold 0.01. Weights restored: v6 100%, v7 0%. The stack keeps its previous live "
+        "version" in failure.value.details
+    )
+    assert "  - step 50%: breach {'v6': 50, 'v7': 50}" in failure.value.details
+
+
+def test_a_latency_breach_at_10_percent_never_gets_further(
+    host: ProviderHost, cloud: Control, group: ClientFactory
+) -> None:
+    olds = live_on_v6(host)
+    cloud.set_metrics(V7, **{**HEALTHY, "p95_latency_ms": 900})
+
+    with pytest.raises(ProviderFailed) as failure:
+        host.update(TrafficShiftProvider(), "id", olds, shift(live="v7"), timeout=60)
+
+    assert releases(cloud) == STEP[10] + REVERTED
+    assert "reverted at step 10%: P95 latency of fraud_scorer_v7 was 900, above its threshold 200." in (
+        failure.value.details
+    )
+
+
+def test_no_traffic_is_inconclusive_then_fails_by_default(
+    host: ProviderHost, cloud: Control, group: ClientFactory
+) -> None:
+    olds = live_on_v6(host)  # v7 has no metrics: it takes no traffic the metrics can see
+
+    with pytest.raises(ProviderFailed) as failure:
+        host.update(TrafficShiftProvider(), "id", olds, shift(live="v7"), timeout=60)
+
+    assert releases(cloud) == STEP[10] + REVERTED
+    assert (
+        "reverted at step 10%: no metric data: the new version took no traffic or the metrics did not answer after 1 "
+        "extension(s), and no_data is 'fail'." in failure.value.details
+    )
+    assert "inconclusive (no metric data" in host.stderr and "extending the bake 1" in host.stderr
+
+
+def test_no_traffic_with_no_data_proceed_moves_on_and_says_so(
+    host: ProviderHost, cloud: Control, group: ClientFactory
+) -> None:
+    olds = live_on_v6(host)
+    outs = host.update(TrafficShiftProvider(), "id", olds, shift(live="v7", no_data="proceed"), timeout=60)
+    assert [e["verdict"] for e in outs["history"]] == ["proceeded_without_data"] * 3
+    assert outs["weights"] == {"v6": 0, "v7": 100}
+
+
+def test_too_few_requests_is_inconclusive(host: ProviderHost, cloud: Control, group: ClientFactory) -> None:
+    olds = live_on_v6(host)
+    cloud.set_metrics(V7, **{**HEALTHY, "qps": 1})
+    with pytest.raises(ProviderFailed) as failure:
+        host.update(TrafficShiftProvider(), "id", olds, shift(live="v7", min_requests=100), timeout=60)
+    assert "fewer than min_requests 100" in failure.value.details
+
+
+# -- interruption, rollback, faults -------------------------------------------------------------------------------
+
+
+def test_an_interrupted_release_is_resumed_from_the_real_weights(
+    emulator: Emulator, cloud: Control, group: ClientFactory
+) -> None:
+    cloud.set_metrics(V7, **HEALTHY)
+    with ProviderHost(env=emulator.environment()) as first:
+        first.configure(CONFIG)
+        olds = live_on_v6(first)
+        with ThreadPoolExecutor(1) as pool:
+            running = pool.submit(first.update, TrafficShiftProvider(), "id", olds, shift(live="v7", bake_seconds=1.5))
+            wait_until(lambda: weights_now(group)[V7] == (500, "grouping"), timeout=30)
+            first.__exit__()  # pulumi up is killed half-way
+            with pytest.raises(ProviderFailed):
+                running.result(timeout=10)
+    assert releases(cloud) == STEP[10] + STEP[50]
+
+    with ProviderHost(env=emulator.environment()) as again:
+        again.configure(CONFIG)
+        outs = again.update(TrafficShiftProvider(), "id", olds, shift(live="v7"), timeout=60)
+        assert "v7 already takes 50%; resuming there" in again.stderr
+
+    assert releases(cloud)[4:] == STEP[50] + STEP[100]  # the interrupted step is baked again, then finished
+    assert [(e["phase"], e["step"]) for e in outs["history"]] == [("resume", 50), ("step", 100)]
+
+
+def test_an_interrupted_release_set_back_is_reverted_without_bakes(
+    host: ProviderHost, cloud: Control, group: ClientFactory
+) -> None:
+    olds = live_on_v6(host)
+    client = group.eas()
+    client.release_service(REGION, V6, eas.ReleaseServiceRequest(weight=500, traffic_state="grouping"))
+    client.release_service(REGION, V7, eas.ReleaseServiceRequest(weight=500, traffic_state="grouping"))
+
+    diff = host.diff(TrafficShiftProvider(), "id", olds, shift())  # the config still says v6
+
+    assert diff.changes == "DIFF_SOME" and diff.replaces == []
+    outs = host.update(TrafficShiftProvider(), "id", olds, shift(), timeout=30)
+    assert weights_now(group) == {V6: (1000, "grouping"), V7: (0, "standalone")}
+    assert outs["history"][-1]["phase"] == "rollback"
+    assert host.diff(TrafficShiftProvider(), "id", outs, shift()).changes == "DIFF_NONE"
+
+
+def test_a_rollback_to_the_previous_version_skips_the_bakes(
+    host: ProviderHost, cloud: Control, group: ClientFactory
+) -> None:
+    cloud.set_metrics(V7, **HEALTHY)
+    released = host.update(TrafficShiftProvider(), "id", live_on_v6(host), shift(live="v7"), timeout=60)
+    before = len(releases(cloud))
+
+    started = time.monotonic()
+    outs = host.update(TrafficShiftProvider(), "id", released, shift(live="v6", bake_seconds=30), timeout=30)
+
+    assert time.monotonic() - started < 30  # no bake of 30 s ran
+    assert releases(cloud)[before:] == REVERTED
+    assert (outs["live"], outs["weights"], outs["history"][-1]["phase"]) == ("v6", {"v6": 100, "v7": 0}, "rollback")
+
+
+def test_throttling_during_a_shift_is_retried_without_an_extra_traffic_change(
+    host: ProviderHost, cloud: Control, group: ClientFactory
+) -> None:
+    olds = live_on_v6(host)
+    cloud.set_metrics(V7, **HEALTHY)
+    cloud.fault("ReleaseService", "throttle", times=2, api="eas")
+
+    outs = host.update(TrafficShiftProvider(), "id", olds, shift(live="v7"), timeout=90)
+
+    assert outs["weights"] == {"v6": 0, "v7": 100}
+    assert releases(cloud) == STEP[10] + STEP[50] + STEP[100]
+    assert [c["fault"] for c in cloud.calls(api="eas", action="ReleaseService") if c["fault"]] == ["throttle"] * 2
+
+
+def test_a_new_version_that_is_not_running_gets_no_traffic(
+    host: ProviderHost, cloud: Control, group: ClientFactory
+) -> None:
+    olds = live_on_v6(host)
+    cloud.fail_service(V7, reason="ImagePullFailed", message="image not found")
+    with pytest.raises(ProviderFailed) as failure:
+        host.update(TrafficShiftProvider(), "id", olds, shift(live="v7"), timeout=30)
+    assert "fraud_scorer_v7 is Failed; no traffic was moved to it." in failure.value.details
+    assert releases(cloud) == []
+
+
+def test_removing_a_version_that_takes_traffic_is_refused(
+    host: ProviderHost, cloud: Control, group: ClientFactory
+) -> None:
+    olds = live_on_v6(host)
+    group.eas().release_service(REGION, V7, eas.ReleaseServiceRequest(weight=100, traffic_state="grouping"))
+    with pytest.raises(ProviderFailed) as failure:
+        host.update(TrafficShiftProvider(), "id", olds, shift(services={"v6": V6}), timeout=30)
+    assert "refusing to remove v7 (50%): it still takes traffic." in failure.value.details
+
+
+def test_a_shadow_phase_gates_the_new_version_on_mirrored_requests(
+    host: ProviderHost, cloud: Control, group: ClientFactory
+) -> None:
+    olds = live_on_v6(host)
+    cloud.set_metrics(V7, **{**HEALTHY, "error_ratio": 0.3})  # broken before any user sees it
+    with pytest.raises(ProviderFailed) as failure:
+        host.update(TrafficShiftProvider(), "id", olds, shift(live="v7", shadow_percent=20, shadow_seconds=0.3))
+    mirrors = [(c["action"], c["body"]) for c in cloud.calls(api="eas") if "Mirror" in c["action"]]
+    assert mirrors == [
+        ("CreateServiceMirror", {"Ratio": 20, "Target": [V7]}),
+        ("DeleteServiceMirror", None),
+    ]
+    assert releases(cloud) == REVERTED  # the revert re-asserts the old weights; v7 never took a request
+    assert "reverted at the shadow phase: error ratio of fraud_scorer_v7 was 0.3" in failure.value.details
+
+
+def test_check_refuses_a_release_across_major_api_contracts(host: ProviderHost) -> None:
+    contracts = {"v6": "v1.4", "v7": "v2.0"}
+    _, failures = host.check(TrafficShiftProvider(), shift(contracts=contracts), shift(live="v7", contracts=contracts))
+    assert failures == [
+        (
+            "live",
+            "v7 speaks API v2.0 and v6 speaks v1.4: clients of the group would meet an incompatible schema "
+            "mid-release. Serve v7 from a new service group, or set allow_breaking_change if every client handles "
+            "both.",
+        )
+    ]
+    allowed = shift(live="v7", contracts=contracts, allow_breaking_change=True)
+    assert host.check(TrafficShiftProvider(), shift(contracts=contracts), allowed)[1] == []
+
+
+def test_prometheus_is_a_metrics_source_too(
+    emulator: Emulator, host: ProviderHost, cloud: Control, group: ClientFactory
+) -> None:
+    olds = live_on_v6(host)
+    cloud.set_metrics(V7, **{**HEALTHY, "p95_latency_ms": 500})
+    metrics = {"source": "prometheus", "endpoint": "https://prometheus.example.com"}  # the emulator stands in
+    with pytest.raises(ProviderFailed) as failure:
+        host.update(TrafficShiftProvider(), "id", olds, shift(live="v7", metrics=metrics), timeout=30)
+    assert "P95 latency of fraud_scorer_v7 was 500" in failure.value.details
+    assert cloud.calls(api="metrics", action="PrometheusQuery") != []
+
+
+# -- autoscaler and endpoints ---------------------------------------------------------------------------------------
+
+SCALER: dict[str, Any] = {
+    "service_name": V7,
+    "min_instances": 0,
+    "max_instances": 2,
+    "qps_per_instance": 20,
+    "cpu_percent": None,
+    "scale_in_cooldown_seconds": 300,
+    "scale_up_window_seconds": 0,
+    "zero_grace_seconds": 600,
+    "activation_replicas": 1,
+    "cron": [],
+    "exclude_dates": [],
+}
+
+
+def test_autoscaler_scales_to_zero_in_dev_and_updates_and_deletes(
+    host: ProviderHost, cloud: Control, group: ClientFactory
+) -> None:
+    id_, outs = host.create(EasAutoscalerProvider(), SCALER)
+    assert (id_, outs["region"]) == ("cn-hangzhou/fraud_scorer_v7", REGION)
+    [created] = cloud.calls(api="eas", action="CreateServiceAutoScaler")
+    assert created["body"] == {
+        "min": 0,
+        "max": 2,
+        "scaleStrategies": [{"metricName": "qps", "threshold": 20}],
+        "behavior": {
+            "scaleUp": {"stabilizationWindowSeconds": 0},
+            "scaleDown": {"stabilizationWindowSeconds": 300},
+            "onZero": {"scaleDownGracePeriodSeconds": 600, "scaleUpActivationReplicas": 1},
+        },
+    }
+    prod = {
+        **SCALER,
+        "min_instances": 2,
+        "max_instances": 10,
+        "cpu_percent": 70,
+        "cron": [{"name": "morning", "schedule": "0 0 8 * * 1-5", "target_size": 6}],
+    }
+    host.update(EasAutoscalerProvider(), id_, outs, prod)
+    [updated] = cloud.calls(api="eas", action="UpdateServiceAutoScaler")
+    assert updated["body"]["min"] == 2 and "onZero" not in updated["body"]["behavior"]
+    assert updated["body"]["scaleStrategies"] == [
+        {"metricName": "qps", "threshold": 20},
+        {"metricName": "cpu", "threshold": 70},
+    ]
+    [cron] = cloud.calls(api="eas", action="CreateServiceCronScaler")
+    assert cron["body"] == {
+        "ScaleJobs": [{"Name": "morning", "Schedule": "0 0 8 * * 1-5", "TargetSize": 6}],
+        "ExcludeDates": [],
+    }
+    _, read = host.read(EasAutoscalerProvider(), id_, prod)
+    assert (read["min_instances"], read["max_instances"], read["scale_in_cooldown_seconds"]) == (2, 10, 300)
+
+    host.delete(EasAutoscalerProvider(), id_, prod)
+    assert [c["action"] for c in cloud.calls(api="eas") if c["action"].startswith("Delete")] == [
+        "DeleteServiceAutoScaler",
+        "DeleteServiceCronScaler",
+    ]
+    assert host.read(EasAutoscalerProvider(), id_, prod) == ("", {})
+
+
+def test_autoscaler_check_requires_max_above_min(host: ProviderHost) -> None:
+    _, failures = host.check(EasAutoscalerProvider(), {}, {**SCALER, "min_instances": 2, "max_instances": 2})
+    assert failures == [("max_instances", "must be greater than min_instances (2), as EAS requires; got 2")]
+
+
+def test_endpoints_and_tokens_are_read_and_rotated(host: ProviderHost, cloud: Control, group: ClientFactory) -> None:
+    props = {"group": "fraud_scorer", "services": {"v6": V6, "v7": V7}, "token": None}
+    id_, outs = host.create(ServiceEndpointProvider(), props)
+    client = group.eas()
+    v7 = client.describe_service(REGION, V7).body
+    grp = client.describe_group(REGION, "fraud_scorer").body
+    assert outs["endpoints"]["v7"] == {
+        "service": V7,
+        "internet": v7.internet_endpoint,
+        "intranet": v7.intranet_endpoint,
+    }
+    assert outs["access_token"]["v7"] == v7.access_token and len(v7.access_token) == 32
+    assert (outs["group_access_token"], outs["group_endpoint"]["internet"]) == (grp.access_token, grp.internet_endpoint)
+
+    rotated = host.update(ServiceEndpointProvider(), id_, outs, {**props, "token": "rotated-token-0123456789"})
+    assert rotated["access_token"] == {"v6": "rotated-token-0123456789", "v7": "rotated-token-0123456789"}
+    assert [c["body"] for c in cloud.calls(api="eas", action="UpdateService")] == [
+        {"token": "rotated-token-0123456789"}
+    ] * 2
