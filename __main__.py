@@ -10,10 +10,10 @@ import pulumi
 from components import (
     ArtifactStore,
     ArtifactStoreArgs,
+    BlueGreenService,
+    BlueGreenServiceArgs,
     MlWorkspace,
     MlWorkspaceArgs,
-    ModelService,
-    ModelServiceArgs,
     ServiceRoles,
     ServiceRolesArgs,
     Training,
@@ -48,10 +48,17 @@ roles = ServiceRoles(
         kms_key_arn=store.kms_key_arn,
     ),
 )
+serving_token = pulumi.Config().get_secret("servingToken")  # optional: rotates every EAS service's access token
 services = [
-    ModelService(
+    BlueGreenService(
         svc.name,
-        ModelServiceArgs(service=svc, bucket_name=config.storage.bucket_name, workspace_id=workspace.workspace_id),
+        BlueGreenServiceArgs(
+            service=svc,
+            bucket_name=config.storage.bucket_name,
+            workspace_id=workspace.workspace_id,
+            metrics=config.serving.metrics,
+            token=serving_token,
+        ),
         opts=pulumi.ResourceOptions(depends_on=[store]),
     )
     for svc in config.serving.services
@@ -78,6 +85,9 @@ pulumi.export("workspaceId", workspace.workspace_id)
 pulumi.export("bucketName", store.bucket_name)
 pulumi.export("roleArns", roles.role_arns)
 pulumi.export("liveServices", {service.group: service.live_service_name for service in services})
+pulumi.export("trafficWeights", {service.group: service.weights for service in services})
+pulumi.export("groupEndpoints", {service.group: service.group_endpoint for service in services})
+pulumi.export("groupAccessTokens", {service.group: service.group_access_token for service in services})  # secret
 pulumi.export(
     "trainingRuns",
     {

@@ -30,11 +30,14 @@ from config_problems import (
     problems_from,
     with_dev_defaults,
 )
+from providers.traffic_spec import contract_major
 from providers.training_spec import EXTRA_ROLES as TRAINING_ROLES
 
 __all__ = [
     "CodeConfig",
     "ContainerConfig",
+    "CronScaleConfig",
+    "MetricsConfig",
     "ModelServiceConfig",
     "PodResourcesConfig",
     "RolloutConfig",
@@ -157,6 +160,40 @@ class RolloutConfig:
     max_error_rate: Number = key(
         "Set the error ratio (0-1) above which a step is reverted, e.g. 0.01", dev_default=0.05, ge=0, le=1
     )
+    check_interval_seconds: StrictInt = key(
+        "Set how often the metrics are read during a bake, in seconds, e.g. 30", default=30, ge=1
+    )
+    min_requests: StrictInt = key("Set the fewest requests a bake needs to be conclusive, e.g. 100", default=50, ge=0)
+    no_data: Literal["fail", "proceed"] = key(
+        "Write fail (revert when a bake sees too little traffic) or proceed", default="fail"
+    )
+    max_bake_extensions: StrictInt = key("Set how many times an inconclusive bake is extended, e.g. 2", default=2, ge=0)
+    rollback_without_bake: StrictBool = key(
+        "Write true to go back to a previously live version at once, false to bake it like a release", default=True
+    )
+    shadow_percent: StrictInt = key(
+        "Set the percentage of live requests mirrored to the new version before the first step, or 0",
+        default=0,
+        ge=0,
+        le=100,
+    )
+    shadow_seconds: StrictInt = key("Set how long the shadow phase lasts, in seconds", default=0, ge=0)
+    allow_breaking_change: StrictBool = key(
+        "Write true only if every client handles both API contracts of a release", default=False
+    )
+
+
+@dataclass(frozen=True, kw_only=True, config=_MODEL)
+class CronScaleConfig:
+    """A scheduled instance count for a known traffic pattern."""
+
+    name: StrictStr = key("Name the schedule, e.g. 'weekday-morning'", pattern=r"^[a-z0-9][a-z0-9-]*$")
+    schedule: StrictStr = key(
+        "Give 6 cron fields: second minute hour day month weekday, e.g. '0 0 8 * * 1-5'",
+        rule="6 cron fields (second minute hour day month weekday)",
+        pattern=r"^\S+( \S+){5}$",
+    )
+    target_size: StrictInt = key("Set the instances to run from then on, e.g. 4", ge=0)
 
 
 @dataclass(frozen=True, kw_only=True, config=_MODEL)
@@ -194,6 +231,25 @@ class ModelServiceConfig:
     qps_per_instance: Number = key("Set the requests per second one instance handles before scaling out", gt=0)
     scale_in_cooldown_seconds: StrictInt = key(
         "Set the seconds to wait before removing instances, e.g. 300", default=300, ge=0
+    )
+    cpu_percent: StrictInt | None = key(
+        "Set a CPU utilisation target per instance (1-100) to scale on as well, or leave it out",
+        default=None,
+        ge=1,
+        le=100,
+    )
+    scale_up_window_seconds: StrictInt = key(
+        "Set the seconds load must stay high before instances are added, e.g. 0", default=0, ge=0
+    )
+    zero_grace_seconds: StrictInt = key(
+        "Set the idle seconds before the last instance goes (minInstances 0), e.g. 600", default=600, ge=0
+    )
+    activation_replicas: StrictInt = key(
+        "Set the instances the first request after zero starts, e.g. 1", default=1, ge=1
+    )
+    cron: tuple[CronScaleConfig, ...] = key("List {name, schedule, targetSize} scheduled sizes", default=())
+    contracts: dict[StrictStr, StrictStr] = key(
+        "Map every version to its API contract version, e.g. {v6: v1.4, v7: v2.0}", default_factory=dict
     )
     versions: tuple[VersionId, ...] = key(
         "List the deployed versions, lower-case letters, digits and underscores, e.g. ['v6', 'v7']",
@@ -328,8 +384,32 @@ class TrainingConfig:
 
 
 @dataclass(frozen=True, kw_only=True, config=_MODEL)
+class MetricsConfig:
+    """Where release gates read the new version's latency and error ratio."""
+
+    source: Literal["cloudmonitor", "prometheus"] = key("Write cloudmonitor or prometheus", default="cloudmonitor")
+    namespace: StrictStr = key(
+        "Give the CloudMonitor namespace of EAS metrics (unconfirmed; acs_pai_eas is the usual one)",
+        default="acs_pai_eas",
+    )
+    dimension: StrictStr = key("Give the CloudMonitor dimension that names the service", default="serviceName")
+    latency_metric: StrictStr = key("Name the P95 latency metric", default="TP95ResponseTime")
+    error_metric: StrictStr = key("Name the error-ratio metric", default="5xxResponseRatio")
+    qps_metric: StrictStr = key("Name the request-rate metric", default="QueryPerSecondTotal")
+    endpoint: StrictStr | None = key(
+        "Give the Prometheus HTTP API base URL, e.g. 'https://prometheus.example.com'",
+        default=None,
+        rule="an http(s):// URL",
+        pattern=r"^https?://\S+$",
+    )
+
+
+@dataclass(frozen=True, kw_only=True, config=_MODEL)
 class ServingConfig:
     services: tuple[ModelServiceConfig, ...] = key("List the served models", default=())
+    metrics: MetricsConfig = key(
+        "Give {source, namespace, dimension} or {source: prometheus, endpoint}", default=MetricsConfig()
+    )
 
 
 @dataclass(frozen=True, kw_only=True, config=_MODEL)
@@ -535,6 +615,7 @@ def _version_problems(svc: Mapping[str, Any], where: str) -> list[Problem]:
                 where, "live", "must be one of versions", live, f"Set live to one of {versions} or add it to versions"
             )
         )
+    problems += _contract_problems(svc, versions, where)
     name = _typed(svc, "name", str)
     for version in versions:
         if not (name and isinstance(version, str)):
@@ -553,16 +634,61 @@ def _version_problems(svc: Mapping[str, Any], where: str) -> list[Problem]:
     return problems
 
 
+def _contract_problems(svc: Mapping[str, Any], versions: list[Any], where: str) -> list[Problem]:
+    """Every version declares its contract, or none does; one group serves one major contract unless allowed."""
+    contracts = _typed(svc, "contracts", dict)
+    if not contracts:
+        return []
+    missing = [v for v in versions if isinstance(v, str) and v not in contracts]
+    if missing:
+        return [
+            Problem(
+                where,
+                "contracts",
+                f"has no contract for {', '.join(missing)}",
+                contracts,
+                "Declare the API contract of every version, e.g. {v6: v1.4, v7: v1.5}",
+            )
+        ]
+    majors = {version: contract_major(str(contract)) for version, contract in contracts.items() if version in versions}
+    unreadable = sorted(version for version, major in majors.items() if major is None)
+    if unreadable:
+        return [
+            Problem(
+                where,
+                "contracts",
+                f"gives {', '.join(unreadable)} a contract without a major version",
+                contracts,
+                "Write contract versions as v<major>[.<minor>], e.g. v2 or v2.1",
+            )
+        ]
+    rollout = _typed(svc, "rollout", dict) or {}
+    if len(set(majors.values())) > 1 and rollout.get("allowBreakingChange") is not True:
+        spread = ", ".join(f"{version} {contracts[version]}" for version in sorted(majors))
+        return [
+            Problem(
+                where,
+                "contracts",
+                f"mixes major API versions in one service group ({spread}), so a release or rollback would send "
+                f"clients a schema they do not expect",
+                contracts,
+                "Serve the new major version as a new service (its own group), or set rollout.allowBreakingChange "
+                "if every client handles both",
+            )
+        ]
+    return []
+
+
 def _service_problems(svc: Mapping[str, Any], index: int) -> list[Problem]:
     where = path_text(("serving", "services", index))
     problems = _engine_problems(svc, where) + _placement_problems(svc, where)
     low, high = _typed(svc, "minInstances", int), _typed(svc, "maxInstances", int)
-    if low is not None and high is not None and high < low:
+    if low is not None and high is not None and high <= low:
         problems.append(
             Problem(
                 where,
                 "maxInstances",
-                f"must be at least minInstances ({low})",
+                f"must be greater than minInstances ({low}): the EAS autoscaler needs room to scale",
                 high,
                 "Raise maxInstances or lower minInstances",
             )
@@ -601,6 +727,22 @@ def _cross_problems(raw: Mapping[str, Any]) -> list[Problem]:
             first_use[name] = index
         problems += _service_problems(svc, index)
     return problems
+
+
+def _metrics_problems(raw: Mapping[str, Any]) -> list[Problem]:
+    serving = raw.get("serving")
+    metrics = serving.get("metrics") if isinstance(serving, dict) else None
+    if isinstance(metrics, dict) and metrics.get("source") == "prometheus" and not metrics.get("endpoint"):
+        return [
+            Problem(
+                "pai-mlops:serving.metrics",
+                "endpoint",
+                "is required with source prometheus",
+                MISSING,
+                "Give the Prometheus HTTP API base URL, e.g. 'https://prometheus.example.com'",
+            )
+        ]
+    return []
 
 
 def _training_placement_problems(job: Mapping[str, Any], where: str) -> list[Problem]:
@@ -784,7 +926,7 @@ def parse_stack_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
         config = TypeAdapter(StackConfig).validate_python(values)
     except ValidationError as error:
         problems += problems_from(error, StackConfig, (), str(environment))
-    problems += _cross_problems(values) + _training_problems(values)
+    problems += _cross_problems(values) + _metrics_problems(values) + _training_problems(values)
     if problems or config is None:
         raise StackConfigError(stack, problems)
     return config
@@ -793,7 +935,7 @@ def parse_stack_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
 _STRING_KEYS: Final = ("environment", "owner", "costCenter")
 _OBJECT_KEYS: Final = ("storage", "workspace", "serving", "training")
 # Secret keys are read where they are used (as Outputs, never in plain text); here they are only known names.
-SECRET_KEYS: Final = ("gitAccessToken",)
+SECRET_KEYS: Final = ("gitAccessToken", "servingToken")
 
 
 def load_stack_config() -> StackConfig:

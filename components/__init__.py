@@ -1,5 +1,6 @@
 """ComponentResources of the pipeline, one concern per module."""
 
+from components.blue_green import BlueGreenService, BlueGreenServiceArgs
 from components.identity import ServiceRoles, ServiceRolesArgs
 from components.serving import ModelService, ModelServiceArgs
 from components.storage import ArtifactStore, ArtifactStoreArgs
@@ -10,6 +11,8 @@ from components.workspace import MlWorkspace, MlWorkspaceArgs
 __all__ = [
     "ArtifactStore",
     "ArtifactStoreArgs",
+    "BlueGreenService",
+    "BlueGreenServiceArgs",
     "MlWorkspace",
     "MlWorkspaceArgs",
     "ModelService",

@@ -49,14 +49,11 @@ def test_dev_plan_reports_advisories_without_blocking(tmp_path: Path, capsys: py
     out = tmp_path / "plan.json"
     code, printed, _ = run_plan(capsys, "--stack", "dev", "--out", str(out))
     assert code == 0
-    assert violations(json.loads(out.read_text()), "advisory") == [
-        ("eas-dev-scale-to-zero", "fraud_scorer-v6"),
-        ("eas-dev-scale-to-zero", "fraud_scorer-v7"),
-        ("eas-dev-scale-to-zero", "image_tagger-v3"),
-    ]
+    # Every dev service scales to zero through its EasAutoscaler, so eas-dev-scale-to-zero has nothing to say.
+    assert violations(json.loads(out.read_text()), "advisory") == []
     lines = printed.splitlines()
     assert "Mandatory violations (block the deployment): 0" in lines
-    assert "Advisory violations (reported, not blocking): 3" in lines
+    assert "Advisory violations (reported, not blocking): 0" in lines
     assert "Deferred to `pulumi up`: the rule read a value unknown at preview: 6" in lines
 
 
@@ -106,6 +103,24 @@ def test_a_mandatory_violation_fails_the_plan_naming_its_policy(
     assert "Mandatory violations (block the deployment): 1" in lines
     assert f"  {policy} · {resource}" in lines
     assert lines[-2] == "Policy result: 1 mandatory violation(s): blocked"
+
+
+def test_prod_with_min_instances_0_is_refused_naming_eas_prod_min_instances(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prod = (ROOT / "Pulumi.prod.yaml").read_text()
+    assert prod.count("minInstances: 2\n") == 1
+    root = project_copy(tmp_path)
+    (root / "Pulumi.prod.yaml").write_text(prod.replace("minInstances: 2\n", "minInstances: 0\n"))
+    out = tmp_path / "plan.json"
+    code, printed, _ = run_plan(capsys, "--stack", "prod", "--root", str(root), "--out", str(out))
+    assert code == 1
+    assert violations(json.loads(out.read_text()), "mandatory") == [
+        ("eas-prod-min-instances", "fraud_scorer-v6-autoscaler"),
+        ("eas-prod-min-instances", "fraud_scorer-v7-autoscaler"),
+    ]
+    assert "  eas-prod-min-instances · fraud_scorer-v6-autoscaler" in printed.splitlines()
+    assert printed.splitlines()[-2] == "Policy result: 2 mandatory violation(s): blocked"
 
 
 def test_malformed_stack_yaml_exits_2_naming_the_file_and_line(

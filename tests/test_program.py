@@ -53,6 +53,10 @@ def test_program_registers_the_pipeline(stack: str) -> None:
         "pai-mlops:training:Training": 1,
         "alicloud:pai/workspaceCodeSource:WorkspaceCodeSource": 1,
         "pulumi-python:dynamic/pai:TrainingJob": 1,
+        "pai-mlops:serving:BlueGreenService": 2,
+        "pulumi-python:dynamic/pai:EasAutoscaler": 3,
+        "pulumi-python:dynamic/pai:ServiceEndpoint": 2,
+        "pulumi-python:dynamic/pai:TrafficShift": 2,
     }
     bucket = mocks.one("alicloud:oss/bucket:Bucket", "artifacts-bucket")
     assert bucket.inputs["bucket"] == f"acme-pai-mlops-{stack}"
@@ -123,6 +127,7 @@ def test_plan_prints_the_tree_and_writes_the_json_plan(tmp_path: Path, capsys: p
         == [
             "+",
             "│",
+            "│",
             "└─",
             "alicloud:pai/service:Service",
             "fraud_scorer-v7",
@@ -133,10 +138,10 @@ def test_plan_prints_the_tree_and_writes_the_json_plan(tmp_path: Path, capsys: p
         ]
         for line in printed
     )
-    assert "Resources: 36 to create (29 cloud resources, 6 components)" in printed
+    assert "Resources: 45 to create (36 cloud resources, 8 components)" in printed
     document = json.loads(out.read_text())
     assert document["stack"] == "prod"
-    assert len(document["resources"]) == 35
+    assert len(document["resources"]) == 44
 
 
 def test_plan_exits_2_with_the_problems_on_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -231,7 +231,8 @@ BAD_INPUTS = [
         0,
         [
             f"{S0} [maxInstances]: must be at least 1; got 0. {MAX_FIX}",
-            f"{S0} [maxInstances]: must be at least minInstances (1); got 0. Raise maxInstances or lower minInstances.",
+            f"{S0} [maxInstances]: must be greater than minInstances (1): the EAS autoscaler needs room to scale; "
+            "got 0. Raise maxInstances or lower minInstances.",
         ],
         id="max-instances-zero",
     ),
@@ -389,8 +390,9 @@ BAD_INPUTS = [
         1,
         [
             f"{S0} [minInstance]: is not a known key; got 1. Did you mean 'minInstances'? Known keys here: "
-            "container, cpu, gpu, instanceType, live, maxInstances, memoryMb, minInstances, name, processor, "
-            "qpsPerInstance, resourceGroup, rollout, scaleInCooldownSeconds, versions."
+            "activationReplicas, container, contracts, cpu, cpuPercent, cron, gpu, instanceType, live, maxInstances, "
+            "memoryMb, minInstances, name, processor, qpsPerInstance, resourceGroup, rollout, scaleInCooldownSeconds, "
+            "scaleUpWindowSeconds, versions, zeroGraceSeconds."
         ],
         id="service-unknown-key",
     ),
@@ -730,4 +732,49 @@ def test_training_job_names_are_unique() -> None:
     assert problems_of(with_jobs(SPOT_JOB, {**SPOT_JOB, "run": "r2"})) == [
         "pai-mlops:training.jobs[1] [name]: is already used by jobs[0]; got 'fraud_scorer'. Give every training job "
         "its own name; change run to start a new run of the same job."
+    ]
+
+
+# --- serving: contracts, metrics, scaling
+
+
+def test_one_group_serves_one_major_contract_unless_a_breaking_change_is_allowed() -> None:
+    raw = edited("serving.services.0.contracts", {"v6": "v1.4", "v7": "v2.0"})
+    assert problems_of(raw) == [
+        f"{S0} [contracts]: mixes major API versions in one service group (v6 v1.4, v7 v2.0), so a release or "
+        "rollback would send clients a schema they do not expect; got {'v6': 'v1.4', 'v7': 'v2.0'}. Serve the new "
+        "major version as a new service (its own group), or set rollout.allowBreakingChange if every client "
+        "handles both."
+    ]
+    raw["serving"]["services"][0]["rollout"]["allowBreakingChange"] = True
+    assert parse_stack_config(raw, "prod").serving.services[0].rollout.allow_breaking_change is True
+
+
+def test_contracts_cover_every_version_and_name_a_major() -> None:
+    assert problems_of(edited("serving.services.0.contracts", {"v6": "v1.4"})) == [
+        f"{S0} [contracts]: has no contract for v7; got {{'v6': 'v1.4'}}. Declare the API contract of every "
+        "version, e.g. {v6: v1.4, v7: v1.5}."
+    ]
+    assert problems_of(edited("serving.services.0.contracts", {"v6": "beta", "v7": "v1"})) == [
+        f"{S0} [contracts]: gives v6 a contract without a major version; got {{'v6': 'beta', 'v7': 'v1'}}. "
+        "Write contract versions as v<major>[.<minor>], e.g. v2 or v2.1."
+    ]
+
+
+def test_prometheus_metrics_need_an_endpoint() -> None:
+    assert problems_of(edited("serving.metrics", {"source": "prometheus"})) == [
+        "pai-mlops:serving.metrics [endpoint]: is required with source prometheus; got nothing. Give the Prometheus "
+        "HTTP API base URL, e.g. 'https://prometheus.example.com'."
+    ]
+    config = parse_stack_config(
+        edited("serving.metrics", {"source": "prometheus", "endpoint": "https://prom.example.com"}), "prod"
+    )
+    assert config.serving.metrics.endpoint == "https://prom.example.com"
+
+
+def test_cron_schedules_have_six_fields() -> None:
+    cron = [{"name": "peak", "schedule": "0 8 * * 1-5", "targetSize": 4}]
+    assert problems_of(edited("serving.services.0.cron", cron)) == [
+        f"{S0}.cron[0] [schedule]: must be 6 cron fields (second minute hour day month weekday); got "
+        "'0 8 * * 1-5'. Give 6 cron fields: second minute hour day month weekday, e.g. '0 0 8 * * 1-5'."
     ]

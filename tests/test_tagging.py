@@ -11,6 +11,9 @@ import pulumi_alicloud
 import pytest
 
 from components.tagging import TAGGABLE_TYPES, merged_tags, tag_transform
+from providers.autoscaler import EasAutoscalerArgs
+from providers.endpoint import ServiceEndpointArgs
+from providers.traffic import TrafficShiftArgs
 from providers.training import TrainingJobArgs
 from tools.mock_engine import run_program
 
@@ -42,7 +45,12 @@ def test_merged_tags_without_existing_tags() -> None:
 
 
 # The program's dynamic resources, by type token, and the args dataclass each is built from.
-DYNAMIC_ARGS: dict[str, type] = {"pulumi-python:dynamic/pai:TrainingJob": TrainingJobArgs}
+DYNAMIC_ARGS: dict[str, type] = {
+    "pulumi-python:dynamic/pai:TrainingJob": TrainingJobArgs,
+    "pulumi-python:dynamic/pai:EasAutoscaler": EasAutoscalerArgs,
+    "pulumi-python:dynamic/pai:ServiceEndpoint": ServiceEndpointArgs,
+    "pulumi-python:dynamic/pai:TrafficShift": TrafficShiftArgs,
+}
 
 
 def accepts_tags(token: str) -> bool:

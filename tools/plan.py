@@ -62,6 +62,9 @@ KEY_INPUTS: Final[Mapping[str, tuple[str, ...]]] = {
     "alicloud:pai/workspaceWorkspace:WorkspaceWorkspace": ("workspaceName",),
     "alicloud:pai/workspaceCodeSource:WorkspaceCodeSource": ("codeCommit",),
     "pulumi-python:dynamic/pai:TrainingJob": ("job_type", "spot"),
+    "pulumi-python:dynamic/pai:EasAutoscaler": ("min_instances", "max_instances"),
+    "pulumi-python:dynamic/pai:TrafficShift": ("live", "steps"),
+    "pulumi-python:dynamic/pai:ServiceEndpoint": ("group",),
 }
 
 

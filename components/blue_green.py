@@ -1,0 +1,117 @@
+"""BlueGreenService: one served model's versions, their autoscalers, its endpoints and its gated traffic shift."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import pulumi
+
+from components.serving import ModelService, ModelServiceArgs
+from providers.autoscaler import CronJob, EasAutoscaler, EasAutoscalerArgs
+from providers.endpoint import ServiceEndpoint, ServiceEndpointArgs
+from providers.traffic import TrafficShift, TrafficShiftArgs
+from stack_config import MetricsConfig, ModelServiceConfig
+
+
+@dataclass(frozen=True, kw_only=True)
+class BlueGreenServiceArgs:
+    service: ModelServiceConfig
+    bucket_name: str
+    workspace_id: pulumi.Input[str]
+    metrics: MetricsConfig
+    token: pulumi.Input[str] | None = None  # a secret; rotates every version's access token
+
+
+def metrics_settings(metrics: MetricsConfig) -> dict[str, Any]:
+    """The TrafficShift ``metrics`` input: the chosen source and only the settings it reads."""
+    settings = {key: value for key, value in asdict(metrics).items() if value is not None}
+    if metrics.source == "prometheus":
+        return {key: settings[key] for key in ("source", "endpoint")}
+    return {key: value for key, value in settings.items() if key != "endpoint"}
+
+
+class BlueGreenService(pulumi.ComponentResource):
+    """Every version of one model as its own EAS service in one group, released by a gated TrafficShift.
+
+    Children: the ``ModelService`` (one ``pai.Service`` per version), an ``EasAutoscaler`` per version (it owns the
+    instance count: ``minInstances`` 0 scales a dev version to zero), a ``ServiceEndpoint`` (endpoints and secret
+    tokens), and the ``TrafficShift`` that moves the group's traffic to ``live``. The order makes a release safe: the
+    shift depends on every version and every autoscaler, so a new version is created, Running and scaled before any
+    traffic moves to it. Outputs: ``group``, ``live``, ``weights``, ``group_endpoint``, ``group_access_token``
+    (secret), ``live_service_name``.
+    """
+
+    def __init__(self, name: str, args: BlueGreenServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("pai-mlops:serving:BlueGreenService", name, None, opts)
+        svc = args.service
+        self.model = ModelService(
+            name,
+            ModelServiceArgs(service=svc, bucket_name=args.bucket_name, workspace_id=args.workspace_id),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        names = {version: svc.eas_service_name(version) for version in svc.versions}
+        self.autoscalers = {
+            version: EasAutoscaler(
+                f"{name}-{version}-autoscaler",
+                EasAutoscalerArgs(
+                    service_name=names[version],
+                    min_instances=svc.min_instances,
+                    max_instances=svc.max_instances,
+                    qps_per_instance=svc.qps_per_instance,
+                    cpu_percent=svc.cpu_percent,
+                    scale_in_cooldown_seconds=svc.scale_in_cooldown_seconds,
+                    scale_up_window_seconds=svc.scale_up_window_seconds,
+                    zero_grace_seconds=svc.zero_grace_seconds,
+                    activation_replicas=svc.activation_replicas,
+                    cron=[CronJob(name=c.name, schedule=c.schedule, target_size=c.target_size) for c in svc.cron],
+                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.model.versions[version]]),
+            )
+            for version in svc.versions
+        }
+        versions = list(self.model.versions.values())
+        self.endpoint = ServiceEndpoint(
+            f"{name}-endpoint",
+            ServiceEndpointArgs(group=svc.name, services=names, token=args.token),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=versions),
+        )
+        rollout = svc.rollout
+        self.shift = TrafficShift(
+            f"{name}-traffic",
+            TrafficShiftArgs(
+                group=svc.name,
+                services=names,
+                live=svc.live,
+                steps=list(rollout.steps),
+                bake_seconds=rollout.bake_seconds,
+                check_interval_seconds=rollout.check_interval_seconds,
+                max_p95_latency_ms=rollout.max_p95_latency_ms,
+                max_error_rate=rollout.max_error_rate,
+                min_requests=rollout.min_requests,
+                no_data=rollout.no_data,
+                max_bake_extensions=rollout.max_bake_extensions,
+                rollback_without_bake=rollout.rollback_without_bake,
+                shadow_percent=rollout.shadow_percent,
+                shadow_seconds=rollout.shadow_seconds,
+                contracts=dict(svc.contracts),
+                allow_breaking_change=rollout.allow_breaking_change,
+                metrics=metrics_settings(args.metrics),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*versions, *self.autoscalers.values()]),
+        )
+        self.group = svc.name
+        self.live = self.shift.live
+        self.weights = self.shift.weights
+        self.group_endpoint = self.endpoint.group_endpoint
+        self.group_access_token = self.endpoint.group_access_token
+        self.live_service_name = self.model.live_service_name
+        self.register_outputs(
+            {
+                "group": self.group,
+                "live": self.live,
+                "weights": self.weights,
+                "group_endpoint": self.group_endpoint,
+                "group_access_token": self.group_access_token,
+            }
+        )
