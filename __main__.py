@@ -86,6 +86,7 @@ pulumi.export("bucketName", store.bucket_name)
 pulumi.export("roleArns", roles.role_arns)
 pulumi.export("liveServices", {service.group: service.live_service_name for service in services})
 pulumi.export("trafficWeights", {service.group: service.weights for service in services})
+pulumi.export("releaseHistory", {service.group: service.history for service in services})
 pulumi.export("groupEndpoints", {service.group: service.group_endpoint for service in services})
 pulumi.export("groupAccessTokens", {service.group: service.group_access_token for service in services})  # secret
 pulumi.export(

@@ -38,7 +38,7 @@ class BlueGreenService(pulumi.ComponentResource):
     instance count: ``minInstances`` 0 scales a dev version to zero), a ``ServiceEndpoint`` (endpoints and secret
     tokens), and the ``TrafficShift`` that moves the group's traffic to ``live``. The order makes a release safe: the
     shift depends on every version and every autoscaler, so a new version is created, Running and scaled before any
-    traffic moves to it. Outputs: ``group``, ``live``, ``weights``, ``group_endpoint``, ``group_access_token``
+    traffic moves to it. Outputs: ``group``, ``live``, ``weights``, ``history``, ``group_endpoint``, ``group_access_token``
     (secret), ``live_service_name``.
     """
 
@@ -103,6 +103,7 @@ class BlueGreenService(pulumi.ComponentResource):
         self.group = svc.name
         self.live = self.shift.live
         self.weights = self.shift.weights
+        self.history = self.shift.history
         self.group_endpoint = self.endpoint.group_endpoint
         self.group_access_token = self.endpoint.group_access_token
         self.live_service_name = self.model.live_service_name
@@ -111,6 +112,7 @@ class BlueGreenService(pulumi.ComponentResource):
                 "group": self.group,
                 "live": self.live,
                 "weights": self.weights,
+                "history": self.history,
                 "group_endpoint": self.group_endpoint,
                 "group_access_token": self.group_access_token,
             }
