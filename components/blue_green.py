@@ -38,8 +38,8 @@ class BlueGreenService(pulumi.ComponentResource):
     instance count: ``minInstances`` 0 scales a dev version to zero), a ``ServiceEndpoint`` (endpoints and secret
     tokens), and the ``TrafficShift`` that moves the group's traffic to ``live``. The order makes a release safe: the
     shift depends on every version and every autoscaler, so a new version is created, Running and scaled before any
-    traffic moves to it. Outputs: ``group``, ``live``, ``weights``, ``history``, ``group_endpoint``, ``group_access_token``
-    (secret), ``live_service_name``.
+    traffic moves to it. Outputs: ``group``, ``live``, ``weights``, ``history``, ``group_endpoint``,
+    ``group_access_token`` (secret), ``live_service_name``.
     """
 
     def __init__(self, name: str, args: BlueGreenServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
