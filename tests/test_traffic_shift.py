@@ -127,6 +127,7 @@ def test_a_healthy_release_moves_10_50_100_and_records_every_step(
     elapsed = time.monotonic() - started
 
     assert releases(cloud) == STEP[10] + STEP[50] + STEP[100]
+    assert cloud.calls(api="eas", action="UpdateService") == []  # instance counts are the autoscaler's
     assert elapsed >= 3 * BAKE  # every step baked (the ratio to the bakes is measured in bench/)
     assert weights_now(group) == {V6: (0, "standalone"), V7: (1000, "grouping")}
     assert (outs["live"], outs["weights"], outs["previous_lives"]) == ("v7", {"v6": 0, "v7": 100}, ["v6", "v7"])
