@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STACK ?= dev
 STAMP := $(VENV)/.installed
 
-.PHONY: plan test check lint format typecheck unit clean
+.PHONY: plan test check lint format typecheck unit bench clean
 
 # Re-install only when a requirements file changed since the last install.
 $(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt
@@ -33,6 +33,10 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest
+
+## bench: measure the plan, the policy gate, the providers and the test suite; rewrites BENCHMARKS.md (~15 min)
+bench: $(STAMP)
+	$(BIN)/python -m bench
 
 ## format: rewrite files in the project's format and apply safe lint fixes
 format: $(STAMP)
