@@ -45,6 +45,8 @@ class DswApi:
         ("DELETE", "/api/v2/instances/<instance_id>", "DeleteInstance"),
         ("PUT", "/api/v2/instances/<instance_id>/start", "StartInstance"),
         ("PUT", "/api/v2/instances/<instance_id>/stop", "StopInstance"),
+        ("PUT", "/api/v2/instances/<instance_id>/labels", "UpdateInstanceLabels"),
+        ("DELETE", "/api/v2/instances/<instance_id>/labels", "DeleteInstanceLabels"),
         ("POST", "/api/v2/instances/<instance_id>/idleinstanceculler", "CreateIdleInstanceCuller"),
         ("GET", "/api/v2/instances/<instance_id>/idleinstanceculler", "GetIdleInstanceCuller"),
         ("DELETE", "/api/v2/instances/<instance_id>/idleinstanceculler", "DeleteIdleInstanceCuller"),
@@ -242,6 +244,23 @@ class DswApi:
     def _delete_instance(self, context: Context) -> dict[str, Any]:
         instance = self.instance(context.args["instance_id"], context.now)
         instance.lifecycle.replan(context.now, [("Deleting", self.timing["delete"]), ("Deleted", 0)])
+        return self._ok(instance.instance_id)
+
+    def _update_instance_labels(self, context: Context) -> dict[str, Any]:
+        """Labels are merged in by key, at any status."""
+        instance = self.instance(context.args["instance_id"], context.now)
+        labels = context.json().get("Labels")
+        if not isinstance(labels, list) or not all(isinstance(x, dict) and x.get("Key") for x in labels):
+            raise invalid(f"Labels must list {{Key, Value}} objects; got {labels!r}")
+        merged = {x["Key"]: x.get("Value", "") for x in instance.body.get("Labels") or []}
+        merged.update({x["Key"]: x.get("Value", "") for x in labels})
+        instance.body["Labels"] = [{"Key": k, "Value": v} for k, v in merged.items()]
+        return self._ok(instance.instance_id)
+
+    def _delete_instance_labels(self, context: Context) -> dict[str, Any]:
+        instance = self.instance(context.args["instance_id"], context.now)
+        keys = {key for key in str(context.query.get("LabelKeys") or "").split(",") if key}
+        instance.body["Labels"] = [x for x in instance.body.get("Labels") or [] if x.get("Key") not in keys]
         return self._ok(instance.instance_id)
 
     def _create_idle_instance_culler(self, context: Context) -> dict[str, Any]:
