@@ -12,15 +12,22 @@ from components import (
     ArtifactStoreArgs,
     BlueGreenService,
     BlueGreenServiceArgs,
+    CodeRepositories,
+    CodeRepositoriesArgs,
     MlWorkspace,
     MlWorkspaceArgs,
+    ModelRegistry,
+    ModelRegistryArgs,
+    Notebooks,
+    NotebooksArgs,
     ServiceRoles,
     ServiceRolesArgs,
+    TrainedRun,
     Training,
     TrainingArgs,
     tag_transform,
 )
-from stack_config import load_stack_config
+from stack_config import RepositoryConfig, load_stack_config
 
 config = load_stack_config()
 pulumi.runtime.register_resource_transform(tag_transform(config.tags))
@@ -66,19 +73,58 @@ services = [
 
 # Secret config is read as an Output, so it stays encrypted in state and masked in previews.
 git_access_token = pulumi.Config().get_secret("gitAccessToken")
-trainings = [
-    Training(
+repositories: dict[str, RepositoryConfig] = {
+    job.code.repository: job.code for job in config.training.jobs if job.code is not None
+}
+if config.notebook.code is not None:
+    repositories.setdefault(config.notebook.code.repository, config.notebook.code)
+code = CodeRepositories(
+    "code",
+    CodeRepositoriesArgs(repositories=repositories, workspace_id=workspace.workspace_id, access_token=git_access_token),
+)
+trainings = {
+    job.name: Training(
         f"train-{job.name}",
         TrainingArgs(
             job=job,
             bucket_name=config.storage.bucket_name,
             workspace_id=workspace.workspace_id,
             role_arn=roles.role_arns["dlc"],
-            git_access_token=git_access_token,
+            code_source_id=code.source_ids[job.code.repository] if job.code else None,
         ),
         opts=pulumi.ResourceOptions(depends_on=[store, roles]),
     )
     for job in config.training.jobs
+}
+notebooks = Notebooks(
+    "notebooks",
+    NotebooksArgs(
+        notebook=config.notebook,
+        bucket_name=config.storage.bucket_name,
+        region=config.region,
+        workspace_id=workspace.workspace_id,
+        workspace_name=config.workspace.name,
+        role_arn=roles.role_arns["dsw"],
+    ),
+    opts=pulumi.ResourceOptions(depends_on=[store, roles]),
+)
+registries = [
+    ModelRegistry(
+        f"registry-{svc.name}",
+        ModelRegistryArgs(
+            service=svc,
+            bucket_name=config.storage.bucket_name,
+            workspace_id=workspace.workspace_id,
+            trained={
+                job.run: TrainedRun(
+                    repository=job.code.repository, commit=job.code.commit, job_id=trainings[job.name].job_id
+                )
+                for job in config.training.jobs
+                if job.name == svc.name and job.code is not None and job.run in svc.versions
+            },
+        ),
+    )
+    for svc in config.serving.services
 ]
 
 pulumi.export("workspaceId", workspace.workspace_id)
@@ -93,6 +139,6 @@ pulumi.export(
     "trainingRuns",
     {
         job.name: {"jobId": training.job_id, "status": training.status, "modelUri": training.model_uri}
-        for job, training in zip(config.training.jobs, trainings, strict=True)
+        for job, training in ((job, trainings[job.name]) for job in config.training.jobs)
     },
 )

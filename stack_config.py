@@ -39,7 +39,10 @@ __all__ = [
     "CronScaleConfig",
     "MetricsConfig",
     "ModelServiceConfig",
+    "NotebookConfig",
+    "NotebookInstanceConfig",
     "PodResourcesConfig",
+    "RepositoryConfig",
     "RolloutConfig",
     "ServingConfig",
     "StackConfig",
@@ -93,6 +96,7 @@ RESERVED_CONTAINER_PORTS: Final = frozenset({8080, 9090})
 # `<name>_<version>` within it.
 EAS_NAME_MAX: Final = 64
 SHARED_RESOURCE_GROUP: Final = "shared"
+NOTEBOOK_NAME_MAX: Final = 27  # DSW instance names: letters, digits and underscores, at most 27
 DEDICATED_GROUP: Final = re.compile(r"eas-r-[a-z0-9]+")
 
 
@@ -251,6 +255,16 @@ class ModelServiceConfig:
     contracts: dict[StrictStr, StrictStr] = key(
         "Map every version to its API contract version, e.g. {v6: v1.4, v7: v2.0}", default_factory=dict
     )
+    code_repository: StrictStr | None = key(
+        "Give the Git repository the versions were trained from, e.g. 'https://github.com/acme/fraud-models.git'",
+        default=None,
+        rule="an https:// Git URL",
+        pattern=r"^https://[^\s]+$",
+    )
+    code_commits: dict[StrictStr, StrictStr] = key(
+        "Map every version not trained by a run in pai-mlops:training to its code commit, e.g. {v6: 4be2c1d9}",
+        default_factory=dict,
+    )
     versions: tuple[VersionId, ...] = key(
         "List the deployed versions, lower-case letters, digits and underscores, e.g. ['v6', 'v7']",
         rule="up to 16 lower-case letters, digits and underscores",
@@ -293,22 +307,31 @@ class TrainingDataConfig:
     )
 
 
+COMMIT_PATTERN: Final = r"^[0-9a-f]{7,40}$"
+
+
 @dataclass(frozen=True, kw_only=True, config=_MODEL)
-class CodeConfig:
-    """The Git repository a run trains from, pinned to a commit."""
+class RepositoryConfig:
+    """A Git repository registered once in the workspace (a code source) for notebooks and training runs."""
 
     repository: StrictStr = key(
         "Give the HTTPS clone URL, e.g. 'https://github.com/acme/fraud-models.git'",
         rule="an https:// Git URL",
         pattern=r"^https://[^\s]+$",
     )
+    branch: StrictStr = key("Name the branch", default="main", min_length=1)
+    user_name: StrictStr | None = key("Give the Git user for the access token, or leave it out", default=None)
+
+
+@dataclass(frozen=True, kw_only=True, config=_MODEL)
+class CodeConfig(RepositoryConfig):
+    """The Git repository a run trains from, pinned to a commit."""
+
     commit: StrictStr = key(
         "Pin the run to a commit (7-40 hex digits), so the model traces back to its code",
         rule="a commit id of 7-40 hex digits",
-        pattern=r"^[0-9a-f]{7,40}$",
+        pattern=COMMIT_PATTERN,
     )
-    branch: StrictStr = key("Name the branch the commit is on", default="main", min_length=1)
-    user_name: StrictStr | None = key("Give the Git user for the access token, or leave it out", default=None)
 
 
 # The same job types as providers.training_spec.JOB_TYPES (a test keeps the two equal; a Literal needs them spelled).
@@ -384,6 +407,47 @@ class TrainingConfig:
 
 
 @dataclass(frozen=True, kw_only=True, config=_MODEL)
+class NotebookInstanceConfig:
+    """One data scientist's DSW notebook."""
+
+    name: StrictStr = key(
+        "Use lower-case letters, digits and underscores, starting with a letter (e.g. 'alice')",
+        rule="lower-case letters, digits and underscores starting with a letter",
+        pattern=r"^[a-z][a-z0-9_]*$",
+    )
+    resource_group: StrictStr = key(
+        "Write 'shared' for pay-as-you-go resources or give the dedicated resource group id",
+        dev_default=SHARED_RESOURCE_GROUP,
+        min_length=1,
+    )
+    instance_type: StrictStr | None = key(
+        "Give an ECS type: a CPU type for tabular work (e.g. 'ecs.g6.xlarge'), a GPU type for deep learning "
+        "(e.g. 'ecs.gn6i-c4g1.xlarge')",
+        default=None,
+        rule="an ECS instance type such as 'ecs.g6.xlarge'",
+        pattern=r"^ecs\.[a-z0-9]+(-[a-z0-9]+)*\.[a-z0-9]+$",
+    )
+    resources: PodResourcesConfig | None = key("Give {cpu, memoryGb, gpu, gpuType} on a dedicated group", default=None)
+    image_url: StrictStr | None = key("Give a custom image with a tag, or use imageId", default=None)
+    image_id: StrictStr | None = key("Give a built-in DSW image id, or use imageUrl", default=None)
+    idle_shutdown_minutes: StrictInt = key(
+        "Set the idle minutes after which the notebook stops (policy: 240 at most), e.g. 60", dev_default=60, ge=1
+    )
+    env: dict[StrictStr, StrictStr] = key("Map variable names to values; keep secrets out", default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True, config=_MODEL)
+class NotebookConfig:
+    """DSW notebooks with the bucket's data/ mounted and the team's repository attached."""
+
+    code: RepositoryConfig | None = key("Give {repository, branch} to clone into every notebook", default=None)
+    data_mount_path: StrictStr = key(
+        "Give where data/ is mounted, e.g. /mnt/data", default="/mnt/data", pattern=r"^/mnt(/[A-Za-z0-9_.-]+)+$"
+    )
+    instances: tuple[NotebookInstanceConfig, ...] = key("List the notebooks, one per person", default=())
+
+
+@dataclass(frozen=True, kw_only=True, config=_MODEL)
 class MetricsConfig:
     """Where release gates read the new version's latency and error ratio."""
 
@@ -429,6 +493,7 @@ class StackConfig:
     workspace: WorkspaceConfig = key("Give {name, description}")
     serving: ServingConfig = key("Give {services: [...]}", default=ServingConfig())
     training: TrainingConfig = key("Give {jobs: [...]}", default=TrainingConfig())
+    notebook: NotebookConfig = key("Give {code, instances: [...]}", default=NotebookConfig())
 
     @property
     def protect_stateful(self) -> bool:
@@ -729,6 +794,132 @@ def _cross_problems(raw: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
+def _provenance_problems(raw: Mapping[str, Any]) -> list[Problem]:
+    """Every served version names the commit that produced it: from codeCommits or a training run of that id."""
+    serving, training = raw.get("serving"), raw.get("training")
+    services = serving.get("services") if isinstance(serving, dict) else None
+    jobs = training.get("jobs") if isinstance(training, dict) else None
+    trained = {
+        (job.get("name"), job.get("run"))
+        for job in (jobs if isinstance(jobs, list) else [])
+        if isinstance(job, dict) and isinstance(job.get("code"), dict)
+    }
+    problems: list[Problem] = []
+    for index, svc in enumerate(services if isinstance(services, list) else []):
+        if not isinstance(svc, dict):
+            continue
+        where = path_text(("serving", "services", index))
+        commits = _typed(svc, "codeCommits", dict) or {}
+        for version, commit in commits.items():
+            if not isinstance(commit, str) or not re.fullmatch(COMMIT_PATTERN, commit):
+                problems.append(
+                    Problem(
+                        where,
+                        "codeCommits",
+                        f"gives {version} a commit that is not 7-40 hex digits",
+                        commit,
+                        "Write the commit id, e.g. 4be2c1d9",
+                    )
+                )
+        missing = [  # malformed version ids are reported by field validation
+            v
+            for v in _typed(svc, "versions", list) or []
+            if isinstance(v, str)
+            and re.fullmatch(r"[a-z0-9][a-z0-9_]{0,15}", v)
+            and v not in commits
+            and (svc.get("name"), v) not in trained
+        ]
+        if missing:
+            problems.append(
+                Problem(
+                    where,
+                    "codeCommits",
+                    f"has no code commit for {', '.join(missing)}, so the model registry could not trace them to code",
+                    commits,
+                    "Add codeCommits: {<version>: <commit>}, or train the version as a run of that id under "
+                    "pai-mlops:training",
+                )
+            )
+        if commits and not svc.get("codeRepository"):
+            problems.append(
+                Problem(
+                    where,
+                    "codeRepository",
+                    "is required with codeCommits",
+                    MISSING,
+                    "Give the Git repository the commits belong to",
+                )
+            )
+    return problems
+
+
+def _notebook_problems(raw: Mapping[str, Any]) -> list[Problem]:
+    notebook, workspace = raw.get("notebook"), raw.get("workspace")
+    instances = notebook.get("instances") if isinstance(notebook, dict) else None
+    prefix = workspace.get("name") if isinstance(workspace, dict) else None
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(instances if isinstance(instances, list) else []):
+        if not isinstance(item, dict):
+            continue
+        where = path_text(("notebook", "instances", index))
+        name = item.get("name")
+        if isinstance(name, str) and name in seen:
+            problems.append(
+                Problem(
+                    where,
+                    "name",
+                    f"is already used by instances[{seen[name]}]",
+                    name,
+                    "Give every notebook its own name",
+                )
+            )
+        elif isinstance(name, str):
+            seen[name] = index
+            if isinstance(prefix, str) and len(f"{prefix}_{name}") > NOTEBOOK_NAME_MAX:
+                problems.append(
+                    Problem(
+                        where,
+                        "name",
+                        f"makes the DSW instance name {prefix}_{name} longer than {NOTEBOOK_NAME_MAX} characters",
+                        name,
+                        "Shorten the notebook name",
+                    )
+                )
+        if bool(item.get("imageUrl")) == bool(item.get("imageId")):
+            problems.append(
+                Problem(
+                    where,
+                    "imageUrl",
+                    "or imageId is required, not both",
+                    item.get("imageUrl"),
+                    "Give a custom image (imageUrl) or a built-in DSW image (imageId)",
+                )
+            )
+        group = item.get("resourceGroup")
+        if group == SHARED_RESOURCE_GROUP and not item.get("instanceType"):
+            problems.append(
+                Problem(
+                    where,
+                    "instanceType",
+                    "is required on shared resources",
+                    MISSING,
+                    "Give an ECS type, e.g. 'ecs.g6.xlarge' (CPU) or 'ecs.gn6i-c4g1.xlarge' (GPU)",
+                )
+            )
+        if isinstance(group, str) and group != SHARED_RESOURCE_GROUP and not item.get("resources"):
+            problems.append(
+                Problem(
+                    where,
+                    "resources",
+                    "is required on a dedicated resource group",
+                    MISSING,
+                    "Give resources {cpu, memoryGb[, gpu, gpuType]}",
+                )
+            )
+    return problems
+
+
 def _metrics_problems(raw: Mapping[str, Any]) -> list[Problem]:
     serving = raw.get("serving")
     metrics = serving.get("metrics") if isinstance(serving, dict) else None
@@ -927,13 +1118,14 @@ def parse_stack_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
     except ValidationError as error:
         problems += problems_from(error, StackConfig, (), str(environment))
     problems += _cross_problems(values) + _metrics_problems(values) + _training_problems(values)
+    problems += _provenance_problems(values) + _notebook_problems(values)
     if problems or config is None:
         raise StackConfigError(stack, problems)
     return config
 
 
 _STRING_KEYS: Final = ("environment", "owner", "costCenter")
-_OBJECT_KEYS: Final = ("storage", "workspace", "serving", "training")
+_OBJECT_KEYS: Final = ("storage", "workspace", "serving", "training", "notebook")
 # Secret keys are read where they are used (as Outputs, never in plain text); here they are only known names.
 SECRET_KEYS: Final = ("gitAccessToken", "servingToken")
 

@@ -1,7 +1,10 @@
 """ComponentResources of the pipeline, one concern per module."""
 
 from components.blue_green import BlueGreenService, BlueGreenServiceArgs
+from components.code import CodeRepositories, CodeRepositoriesArgs
 from components.identity import ServiceRoles, ServiceRolesArgs
+from components.notebook import Notebooks, NotebooksArgs
+from components.registry import ModelRegistry, ModelRegistryArgs, TrainedRun
 from components.serving import ModelService, ModelServiceArgs
 from components.storage import ArtifactStore, ArtifactStoreArgs
 from components.tagging import tag_transform
@@ -13,12 +16,19 @@ __all__ = [
     "ArtifactStoreArgs",
     "BlueGreenService",
     "BlueGreenServiceArgs",
+    "CodeRepositories",
+    "CodeRepositoriesArgs",
     "MlWorkspace",
     "MlWorkspaceArgs",
+    "ModelRegistry",
+    "ModelRegistryArgs",
     "ModelService",
     "ModelServiceArgs",
+    "Notebooks",
+    "NotebooksArgs",
     "ServiceRoles",
     "ServiceRolesArgs",
+    "TrainedRun",
     "Training",
     "TrainingArgs",
     "tag_transform",

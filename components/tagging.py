@@ -17,6 +17,7 @@ import pulumi
 TAGGABLE_TYPES: Final = frozenset(
     {
         "pulumi-python:dynamic/pai:TrainingJob",
+        "pulumi-python:dynamic/pai:DswInstance",
         "alicloud:kms/key:Key",
         "alicloud:oss/bucket:Bucket",
         "alicloud:pai/service:Service",

@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_alicloud import pai
 
 from components.storage import CHECKPOINTS_PREFIX, DATA_PREFIX, MODELS_PREFIX
 from providers.training import CodeSource, DataSource, PodResources, TrainingJob, TrainingJobArgs
-from providers.training_spec import CODE_MOUNT
 from stack_config import TrainingJobConfig
 
 
@@ -21,7 +19,7 @@ class TrainingArgs:
     bucket_name: str
     workspace_id: pulumi.Input[str]
     role_arn: pulumi.Input[str]
-    git_access_token: pulumi.Input[str] | None = None
+    code_source_id: pulumi.Input[str] | None = None  # the job's repository, from CodeRepositories
 
 
 def model_uri(bucket: str, job: TrainingJobConfig) -> str:
@@ -34,37 +32,23 @@ def checkpoint_uri(bucket: str, job: TrainingJobConfig) -> str:
 
 
 class Training(pulumi.ComponentResource):
-    """A ``TrainingJob`` on PAI-DLC and, when the run trains from Git, the workspace code source it clones.
+    """A ``TrainingJob`` on PAI-DLC, cloning its repository's code source (``CodeRepositories``) at the run's commit.
 
     The job runs as the stack's DLC RAM role (injected through ``CredentialConfig``), whose policy already limits
     it to reading ``data/`` and writing ``models/`` and ``checkpoints/``. Its mounts match: the configured
     ``data/`` folders read-only, ``models/<name>/<run>/`` at /mnt/output and ``checkpoints/<name>/<run>/`` at
-    /mnt/checkpoints read-write. The Git access token, when there is one, reaches the code source only as a
-    secret. Outputs: ``job_id``, ``status``, ``model_uri``, ``attempts``.
+    /mnt/checkpoints read-write. Outputs: ``job_id``, ``status``, ``model_uri``, ``attempts``.
     """
 
     def __init__(self, name: str, args: TrainingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("pai-mlops:training:Training", name, None, opts)
         job = args.job
-        self.code_source: pai.WorkspaceCodeSource | None = None
         code: CodeSource | None = None
         if job.code is not None:
-            self.code_source = pai.WorkspaceCodeSource(
-                f"{name}-code",
-                display_name=f"{job.name}-code",
-                description=f"Git repository of the {job.name} training runs",
-                code_repo=job.code.repository,
-                code_branch=job.code.branch,
-                code_commit=job.code.commit,
-                code_repo_user_name=job.code.user_name,
-                code_repo_access_token=args.git_access_token,
-                mount_path=CODE_MOUNT,
-                accessibility="PRIVATE",
-                workspace_id=args.workspace_id,
-                opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["codeRepoAccessToken"]),
-            )
+            if args.code_source_id is None:
+                raise ValueError(f"training job {job.name} trains from {job.code.repository}: give its code_source_id")
             code = CodeSource(
-                source_id=self.code_source.id,
+                source_id=args.code_source_id,
                 commit=job.code.commit,
                 branch=job.code.branch,
                 repository=job.code.repository,

@@ -41,6 +41,8 @@ VALID_SERVICE: dict[str, Any] = {
     "qpsPerInstance": 20,
     "versions": ["v6", "v7"],
     "live": "v7",
+    "codeRepository": "https://github.com/acme/fraud-models.git",
+    "codeCommits": {"v6": "9f1c2ab7", "v7": "4be2c1d9"},
     "rollout": {"steps": [10, 50, 100], "bakeSeconds": 300, "maxP95LatencyMs": 150, "maxErrorRate": 0.01},
 }
 

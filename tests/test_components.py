@@ -14,17 +14,25 @@ from components import (
     ArtifactStoreArgs,
     BlueGreenService,
     BlueGreenServiceArgs,
+    CodeRepositories,
+    CodeRepositoriesArgs,
     MlWorkspace,
     MlWorkspaceArgs,
+    ModelRegistry,
+    ModelRegistryArgs,
     ModelService,
     ModelServiceArgs,
+    Notebooks,
+    NotebooksArgs,
     ServiceRoles,
     ServiceRolesArgs,
+    TrainedRun,
     Training,
     TrainingArgs,
 )
+from components.code import repository_slug
 from components.eas_config import service_config
-from stack_config import MetricsConfig, ModelServiceConfig, TrainingJobConfig, parse_stack_config
+from stack_config import MetricsConfig, ModelServiceConfig, RepositoryConfig, TrainingJobConfig, parse_stack_config
 from tests.conftest import VALID_RAW
 from tools.mock_engine import RecordingMocks, Registration, run_under_mocks
 
@@ -311,13 +319,13 @@ def training_job(**changes: Any) -> TrainingJobConfig:
     return parse_stack_config({**VALID_RAW, "training": {"jobs": [job]}}, "prod").training.jobs[0]
 
 
-def train(mocks: RecordingMocks, job: TrainingJobConfig, token: str | None = "ghp-s3cr3t") -> None:
+def train(mocks: RecordingMocks, job: TrainingJobConfig) -> None:
     args = TrainingArgs(
         job=job,
         bucket_name="acme-pai-prod",
         workspace_id="ws-1",
         role_arn="acs:ram::123456789012:role/pai-mlops-prod-dlc",
-        git_access_token=pulumi.Output.secret(token) if token else None,
+        code_source_id="code-fraud-models" if job.code else None,
     )
     run_under_mocks(lambda: Training("train-fraud_scorer", args))
 
@@ -325,7 +333,6 @@ def train(mocks: RecordingMocks, job: TrainingJobConfig, token: str | None = "gh
 def test_training_runs_a_spot_job_on_the_stack_bucket_role_and_workspace(mocks: RecordingMocks) -> None:
     train(mocks, training_job())
     assert children(mocks, "pai-mlops:training:Training", "train-fraud_scorer") == [
-        ("alicloud:pai/workspaceCodeSource:WorkspaceCodeSource", "train-fraud_scorer-code"),
         ("pulumi-python:dynamic/pai:TrainingJob", "train-fraud_scorer-job"),
     ]
     job = mocks.one("pulumi-python:dynamic/pai:TrainingJob", "train-fraud_scorer-job")
@@ -349,7 +356,7 @@ def test_training_runs_a_spot_job_on_the_stack_bucket_role_and_workspace(mocks: 
         "output_uri": "oss://acme-pai-prod/models/fraud_scorer/r20261124/",
         "checkpoint_uri": "oss://acme-pai-prod/checkpoints/fraud_scorer/r20261124/",
         "code": {
-            "source_id": "train-fraud_scorer-code-id",
+            "source_id": "code-fraud-models",
             "commit": "4be2c1d9",
             "branch": "main",
             "repository": "https://github.com/acme/fraud-models.git",
@@ -368,9 +375,16 @@ def test_training_runs_a_spot_job_on_the_stack_bucket_role_and_workspace(mocks: 
     }
 
 
-def test_training_code_source_keeps_the_git_token_secret(mocks: RecordingMocks) -> None:
-    train(mocks, training_job())
-    code = mocks.one("alicloud:pai/workspaceCodeSource:WorkspaceCodeSource", "train-fraud_scorer-code")
+def test_code_repositories_register_each_repository_once_with_a_secret_token(mocks: RecordingMocks) -> None:
+    repo = RepositoryConfig(repository="https://github.com/acme/fraud-models.git", branch="main", user_name="ci")
+    args = CodeRepositoriesArgs(
+        repositories={repo.repository: repo},
+        workspace_id="ws-1",
+        access_token=pulumi.Output.secret("ghp-s3cr3t"),
+    )
+    run_under_mocks(lambda: CodeRepositories("code", args))
+    assert repository_slug(repo.repository) == "fraud-models-" + repository_slug(repo.repository)[-6:]
+    code = mocks.one("alicloud:pai/workspaceCodeSource:WorkspaceCodeSource", f"code-{repository_slug(repo.repository)}")
     assert code.additional_secret_outputs == ("codeRepoAccessToken",)
     assert code.properties["codeRepoAccessToken"] == {
         "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
@@ -379,10 +393,10 @@ def test_training_code_source_keeps_the_git_token_secret(mocks: RecordingMocks) 
     assert {k: v for k, v in code.inputs.items() if k != "codeRepoAccessToken"} == {
         "accessibility": "PRIVATE",
         "codeBranch": "main",
-        "codeCommit": "4be2c1d9",
         "codeRepo": "https://github.com/acme/fraud-models.git",
-        "description": "Git repository of the fraud_scorer training runs",
-        "displayName": "fraud_scorer-code",
+        "codeRepoUserName": "ci",
+        "description": "Git repository https://github.com/acme/fraud-models.git",
+        "displayName": repository_slug(repo.repository),
         "mountPath": "/root/code",
         "workspaceId": "ws-1",
     }
@@ -398,7 +412,7 @@ def test_training_on_a_dedicated_quota_sizes_pods_and_clones_nothing_without_cod
         code=None,
         deleteRecords=True,
     )
-    train(mocks, job, token=None)
+    train(mocks, job)
     assert children(mocks, "pai-mlops:training:Training", "train-fraud_scorer") == [
         ("pulumi-python:dynamic/pai:TrainingJob", "train-fraud_scorer-job")
     ]
@@ -498,3 +512,88 @@ def test_blue_green_tokens_are_secret_outputs_and_a_rotation_token_a_secret_inpu
         "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
         "value": "rotated-token-0123456789",
     }
+
+
+# --- Notebooks and the model registry
+
+
+def test_notebooks_mount_the_data_prefix_and_clone_the_repository(mocks: RecordingMocks) -> None:
+    raw = {
+        **VALID_RAW,
+        "notebook": {
+            "code": {"repository": "https://github.com/acme/fraud-models.git", "branch": "dev"},
+            "instances": [
+                {
+                    "name": "alice",
+                    "resourceGroup": "shared",
+                    "instanceType": "ecs.g6.xlarge",
+                    "imageUrl": "registry/nb:1",
+                    "idleShutdownMinutes": 45,
+                    "env": {"EPOCHS": "1"},
+                }
+            ],
+        },
+    }
+    notebook = parse_stack_config(raw, "prod").notebook
+    args = NotebooksArgs(
+        notebook=notebook,
+        bucket_name="acme-pai-prod",
+        region="cn-hangzhou",
+        workspace_id="ws-1",
+        workspace_name="mlops_prod",
+        role_arn="acs:ram::123456789012:role/pai-mlops-prod-dsw",
+    )
+    run_under_mocks(lambda: Notebooks("notebooks", args))
+    assert mocks.one("alicloud:pai/workspaceDataset:WorkspaceDataset", "notebooks-data").inputs == {
+        "accessibility": "PRIVATE",
+        "dataSourceType": "OSS",
+        "datasetName": "mlops_prod_data",
+        "description": "The data/ prefix of bucket acme-pai-prod",
+        "options": '{"mountPath": "/mnt/data"}',
+        "property": "DIRECTORY",
+        "uri": "oss://acme-pai-prod.oss-cn-hangzhou-internal.aliyuncs.com/data/",
+        "workspaceId": "ws-1",
+    }
+    alice = mocks.one("pulumi-python:dynamic/pai:DswInstance", "notebooks-alice").inputs
+    assert {k: v for k, v in alice.items() if k != "__provider"} == {
+        "instance_name": "mlops_prod_alice",
+        "workspace_id": "ws-1",
+        "instance_type": "ecs.g6.xlarge",
+        "image_url": "registry/nb:1",
+        "datasets": [{"dataset_id": "notebooks-data-id", "mount_path": "/mnt/data"}],
+        "role_arn": "acs:ram::123456789012:role/pai-mlops-prod-dsw",
+        "idle_shutdown_minutes": 45,
+        "env": {"PAI_MLOPS_DATA_DIR": "/mnt/data", "EPOCHS": "1"},
+        "labels": {"person": "alice"},
+        "tags": {},
+        "start_command": "if [ -d /mnt/workspace/fraud-models/.git ]; then git -C /mnt/workspace/fraud-models pull "
+        "--ff-only || true; else git clone --branch dev https://github.com/acme/fraud-models.git "
+        "/mnt/workspace/fraud-models || true; fi",
+        "wait_timeout_seconds": 1800,
+        "poll_seconds": 10,
+    }
+
+
+def test_every_registered_version_names_its_code_and_a_trained_one_its_job(mocks: RecordingMocks) -> None:
+    svc = served()
+    trained = {"v7": TrainedRun(repository="https://github.com/acme/fraud-models.git", commit="aaaa111", job_id="dlc1")}
+    args = ModelRegistryArgs(service=svc, bucket_name="acme-pai-prod", workspace_id="ws-1", trained=trained)
+    run_under_mocks(lambda: ModelRegistry("registry-fraud_scorer", args))
+    v6 = mocks.one("alicloud:pai/workspaceModelVersion:WorkspaceModelVersion", "registry-fraud_scorer-v6").inputs
+    v7 = mocks.one("alicloud:pai/workspaceModelVersion:WorkspaceModelVersion", "registry-fraud_scorer-v7").inputs
+    assert v6 == {
+        "labels": [
+            {"key": "codeRepository", "value": "https://github.com/acme/fraud-models.git"},
+            {"key": "codeCommit", "value": "9f1c2ab7"},
+        ],
+        "modelId": "registry-fraud_scorer-model-id",
+        "sourceType": "Custom",
+        "uri": "oss://acme-pai-prod/models/fraud_scorer/v6/",
+        "versionDescription": "fraud_scorer v6 from https://github.com/acme/fraud-models.git@9f1c2ab7",
+        "versionName": "v6",
+    }
+    assert (v7["sourceType"], v7["sourceId"], v7["labels"][1]) == (
+        "TrainingService",
+        "dlc1",
+        {"key": "codeCommit", "value": "aaaa111"},
+    )

@@ -51,8 +51,15 @@ def test_program_registers_the_pipeline(stack: str) -> None:
         "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment": 6,
         "alicloud:pai/service:Service": 3,
         "pai-mlops:training:Training": 1,
+        "pai-mlops:code:CodeRepositories": 1,
         "alicloud:pai/workspaceCodeSource:WorkspaceCodeSource": 1,
         "pulumi-python:dynamic/pai:TrainingJob": 1,
+        "pai-mlops:notebook:Notebooks": 1,
+        "alicloud:pai/workspaceDataset:WorkspaceDataset": 1,
+        **({"pulumi-python:dynamic/pai:DswInstance": 2} if stack == "dev" else {}),  # prod runs no notebooks
+        "pai-mlops:registry:ModelRegistry": 2,
+        "alicloud:pai/workspaceModel:WorkspaceModel": 2,
+        "alicloud:pai/workspaceModelVersion:WorkspaceModelVersion": 3,
         "pai-mlops:serving:BlueGreenService": 2,
         "pulumi-python:dynamic/pai:EasAutoscaler": 3,
         "pulumi-python:dynamic/pai:ServiceEndpoint": 2,
@@ -138,10 +145,10 @@ def test_plan_prints_the_tree_and_writes_the_json_plan(tmp_path: Path, capsys: p
         ]
         for line in printed
     )
-    assert "Resources: 45 to create (36 cloud resources, 8 components)" in printed
+    assert "Resources: 55 to create (42 cloud resources, 12 components)" in printed
     document = json.loads(out.read_text())
     assert document["stack"] == "prod"
-    assert len(document["resources"]) == 44
+    assert len(document["resources"]) == 54
 
 
 def test_plan_exits_2_with_the_problems_on_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -390,9 +390,9 @@ BAD_INPUTS = [
         1,
         [
             f"{S0} [minInstance]: is not a known key; got 1. Did you mean 'minInstances'? Known keys here: "
-            "activationReplicas, container, contracts, cpu, cpuPercent, cron, gpu, instanceType, live, maxInstances, "
-            "memoryMb, minInstances, name, processor, qpsPerInstance, resourceGroup, rollout, scaleInCooldownSeconds, "
-            "scaleUpWindowSeconds, versions, zeroGraceSeconds."
+            "activationReplicas, codeCommits, codeRepository, container, contracts, cpu, cpuPercent, cron, gpu, "
+            "instanceType, live, maxInstances, memoryMb, minInstances, name, processor, qpsPerInstance, resourceGroup, "
+            "rollout, scaleInCooldownSeconds, scaleUpWindowSeconds, versions, zeroGraceSeconds."
         ],
         id="service-unknown-key",
     ),
@@ -499,6 +499,8 @@ def test_dev_fills_dev_defaults_and_safe_defaults() -> None:
         scale_in_cooldown_seconds=300,
         versions=("v6", "v7"),
         live="v7",
+        code_repository="https://github.com/acme/fraud-models.git",
+        code_commits={"v6": "9f1c2ab7", "v7": "4be2c1d9"},
         rollout=RolloutConfig(steps=(10, 50, 100), bake_seconds=60, max_p95_latency_ms=1000.0, max_error_rate=0.05),
     )
 
@@ -778,3 +780,53 @@ def test_cron_schedules_have_six_fields() -> None:
         f"{S0}.cron[0] [schedule]: must be 6 cron fields (second minute hour day month weekday); got "
         "'0 8 * * 1-5'. Give 6 cron fields: second minute hour day month weekday, e.g. '0 0 8 * * 1-5'."
     ]
+
+
+# --- notebooks and provenance
+
+
+def test_every_served_version_needs_a_code_commit_or_a_training_run() -> None:
+    raw = edited("serving.services.0.codeCommits", {"v6": "9f1c2ab7"})
+    assert problems_of(raw) == [
+        f"{S0} [codeCommits]: has no code commit for v7, so the model registry could not trace them to code; got "
+        "{'v6': '9f1c2ab7'}. Add codeCommits: {<version>: <commit>}, or train the version as a run of that id under "
+        "pai-mlops:training."
+    ]
+    job = {
+        **SPOT_JOB,
+        "run": "v7",
+        "code": {"repository": "https://github.com/acme/fraud-models.git", "commit": "abc1234"},
+    }
+    raw["training"] = {"jobs": [job]}
+    assert parse_stack_config(raw, "prod").serving.services[0].code_commits == {"v6": "9f1c2ab7"}
+
+
+def test_notebooks_need_one_image_a_machine_and_a_short_name() -> None:
+    raw = copy.deepcopy(VALID_RAW)
+    raw["notebook"] = {
+        "instances": [
+            {"name": "a_very_long_person_name", "resourceGroup": "shared", "idleShutdownMinutes": 60},
+            {"name": "bob", "resourceGroup": "rg-1", "imageId": "img", "imageUrl": "r/x:1", "idleShutdownMinutes": 60},
+        ]
+    }
+    assert problems_of(raw) == [
+        "pai-mlops:notebook.instances[0] [name]: makes the DSW instance name mlops_prod_a_very_long_person_name "
+        "longer than 27 characters; got 'a_very_long_person_name'. Shorten the notebook name.",
+        "pai-mlops:notebook.instances[0] [imageUrl]: or imageId is required, not both; got None. Give a custom image "
+        "(imageUrl) or a built-in DSW image (imageId).",
+        "pai-mlops:notebook.instances[0] [instanceType]: is required on shared resources; got nothing. Give an ECS "
+        "type, e.g. 'ecs.g6.xlarge' (CPU) or 'ecs.gn6i-c4g1.xlarge' (GPU).",
+        "pai-mlops:notebook.instances[1] [imageUrl]: or imageId is required, not both; got 'r/x:1'. Give a custom "
+        "image (imageUrl) or a built-in DSW image (imageId).",
+        "pai-mlops:notebook.instances[1] [resources]: is required on a dedicated resource group; got nothing. Give "
+        "resources {cpu, memoryGb[, gpu, gpuType]}.",
+    ]
+
+
+def test_prod_notebooks_must_set_their_idle_shutdown() -> None:
+    raw = copy.deepcopy(VALID_RAW)
+    raw["notebook"] = {
+        "instances": [{"name": "ann", "resourceGroup": "shared", "instanceType": "ecs.g6.xlarge", "imageId": "i"}]
+    }
+    [(where, key)] = [(p.where, p.key) for p in parse_errors(raw)]
+    assert (where, key) == ("pai-mlops:notebook.instances[0]", "idleShutdownMinutes")

@@ -13,6 +13,7 @@ import pytest
 from components.tagging import TAGGABLE_TYPES, merged_tags, tag_transform
 from providers.autoscaler import EasAutoscalerArgs
 from providers.endpoint import ServiceEndpointArgs
+from providers.notebook import DswInstanceArgs
 from providers.traffic import TrafficShiftArgs
 from providers.training import TrainingJobArgs
 from tools.mock_engine import run_program
@@ -50,6 +51,7 @@ DYNAMIC_ARGS: dict[str, type] = {
     "pulumi-python:dynamic/pai:EasAutoscaler": EasAutoscalerArgs,
     "pulumi-python:dynamic/pai:ServiceEndpoint": ServiceEndpointArgs,
     "pulumi-python:dynamic/pai:TrafficShift": TrafficShiftArgs,
+    "pulumi-python:dynamic/pai:DswInstance": DswInstanceArgs,
 }
 
 
