@@ -230,6 +230,7 @@ class DswInstanceProvider(pulumi.dynamic.ResourceProvider):
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
         notebook = _Notebook(self._config, with_defaults(props))
         instance_id = notebook.find() or notebook.submit()
+        notebook.start_if_stopped(instance_id)
         notebook.set_culler(instance_id, previous=None)
         return pulumi.dynamic.CreateResult(instance_id, notebook.outputs(notebook.wait(instance_id, RUNNING)))
 
@@ -332,10 +333,16 @@ class _Notebook:
             return view
 
         def done(view: Mapping[str, Any]) -> bool:
-            if view.get("Status") == "Failed" and wanted != "Failed":
-                reason = ": ".join(str(x) for x in (view.get("ReasonCode"), view.get("ReasonMessage")) if x)
+            status = view.get("Status")
+            reason = ": ".join(str(x) for x in (view.get("ReasonCode"), view.get("ReasonMessage")) if x)
+            if status == "Failed" and wanted != "Failed":
                 raise NotebookFailed(f"{self.label}: {instance_id} is Failed ({reason or 'no reason given'})")
-            return view.get("Status") == wanted
+            if status == "Stopped" and wanted == RUNNING:  # stopped under us: by the idle culler or someone
+                raise NotebookFailed(
+                    f"{self.label}: {instance_id} stopped while pai-mlops waited for it to run "
+                    f"({reason or 'no reason given'}); run pulumi up again to start it"
+                )
+            return status == wanted
 
         return wait_for(
             read,
@@ -345,6 +352,13 @@ class _Notebook:
             deadline=Deadline(float(self.props["wait_timeout_seconds"])),
             poll=Poll(interval=float(self.props["poll_seconds"])),
         )
+
+    def start_if_stopped(self, instance_id: str) -> None:
+        """An adopted notebook may have been stopped since (the idle culler): start it again."""
+        view = self.get(instance_id)
+        if view is not None and view.get("Status") == "Stopped":
+            self.report(f"{self.label}: starting {instance_id}, which was stopped")
+            self._call("start", lambda: self.client.start_instance(instance_id))
 
     def set_culler(self, instance_id: str, previous: int | None) -> None:
         from alibabacloud_pai_dsw20220101 import models as dsw

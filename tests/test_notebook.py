@@ -1,6 +1,6 @@
 """DswInstance through ``python -m pulumi.dynamic`` against the emulator: lifecycle, updates, failures, deadlines."""
 
-# pyright: basic, reportOptionalMemberAccess=false
+# pyright: basic, reportOptionalMemberAccess=false, reportArgumentType=false
 
 from __future__ import annotations
 
@@ -182,6 +182,7 @@ def test_a_notebook_that_never_starts_fails_at_its_deadline(host: ProviderHost, 
 
 
 def test_throttling_while_waiting_is_retried(host: ProviderHost, cloud: Control) -> None:
+    cloud.clock(speed=100)  # the retries' back-off must not outlast the 60 idle minutes on the virtual clock
     cloud.fault("GetInstance", "throttle", times=2, api="dsw")
     _, outs = host.create(DswInstanceProvider(), notebook())
     assert outs["status"] == "Running"
@@ -201,6 +202,29 @@ def test_delete_removes_it_and_refresh_then_drops_it(host: ProviderHost, cloud: 
     assert "DeleteInstance" in actions(cloud)
     assert host.read(DswInstanceProvider(), id_, outs) == ("", {})
     host.delete(DswInstanceProvider(), id_, outs)  # already gone: nothing to do
+
+
+def test_a_retried_create_starts_the_adopted_notebook_if_it_stopped(
+    host: ProviderHost, cloud: Control, clients: ClientFactory
+) -> None:
+    cloud.clock(speed=1)
+    instance_id = (
+        clients.dsw()
+        .create_instance(
+            dsw.CreateInstanceRequest(
+                instance_name="mlops_dev_alice", ecs_spec="ecs.g6.xlarge", image_url="r/x:1", workspace_id="ws-1234"
+            )
+        )
+        .body.instance_id
+    )
+    cloud.clock(advance=200)
+    clients.dsw().stop_instance(instance_id, dsw.StopInstanceRequest())
+    cloud.clock(advance=60, speed=2000)
+
+    id_, outs = host.create(DswInstanceProvider(), notebook())  # adopts it, and starts it again
+
+    assert (id_, outs["status"]) == (instance_id, "Running")
+    assert actions(cloud)[-2:] == ["StartInstance", "CreateIdleInstanceCuller"]
 
 
 def test_check_names_bad_inputs(host: ProviderHost) -> None:
