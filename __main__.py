@@ -20,6 +20,8 @@ from components import (
     ModelRegistryArgs,
     Notebooks,
     NotebooksArgs,
+    RetrainingPipeline,
+    RetrainingPipelineArgs,
     ServiceRoles,
     ServiceRolesArgs,
     TrainedRun,
@@ -125,6 +127,22 @@ registries = [
         ),
     )
     for svc in config.serving.services
+]
+services_by_name = {svc.name: svc for svc in config.serving.services}
+jobs_by_name = {job.name: job for job in config.training.jobs}
+pipelines = [
+    RetrainingPipeline(
+        f"pipeline-{item.name}",
+        RetrainingPipelineArgs(
+            pipeline=item,
+            provider=str(config.pipeline.provider),
+            bucket_name=config.storage.bucket_name,
+            training=jobs_by_name[item.training],
+            service=services_by_name[item.model],
+            workspace_id=workspace.workspace_id,
+        ),
+    )
+    for item in config.pipeline.retraining
 ]
 
 pulumi.export("workspaceId", workspace.workspace_id)

@@ -41,8 +41,10 @@ __all__ = [
     "ModelServiceConfig",
     "NotebookConfig",
     "NotebookInstanceConfig",
+    "PipelineConfig",
     "PodResourcesConfig",
     "RepositoryConfig",
+    "RetrainingConfig",
     "RolloutConfig",
     "ServingConfig",
     "StackConfig",
@@ -448,6 +450,58 @@ class NotebookConfig:
 
 
 @dataclass(frozen=True, kw_only=True, config=_MODEL)
+class PipelineStepConfig:
+    """One container step of a retraining pipeline, run as a DLC job."""
+
+    image: StrictStr = key("Give the step's image with a tag or digest", min_length=1)
+    command: StrictStr = key("Give the command the step runs", min_length=1)
+    instance_type: StrictStr = key(
+        "Give an ECS instance type, e.g. 'ecs.g6.xlarge'",
+        rule="an ECS instance type such as 'ecs.g6.xlarge'",
+        pattern=r"^ecs\.[a-z0-9]+(-[a-z0-9]+)*\.[a-z0-9]+$",
+    )
+
+
+@dataclass(frozen=True, kw_only=True, config=_MODEL)
+class EvaluationStepConfig(PipelineStepConfig):
+    """The evaluation gate: the step fails (and the pipeline stops before deploying) below ``minimum``."""
+
+    metric: StrictStr = key("Name the metric the evaluation reports, e.g. 'auc'", min_length=1)
+    minimum: Number = key("Set the lowest acceptable value of the metric, e.g. 0.9")
+
+
+@dataclass(frozen=True, kw_only=True, config=_MODEL)
+class RetrainingConfig:
+    """A retraining DAG: preprocess → train (a configured training job) → evaluate → deploy a new EAS version."""
+
+    name: StrictStr = key(
+        "Use lower-case letters, digits and underscores, starting with a letter (e.g. 'fraud_retraining')",
+        rule="lower-case letters, digits and underscores starting with a letter",
+        pattern=r"^[a-z][a-z0-9_]*$",
+    )
+    model: StrictStr = key("Name the served model the pipeline retrains (one of serving.services)")
+    training: StrictStr = key("Name the training job whose settings train the model (one of training.jobs)")
+    preprocess: PipelineStepConfig = key("Give {image, command, instanceType}")
+    evaluate: EvaluationStepConfig = key("Give {image, command, instanceType, metric, minimum}")
+    deploy: StrictBool = key(
+        "Write true to deploy the new model as an EAS version without traffic (release it with live)", default=True
+    )
+
+
+@dataclass(frozen=True, kw_only=True, config=_MODEL)
+class PipelineConfig:
+    """Retraining DAGs defined in code, registered as PAI pipelines."""
+
+    provider: StrictStr | None = key(
+        "Give the Alibaba Cloud account UID that owns the pipelines (PAI Flow's metadata.provider)",
+        default=None,
+        rule="an account UID of digits",
+        pattern=r"^[0-9]{6,20}$",
+    )
+    retraining: tuple[RetrainingConfig, ...] = key("List the retraining pipelines", default=())
+
+
+@dataclass(frozen=True, kw_only=True, config=_MODEL)
 class MetricsConfig:
     """Where release gates read the new version's latency and error ratio."""
 
@@ -494,6 +548,7 @@ class StackConfig:
     serving: ServingConfig = key("Give {services: [...]}", default=ServingConfig())
     training: TrainingConfig = key("Give {jobs: [...]}", default=TrainingConfig())
     notebook: NotebookConfig = key("Give {code, instances: [...]}", default=NotebookConfig())
+    pipeline: PipelineConfig = key("Give {provider, retraining: [...]}", default=PipelineConfig())
 
     @property
     def protect_stateful(self) -> bool:
@@ -920,6 +975,68 @@ def _notebook_problems(raw: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
+def _names(raw: Mapping[str, Any], section: str, items: str) -> set[str]:
+    value = raw.get(section)
+    listed = value.get(items) if isinstance(value, dict) else None
+    return {str(x.get("name")) for x in (listed if isinstance(listed, list) else []) if isinstance(x, dict)}
+
+
+def _pipeline_problems(raw: Mapping[str, Any]) -> list[Problem]:
+    pipeline = raw.get("pipeline")
+    retraining = pipeline.get("retraining") if isinstance(pipeline, dict) else None
+    if not isinstance(retraining, list) or not retraining:
+        return []
+    problems: list[Problem] = []
+    if isinstance(pipeline, dict) and not pipeline.get("provider"):
+        problems.append(
+            Problem(
+                "pai-mlops:pipeline",
+                "provider",
+                "is required with retraining pipelines",
+                MISSING,
+                "Give the account UID that owns them (the console shows it under your account)",
+            )
+        )
+    models, jobs = _names(raw, "serving", "services"), _names(raw, "training", "jobs")
+    for index, item in enumerate(retraining):
+        if not isinstance(item, dict):
+            continue
+        where = path_text(("pipeline", "retraining", index))
+        if isinstance(item.get("model"), str) and item["model"] not in models:
+            problems.append(
+                Problem(
+                    where,
+                    "model",
+                    "is not a served model",
+                    item["model"],
+                    f"Name one of serving.services: {', '.join(sorted(models)) or 'none'}",
+                )
+            )
+        if isinstance(item.get("training"), str) and item["training"] not in jobs:
+            problems.append(
+                Problem(
+                    where,
+                    "training",
+                    "is not a training job",
+                    item["training"],
+                    f"Name one of training.jobs: {', '.join(sorted(jobs)) or 'none'}",
+                )
+            )
+        for step in ("preprocess", "evaluate"):
+            image = (item.get(step) or {}).get("image") if isinstance(item.get(step), dict) else None
+            if isinstance(image, str) and not _pinned(image):
+                problems.append(
+                    Problem(
+                        f"{where}.{step}",
+                        "image",
+                        "must name an immutable tag or digest",
+                        image,
+                        "Pin the image to a version tag or '@sha256:' digest",
+                    )
+                )
+    return problems
+
+
 def _metrics_problems(raw: Mapping[str, Any]) -> list[Problem]:
     serving = raw.get("serving")
     metrics = serving.get("metrics") if isinstance(serving, dict) else None
@@ -1118,14 +1235,14 @@ def parse_stack_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
     except ValidationError as error:
         problems += problems_from(error, StackConfig, (), str(environment))
     problems += _cross_problems(values) + _metrics_problems(values) + _training_problems(values)
-    problems += _provenance_problems(values) + _notebook_problems(values)
+    problems += _provenance_problems(values) + _notebook_problems(values) + _pipeline_problems(values)
     if problems or config is None:
         raise StackConfigError(stack, problems)
     return config
 
 
 _STRING_KEYS: Final = ("environment", "owner", "costCenter")
-_OBJECT_KEYS: Final = ("storage", "workspace", "serving", "training", "notebook")
+_OBJECT_KEYS: Final = ("storage", "workspace", "serving", "training", "notebook", "pipeline")
 # Secret keys are read where they are used (as Outputs, never in plain text); here they are only known names.
 SECRET_KEYS: Final = ("gitAccessToken", "servingToken")
 

@@ -4,6 +4,7 @@ from components.blue_green import BlueGreenService, BlueGreenServiceArgs
 from components.code import CodeRepositories, CodeRepositoriesArgs
 from components.identity import ServiceRoles, ServiceRolesArgs
 from components.notebook import Notebooks, NotebooksArgs
+from components.pipeline import RetrainingPipeline, RetrainingPipelineArgs
 from components.registry import ModelRegistry, ModelRegistryArgs, TrainedRun
 from components.serving import ModelService, ModelServiceArgs
 from components.storage import ArtifactStore, ArtifactStoreArgs
@@ -26,6 +27,8 @@ __all__ = [
     "ModelServiceArgs",
     "Notebooks",
     "NotebooksArgs",
+    "RetrainingPipeline",
+    "RetrainingPipelineArgs",
     "ServiceRoles",
     "ServiceRolesArgs",
     "TrainedRun",

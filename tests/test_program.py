@@ -60,6 +60,8 @@ def test_program_registers_the_pipeline(stack: str) -> None:
         "pai-mlops:registry:ModelRegistry": 2,
         "alicloud:pai/workspaceModel:WorkspaceModel": 2,
         "alicloud:pai/workspaceModelVersion:WorkspaceModelVersion": 3,
+        "pai-mlops:pipeline:RetrainingPipeline": 1,
+        "alicloud:pai/flowPipeline:FlowPipeline": 1,
         "pai-mlops:serving:BlueGreenService": 2,
         "pulumi-python:dynamic/pai:EasAutoscaler": 3,
         "pulumi-python:dynamic/pai:ServiceEndpoint": 2,
@@ -145,10 +147,10 @@ def test_plan_prints_the_tree_and_writes_the_json_plan(tmp_path: Path, capsys: p
         ]
         for line in printed
     )
-    assert "Resources: 55 to create (42 cloud resources, 12 components)" in printed
+    assert "Resources: 57 to create (43 cloud resources, 13 components)" in printed
     document = json.loads(out.read_text())
     assert document["stack"] == "prod"
-    assert len(document["resources"]) == 54
+    assert len(document["resources"]) == 56
 
 
 def test_plan_exits_2_with_the_problems_on_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
