@@ -55,8 +55,9 @@ these machines are noisy. Nothing here is a test: `make test` asserts no time.
 ## Plan scaling: the offline plan with N served models against raw resources
 
 Each served model is a BlueGreenService (its EAS service, autoscaler, endpoint reader and traffic shift) and its
-model-registry entries, on top of the stack's fixed workspace, bucket and roles. The floor registers the same number of plain `pulumi_alicloud`
-resources under the same mock engine. Each run is a fresh interpreter; time is the program run after imports.
+model-registry entries, on top of the stack's fixed workspace, bucket and roles. The floor registers the same
+number of plain `pulumi_alicloud` resources under the same mock engine. Each run is a fresh interpreter; time is
+the program run after imports.
 
 {plan_table}
 
