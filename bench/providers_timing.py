@@ -92,7 +92,6 @@ def release(bake: float) -> dict[str, float]:
         _group(emulator, control, factory)
         interval = min(1.0, bake)
         _, olds = host.create(TrafficShiftProvider(), shift_props(bake, interval), timeout=60)
-        control.clock()  # no-op read; calls below are the release's
         before = len(control.calls())
         started = time.perf_counter()
         host.update(TrafficShiftProvider(), "id", olds, shift_props(bake, interval, live="v2"), timeout=600)

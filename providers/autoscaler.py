@@ -23,7 +23,8 @@ from typing import Any, Final, TypeGuard
 import pulumi
 import pulumi.dynamic
 
-from providers.props import plain
+from providers.base import ConfiguredProvider
+from providers.props import is_int, is_number, plain
 
 _CRON_FIELD = re.compile(r"^[\d*/,\-?LW#A-Za-z]+$")
 CALL_BUDGET_SECONDS: Final = 300.0
@@ -67,7 +68,7 @@ def with_defaults(props: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _whole(value: Any, least: int) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= least
+    return is_int(value) and value >= least
 
 
 def _cron_problems(props: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -110,7 +111,7 @@ def problems(props: Mapping[str, Any]) -> list[tuple[str, str]]:
     qps, cpu = props.get("qps_per_instance"), props.get("cpu_percent")
     if qps is None and cpu is None:
         found.append(("qps_per_instance", "give qps_per_instance, cpu_percent or both: the autoscaler needs a target"))
-    if qps is not None and (not isinstance(qps, int | float) or isinstance(qps, bool) or qps <= 0):
+    if qps is not None and (not is_number(qps) or qps <= 0):
         found.append(("qps_per_instance", f"must be a positive number; got {qps!r}"))
     if cpu is not None and (not _whole(cpu, 1) or cpu > 100):
         found.append(("cpu_percent", f"must be a whole percentage from 1 to 100; got {cpu!r}"))
@@ -159,13 +160,8 @@ def cron_body(props: Mapping[str, Any]) -> dict[str, Any] | None:
     }
 
 
-class EasAutoscalerProvider(pulumi.dynamic.ResourceProvider):
+class EasAutoscalerProvider(ConfiguredProvider):
     """Stateless: SDK imports and clients live inside the methods (the object is pickled into state)."""
-
-    _config: Any = None
-
-    def configure(self, req: pulumi.dynamic.ConfigureRequest) -> None:
-        self._config = req.config
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
         inputs = with_defaults(news)
@@ -233,7 +229,7 @@ class _Scaler:
         try:
             self._call(what, operation)
         except Exception as error:
-            if retry.status_of(error) == 404 or str(retry.code_of(error)).endswith(".NotFound"):
+            if retry.is_not_found(error):
                 return True
             raise
         return False
@@ -294,7 +290,7 @@ class _Scaler:
         try:
             body = self._call("read", lambda: self.client.describe_service_auto_scaler(self.region, self.name)).body
         except Exception as error:
-            if retry.status_of(error) == 404:
+            if retry.is_not_found(error):
                 return None
             raise
         behavior = body.behavior or {}

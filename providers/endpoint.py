@@ -18,6 +18,8 @@ from typing import Any, Final
 import pulumi
 import pulumi.dynamic
 
+from providers.base import ConfiguredProvider
+
 CALL_BUDGET_SECONDS: Final = 120.0
 SECRET_OUTPUTS: Final = ["access_token", "group_access_token", "token"]
 OUTPUTS: Final = ("endpoints", "group_endpoint", "access_token", "group_access_token")
@@ -43,13 +45,8 @@ def problems(props: Mapping[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
-class ServiceEndpointProvider(pulumi.dynamic.ResourceProvider):
+class ServiceEndpointProvider(ConfiguredProvider):
     """Stateless: SDK imports and clients live inside the methods (the object is pickled into state)."""
-
-    _config: Any = None
-
-    def configure(self, req: pulumi.dynamic.ConfigureRequest) -> None:
-        self._config = req.config
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
         failures = [pulumi.dynamic.CheckFailure(prop, reason) for prop, reason in problems(news)]

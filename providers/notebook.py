@@ -27,7 +27,8 @@ from typing import Any, Final
 import pulumi
 import pulumi.dynamic
 
-from providers.props import plain
+from providers.base import ConfiguredProvider
+from providers.props import plain, requested_resources
 
 CALL_BUDGET_SECONDS: Final = 120.0
 _NAME = re.compile(r"^[A-Za-z0-9_]{1,27}$")
@@ -168,13 +169,7 @@ def instance_body(props: Mapping[str, Any]) -> dict[str, Any]:
 def machine_body(props: Mapping[str, Any]) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if props.get("resource_group"):
-        resources = props["resources"]
-        requested = {"CPU": str(resources["cpu"]), "Memory": f"{resources['memory_gb']}Gi"}
-        if resources.get("gpu"):
-            requested["GPU"] = str(resources["gpu"])
-            if resources.get("gpu_type"):
-                requested["GPUType"] = str(resources["gpu_type"])
-        body["RequestedResource"] = requested
+        body["RequestedResource"] = requested_resources(props["resources"])
     else:
         body["EcsSpec"] = props["instance_type"]
     if props.get("image_url"):
@@ -205,13 +200,8 @@ def settings_body(props: Mapping[str, Any]) -> dict[str, Any]:
     return body
 
 
-class DswInstanceProvider(pulumi.dynamic.ResourceProvider):
+class DswInstanceProvider(ConfiguredProvider):
     """Stateless: SDK imports and clients live inside the methods (the object is pickled into state)."""
-
-    _config: Any = None
-
-    def configure(self, req: pulumi.dynamic.ConfigureRequest) -> None:
-        self._config = req.config
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
         inputs = with_defaults(news)
@@ -284,7 +274,7 @@ class _Notebook:
         try:
             body = self._call("read", lambda: self.client.get_instance(instance_id, dsw.GetInstanceRequest())).body
         except Exception as error:
-            if retry.status_of(error) == 404:
+            if retry.is_not_found(error):
                 return None
             raise
         return body.to_map()
@@ -372,7 +362,7 @@ class _Notebook:
             try:
                 self._call("remove the idle culler", lambda: self.client.delete_idle_instance_culler(instance_id))
             except Exception as error:
-                if retry.status_of(error) != 404:
+                if not retry.is_not_found(error):
                     raise
         if minutes:
             request = dsw.CreateIdleInstanceCullerRequest(max_idle_time_in_minutes=minutes)
@@ -423,7 +413,7 @@ class _Notebook:
         try:
             self._call("delete", lambda: self.client.delete_instance(instance_id))
         except Exception as error:
-            if retry.status_of(error) == 404:
+            if retry.is_not_found(error):
                 return
             raise
         started = time.monotonic()

@@ -19,6 +19,8 @@ from typing import Any, Final
 import pulumi
 import pulumi.dynamic
 
+from providers.base import ConfiguredProvider
+
 API_NAMES: Final = ("eas", "dlc", "dsw", "oss")
 DEFAULT_DEADLINE_SECONDS: Final = 60
 
@@ -48,13 +50,8 @@ def problems(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
-class ApiProbeProvider(pulumi.dynamic.ResourceProvider):
+class ApiProbeProvider(ConfiguredProvider):
     """Stateless: the SDK imports and clients live inside the methods (the object is pickled into state)."""
-
-    _config: Any = None
-
-    def configure(self, req: pulumi.dynamic.ConfigureRequest) -> None:
-        self._config = req.config
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
         failures = [pulumi.dynamic.CheckFailure(prop, reason) for prop, reason in problems(news)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 
 def plain(value: Any) -> Any:
@@ -15,3 +15,23 @@ def plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]  # pyright: ignore[reportUnknownVariableType]
     return value
+
+
+def is_int(value: Any) -> TypeGuard[int]:
+    """A whole number as the program wrote it (after :func:`plain`); booleans are not numbers."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value: Any) -> TypeGuard[float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def requested_resources(resources: Mapping[str, Any]) -> dict[str, str]:
+    """``{cpu, memory_gb, gpu, gpu_type}`` as DLC's ``ResourceConfig`` and DSW's ``RequestedResource`` take them
+    (all strings, memory in Gi)."""
+    config = {"CPU": str(resources["cpu"]), "Memory": f"{resources['memory_gb']}Gi"}
+    if resources.get("gpu"):
+        config["GPU"] = str(resources["gpu"])
+        if resources.get("gpu_type"):
+            config["GPUType"] = str(resources["gpu_type"])
+    return config

@@ -61,6 +61,11 @@ def code_of(error: BaseException) -> str | None:
     return code if isinstance(code, str) and code != "None" else None
 
 
+def is_not_found(error: BaseException) -> bool:
+    """The thing acted on does not exist: HTTP 404 or a ``…NotFound`` code (EAS, DLC and DSW all use both)."""
+    return status_of(error) == 404 or (code_of(error) or "").endswith("NotFound")
+
+
 def is_transport_failure(error: BaseException) -> bool:
     """The request or its answer was lost on the way: connection refused or dropped, a timeout."""
     if isinstance(error, oss2.exceptions.RequestError):

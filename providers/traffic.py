@@ -33,6 +33,7 @@ import pulumi
 import pulumi.dynamic
 
 from providers import traffic_spec as spec
+from providers.base import ConfiguredProvider
 from providers.traffic_spec import Member, Verdict
 
 CALL_BUDGET_SECONDS: Final = 120.0
@@ -88,13 +89,8 @@ class TrafficShiftArgs:
     metrics: Mapping[str, Any] | None = None
 
 
-class TrafficShiftProvider(pulumi.dynamic.ResourceProvider):
+class TrafficShiftProvider(ConfiguredProvider):
     """Stateless: SDK imports and clients live inside the methods (the object is pickled into state)."""
-
-    _config: Any = None
-
-    def configure(self, req: pulumi.dynamic.ConfigureRequest) -> None:
-        self._config = req.config
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
         inputs = spec.with_defaults(news)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from providers import metrics
-from providers.props import plain
+from providers.props import is_number, plain
 
 TOTAL: Final = 1000
 NO_DATA: Final = ("fail", "proceed")
@@ -72,10 +72,6 @@ def contract_problem(contracts: Mapping[str, str], source: str, target: str, all
     )
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 def _steps_problem(steps: Any) -> str | None:
     if (
         not isinstance(steps, list)
@@ -107,13 +103,13 @@ def problems(props: Mapping[str, Any], olds: Mapping[str, Any] | None = None) ->
     if problem:
         found.append(("steps", problem))
     for name in ("bake_seconds", "check_interval_seconds", "shadow_seconds", "ready_timeout_seconds"):
-        if not _number(props.get(name)) or props[name] < 0:
+        if not is_number(props.get(name)) or props[name] < 0:
             found.append((name, f"must be a number of seconds, 0 or more; got {props.get(name)!r}"))
-    if _number(props.get("check_interval_seconds")) and props["check_interval_seconds"] <= 0:
+    if is_number(props.get("check_interval_seconds")) and props["check_interval_seconds"] <= 0:
         found.append(("check_interval_seconds", "must be more than 0"))
-    if not _number(props.get("max_p95_latency_ms")) or props["max_p95_latency_ms"] <= 0:
+    if not is_number(props.get("max_p95_latency_ms")) or props["max_p95_latency_ms"] <= 0:
         found.append(("max_p95_latency_ms", f"must be a positive number; got {props.get('max_p95_latency_ms')!r}"))
-    if not _number(props.get("max_error_rate")) or not 0 <= props["max_error_rate"] <= 1:
+    if not is_number(props.get("max_error_rate")) or not 0 <= props["max_error_rate"] <= 1:
         found.append(("max_error_rate", f"must be a ratio from 0 to 1; got {props.get('max_error_rate')!r}"))
     if not isinstance(props.get("min_requests"), int) or props["min_requests"] < 0:
         found.append(("min_requests", f"must be a whole number, 0 or more; got {props.get('min_requests')!r}"))

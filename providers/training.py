@@ -28,6 +28,7 @@ import pulumi
 import pulumi.dynamic
 
 from providers import training_spec as spec
+from providers.base import ConfiguredProvider
 from providers.training_spec import Attempt
 
 # DLC should stop a job at JobMaxRunningTimeMinutes itself; pai-mlops stops it this much later if it has not.
@@ -112,13 +113,8 @@ def _failures(props: Mapping[str, Any]) -> list[pulumi.dynamic.CheckFailure]:
     return [pulumi.dynamic.CheckFailure(prop, reason) for prop, reason in spec.problems(props)]
 
 
-class TrainingJobProvider(pulumi.dynamic.ResourceProvider):
+class TrainingJobProvider(ConfiguredProvider):
     """Stateless: SDK imports and clients live inside the methods (the object is pickled into state)."""
-
-    _config: Any = None
-
-    def configure(self, req: pulumi.dynamic.ConfigureRequest) -> None:
-        self._config = req.config
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
         inputs = spec.with_defaults(news)
@@ -241,7 +237,7 @@ class _Run:
                 f"{self.label}: read {job_id}", lambda: self.client.get_job(job_id, dlc.GetJobRequest(need_detail=True))
             )
         except Exception as error:
-            if retry.status_of(error) == 404:
+            if retry.is_not_found(error):
                 return None
             raise
         return response.body.to_map()
@@ -517,7 +513,7 @@ class _Run:
             try:
                 self._call(f"{self.label}: delete {attempt.job_id}", lambda a=attempt: self.client.delete_job(a.job_id))
             except Exception as error:
-                if retry.status_of(error) != 404:
+                if not retry.is_not_found(error):
                     raise
 
 

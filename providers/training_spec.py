@@ -13,9 +13,9 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any, Final, TypeGuard
+from typing import Any, Final
 
-from providers.props import plain
+from providers.props import is_int, is_number, plain, requested_resources
 
 JOB_TYPES: Final = (
     "PyTorchJob",
@@ -157,14 +157,6 @@ class OssLocation:
         return f"oss://{self.bucket}/{self.prefix}{suffix}"
 
 
-def _is_int(value: Any) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> TypeGuard[float]:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 def _oss_problem(name: str, value: Any) -> list[tuple[str, str]]:
     if not isinstance(value, str):
         return [(name, f"must be an oss://<bucket>/<prefix>/ location; got {value!r}")]
@@ -181,9 +173,9 @@ def _placement_problems(props: Mapping[str, Any]) -> list[tuple[str, str]]:
     if group:
         if instance_type:
             found.append(("instance_type", "applies to shared resources only; size pods with resources on a quota"))
-        if not isinstance(resources, Mapping) or not _is_int(resources.get("cpu")) or resources["cpu"] < 1:
+        if not isinstance(resources, Mapping) or not is_int(resources.get("cpu")) or resources["cpu"] < 1:
             found.append(("resources", "a dedicated resource group / quota needs resources {cpu, memory_gb[, gpu]}"))
-        elif not _is_number(resources.get("memory_gb")) or resources["memory_gb"] <= 0:
+        elif not is_number(resources.get("memory_gb")) or resources["memory_gb"] <= 0:
             found.append(("resources", "memory_gb must be a positive number of GiB"))
         if props.get("spot"):
             found.append(("spot", "spot instances come from shared resources; remove resource_group or spot"))
@@ -196,7 +188,7 @@ def _placement_problems(props: Mapping[str, Any]) -> list[tuple[str, str]]:
         )
     if props.get("spot"):
         limit = props.get("spot_discount_limit")
-        if not _is_number(limit) or not 0 < limit <= 1:
+        if not is_number(limit) or not 0 < limit <= 1:
             found.append(
                 (
                     "spot_discount_limit",
@@ -212,7 +204,7 @@ def _placement_problems(props: Mapping[str, Any]) -> list[tuple[str, str]]:
 def _roles_problems(props: Mapping[str, Any]) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     count = props.get("worker_count")
-    if not _is_int(count) or count < 1:
+    if not is_int(count) or count < 1:
         found.append(("worker_count", f"must be a whole number of worker pods, at least 1; got {count!r}"))
     roles = props.get("roles")
     if not isinstance(roles, Mapping):
@@ -224,7 +216,7 @@ def _roles_problems(props: Mapping[str, Any]) -> list[tuple[str, str]]:
             found.append(
                 ("roles", f"{props.get('job_type')} has no role {role!r} besides Worker; choose from {choices}")
             )
-        elif not _is_int(pods) or pods < 1:
+        elif not is_int(pods) or pods < 1:
             found.append(("roles", f"role {role} needs a whole number of pods, at least 1; got {pods!r}"))
     return found
 
@@ -233,14 +225,14 @@ def _budget_problems(props: Mapping[str, Any]) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     for name in ("checkpoint_interval_minutes", "max_runtime_minutes"):
         value = props.get(name)
-        if value is not None and (not _is_int(value) or value < 1):
+        if value is not None and (not is_int(value) or value < 1):
             found.append((name, f"must be a whole number of minutes, at least 1, or left out; got {value!r}"))
     for name, least in (("queue_timeout_minutes", 1), ("max_resubmits", 0)):
         value = props.get(name)
-        if not _is_int(value) or value < least:
+        if not is_int(value) or value < least:
             found.append((name, f"must be a whole number, at least {least}; got {value!r}"))
     poll = props.get("poll_seconds")
-    if not _is_number(poll) or poll <= 0:
+    if not is_number(poll) or poll <= 0:
         found.append(("poll_seconds", f"must be a positive number of seconds; got {poll!r}"))
     if props.get("wait") == "completed" and props.get("max_runtime_minutes") is None:
         found.append(("max_runtime_minutes", "wait 'completed' needs a max runtime, so pulumi up cannot wait forever"))
@@ -344,13 +336,7 @@ def display_name(props: Mapping[str, Any], key: str, attempt: int) -> str:
 def _pod_spec(props: Mapping[str, Any], role: str, pods: int) -> dict[str, Any]:
     spec: dict[str, Any] = {"Type": role, "Image": props["image"], "PodCount": pods}
     if props.get("resource_group"):
-        resources = props["resources"]
-        config = {"CPU": str(resources["cpu"]), "Memory": f"{resources['memory_gb']}Gi"}
-        if resources.get("gpu"):
-            config["GPU"] = str(resources["gpu"])
-            if resources.get("gpu_type"):
-                config["GPUType"] = str(resources["gpu_type"])
-        spec["ResourceConfig"] = config
+        spec["ResourceConfig"] = requested_resources(props["resources"])
     else:
         spec["EcsSpec"] = props["instance_type"]
     if props.get("spot"):
@@ -471,7 +457,7 @@ class Attempt:
         self.started = str(job.get("GmtRunningTime") or self.started)
         self.ended = str(job.get("GmtFinishTime") or self.ended) if self.status in TERMINAL else ""
         duration = job.get("Duration")
-        if _is_number(duration):
+        if is_number(duration):
             self.duration_seconds = int(duration)
 
     def line(self) -> str:

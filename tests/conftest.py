@@ -11,12 +11,20 @@ import pytest
 
 from providers.clients import ClientFactory, Credentials
 from tests.emulator import Control, Emulator
+from tests.provider_host import ProviderHost
 from tools.mock_engine import RecordingMocks, close_event_loop, install_mocks
 
 # Dummy credentials: the SDKs refuse to send a request without some (InvalidCredentials).
 TEST_CREDENTIALS = Credentials("test-access-key", "test-secret-key", None, "cn-hangzhou")
 # Virtual seconds per real second in the emulator: a 10-minute DLC job runs in 0.3 s.
 EMULATOR_SPEED = 2000.0
+# The stack config a provider host receives in the provider tests (the secret key marked secret).
+PROVIDER_CONFIG = {
+    "alicloud:accessKey": "test-access-key",
+    "alicloud:secretKey": "test-secret-key",
+    "alicloud:region": "cn-hangzhou",
+}
+PROVIDER_SECRETS = frozenset({"alicloud:secretKey"})
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -95,3 +103,18 @@ def cloud(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Contr
 def clients(emulator: Emulator, cloud: Control) -> ClientFactory:
     """The provider toolkit's client factory pointed at the emulator, with dummy credentials."""
     return ClientFactory(TEST_CREDENTIALS, environ=emulator.environment())
+
+
+@pytest.fixture(scope="module")
+def shared_host(emulator: Emulator) -> Iterator[ProviderHost]:
+    """One configured provider host per test module (it starts in about a second; it keeps no state)."""
+    with ProviderHost(env=emulator.environment()) as running:
+        running.configure(PROVIDER_CONFIG, PROVIDER_SECRETS)
+        yield running
+
+
+@pytest.fixture
+def host(shared_host: ProviderHost, cloud: Control) -> ProviderHost:
+    """The module's provider host against a clean emulator; its ``stderr`` shows this test's lines only."""
+    shared_host.mark()
+    return shared_host

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,14 +12,9 @@ from alibabacloud_pai_dsw20220101 import models as dsw
 
 from providers.clients import ClientFactory
 from providers.notebook import DswInstanceProvider
-from tests.emulator import Control, Emulator
+from tests.emulator import Control
 from tests.provider_host import ProviderFailed, ProviderHost
 
-CONFIG = {
-    "alicloud:accessKey": "test-access-key",
-    "alicloud:secretKey": "test-secret-key",
-    "alicloud:region": "cn-hangzhou",
-}
 NOTEBOOK: dict[str, Any] = {
     "instance_name": "mlops_dev_alice",
     "workspace_id": "ws-1234",
@@ -44,19 +38,6 @@ NOTEBOOK: dict[str, Any] = {
 
 def notebook(**changes: Any) -> dict[str, Any]:
     return {**copy.deepcopy(NOTEBOOK), **changes}
-
-
-@pytest.fixture(scope="module")
-def shared_host(emulator: Emulator) -> Iterator[ProviderHost]:
-    with ProviderHost(env=emulator.environment()) as running:
-        running.configure(CONFIG, frozenset({"alicloud:secretKey"}))
-        yield running
-
-
-@pytest.fixture
-def host(shared_host: ProviderHost, cloud: Control) -> ProviderHost:
-    shared_host.mark()
-    return shared_host
 
 
 def actions(cloud: Control) -> list[str]:

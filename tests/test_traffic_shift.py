@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import json
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -23,11 +22,11 @@ from providers.autoscaler import EasAutoscalerProvider
 from providers.clients import ClientFactory
 from providers.endpoint import ServiceEndpointProvider
 from providers.traffic import TrafficShiftProvider
+from tests.conftest import PROVIDER_CONFIG
 from tests.emulator import Control, Emulator
 from tests.provider_host import ProviderFailed, ProviderHost, wait_until
 
 REGION = "cn-hangzhou"
-CONFIG = {"alicloud:accessKey": "test-access-key", "alicloud:secretKey": "test-secret-key", "alicloud:region": REGION}
 V6, V7 = "fraud_scorer_v6", "fraud_scorer_v7"
 BAKE = 0.5
 SHIFT: dict[str, Any] = {
@@ -56,19 +55,6 @@ HEALTHY = {"p95_latency_ms": 90, "error_ratio": 0.001, "qps": 50}
 
 def shift(**changes: Any) -> dict[str, Any]:
     return {**copy.deepcopy(SHIFT), **changes}
-
-
-@pytest.fixture(scope="module")
-def shared_host(emulator: Emulator) -> Iterator[ProviderHost]:
-    with ProviderHost(env=emulator.environment()) as running:
-        running.configure(CONFIG, frozenset({"alicloud:secretKey"}))
-        yield running
-
-
-@pytest.fixture
-def host(shared_host: ProviderHost, cloud: Control) -> ProviderHost:
-    shared_host.mark()
-    return shared_host
 
 
 @pytest.fixture
@@ -218,7 +204,7 @@ def test_an_interrupted_release_is_resumed_from_the_real_weights(
 ) -> None:
     cloud.set_metrics(V7, **HEALTHY)
     with ProviderHost(env=emulator.environment()) as first:
-        first.configure(CONFIG)
+        first.configure(PROVIDER_CONFIG)
         olds = live_on_v6(first)
         with ThreadPoolExecutor(1) as pool:
             running = pool.submit(first.update, TrafficShiftProvider(), "id", olds, shift(live="v7", bake_seconds=1.5))
@@ -229,7 +215,7 @@ def test_an_interrupted_release_is_resumed_from_the_real_weights(
     assert releases(cloud) == STEP[10] + STEP[50]
 
     with ProviderHost(env=emulator.environment()) as again:
-        again.configure(CONFIG)
+        again.configure(PROVIDER_CONFIG)
         outs = again.update(TrafficShiftProvider(), "id", olds, shift(live="v7"), timeout=60)
         assert "v7 already takes 50%; resuming there" in again.stderr
 

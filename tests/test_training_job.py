@@ -22,14 +22,10 @@ from alibabacloud_pai_dlc20201203 import models as dlc
 from providers.clients import ClientFactory
 from providers.training import TrainingJobProvider
 from providers.training_spec import KEY_TAG, job_key
+from tests.conftest import PROVIDER_CONFIG, PROVIDER_SECRETS
 from tests.emulator import Control, Emulator
 from tests.provider_host import ProviderFailed, ProviderHost, wait_until
 
-CONFIG = {
-    "alicloud:accessKey": "test-access-key",
-    "alicloud:secretKey": "test-secret-key",
-    "alicloud:region": "cn-hangzhou",
-}
 BUCKET = "mlops-dev"
 INPUTS: dict[str, Any] = {
     "scope": "pai-mlops/dev/train-fraud",
@@ -75,19 +71,10 @@ def inputs(**changes: Any) -> dict[str, Any]:
     return {**copy.deepcopy(INPUTS), **changes}
 
 
-@pytest.fixture(scope="module")
-def shared_host(emulator: Emulator) -> Iterator[ProviderHost]:
-    """One provider host for the module (it starts in about a second); it keeps no state between calls."""
-    with ProviderHost(env=emulator.environment()) as running:
-        running.configure(CONFIG, frozenset({"alicloud:secretKey"}))
-        yield running
-
-
 @pytest.fixture
-def host(shared_host: ProviderHost, cloud: Control) -> ProviderHost:
+def host(host: ProviderHost, cloud: Control) -> ProviderHost:
     cloud.create_bucket(BUCKET)
-    shared_host.mark()
-    return shared_host
+    return host
 
 
 @pytest.fixture
@@ -95,7 +82,7 @@ def own_host(emulator: Emulator, cloud: Control) -> Iterator[ProviderHost]:
     """A host of the test's own, for a test that kills it."""
     cloud.create_bucket(BUCKET)
     with ProviderHost(env=emulator.environment()) as running:
-        running.configure(CONFIG, frozenset({"alicloud:secretKey"}))
+        running.configure(PROVIDER_CONFIG, PROVIDER_SECRETS)
         yield running
 
 
@@ -347,7 +334,7 @@ def test_a_retried_create_adopts_the_run_an_interrupted_one_started_even_after_a
 
     cloud.clock(advance=8 * 24 * 3600)  # past ListJobs' default 7-day window; the job finished meanwhile
     with ProviderHost(env=emulator.environment()) as retried:
-        retried.configure(CONFIG)
+        retried.configure(PROVIDER_CONFIG)
         outs = create(retried, props)
         stderr = retried.stderr
 
