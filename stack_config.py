@@ -581,19 +581,18 @@ def _pinned(image: str) -> bool:
     return ":" in last and last.rsplit(":", 1)[1] not in ("", "latest")
 
 
+PIN_IMAGE: Final = "Pin the image to a version tag or '@sha256:' digest"
+
+
+def _image_problems(image: Any, where: str, fix: str = f"{PIN_IMAGE}; never 'latest' or no tag") -> list[Problem]:
+    """An image given by a movable reference (no tag, ``latest``): what runs could change under the same config."""
+    if isinstance(image, str) and image and not _pinned(image):
+        return [Problem(where, "image", "must name an immutable tag or digest", image, fix)]
+    return []
+
+
 def _container_problems(container: Mapping[str, Any], where: str) -> list[Problem]:
-    problems = []
-    image = _typed(container, "image", str)
-    if image and not _pinned(image):
-        problems.append(
-            Problem(
-                where,
-                "image",
-                "must name an immutable tag or digest",
-                image,
-                "Pin the image to a version tag or '@sha256:' digest; never 'latest' or no tag",
-            )
-        )
+    problems = _image_problems(_typed(container, "image", str), where)
     port = _typed(container, "port", int)
     if port in RESERVED_CONTAINER_PORTS:
         problems.append(
@@ -1024,16 +1023,7 @@ def _pipeline_problems(raw: Mapping[str, Any]) -> list[Problem]:
             )
         for step in ("preprocess", "evaluate"):
             image = (item.get(step) or {}).get("image") if isinstance(item.get(step), dict) else None
-            if isinstance(image, str) and not _pinned(image):
-                problems.append(
-                    Problem(
-                        f"{where}.{step}",
-                        "image",
-                        "must name an immutable tag or digest",
-                        image,
-                        "Pin the image to a version tag or '@sha256:' digest",
-                    )
-                )
+            problems += _image_problems(image, f"{where}.{step}", fix=PIN_IMAGE)
     return problems
 
 
@@ -1179,17 +1169,7 @@ def _training_job_problems(job: Mapping[str, Any], where: str) -> list[Problem]:
                 )
             )
         mounts.setdefault(top, index)
-    image = _typed(job, "image", str)
-    if image and not _pinned(image):
-        problems.append(
-            Problem(
-                where,
-                "image",
-                "must name an immutable tag or digest",
-                image,
-                "Pin the image to a version tag or '@sha256:' digest; never 'latest' or no tag",
-            )
-        )
+    problems += _image_problems(_typed(job, "image", str), where)
     return problems
 
 
