@@ -1,8 +1,9 @@
 """The emulator's WSGI application: routes each request to its API, applies faults, records the call.
 
 Routing: ``/_emulator/…`` is the control API; a request with ``x-acs-version`` goes to the Alibaba API of that
-version (EAS 2021-07-01, DLC 2020-12-03, DSW 2022-01-01, CloudMonitor 2019-01-01); ``/api/v1/query`` is the
-Prometheus HTTP API; anything else is OSS, path style (``/<bucket>/<key>``), as oss2 addresses an IP endpoint.
+version (EAS 2021-07-01, DLC 2020-12-03, DSW 2022-01-01, PAIFlow 2021-02-02, CloudMonitor 2019-01-01);
+``/api/v1/query`` is the Prometheus HTTP API; anything else is OSS, path style (``/<bucket>/<key>``), as oss2
+addresses an IP endpoint.
 """
 
 from __future__ import annotations

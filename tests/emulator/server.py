@@ -21,6 +21,7 @@ from tests.emulator.dsw import DswApi
 from tests.emulator.eas import EasApi
 from tests.emulator.metrics import MetricsApi
 from tests.emulator.oss import OssApi
+from tests.emulator.paiflow import PaiFlowApi
 
 ENDPOINT_APIS = ("eas", "dlc", "dsw", "oss", "metrics")
 
@@ -53,6 +54,7 @@ class Emulator:
         self.eas = EasApi(region)
         self.dlc = DlcApi()
         self.dsw = DswApi()
+        self.paiflow = PaiFlowApi()
         self.oss = OssApi()
         self.metrics = MetricsApi(share_of=self.eas.share)
         self.app = Application(
@@ -60,7 +62,7 @@ class Emulator:
             self.faults,
             self.calls,
             self.lock,
-            [self.eas, self.dlc, self.dsw, self.metrics],
+            [self.eas, self.dlc, self.dsw, self.paiflow, self.metrics],
             oss=self.oss,
             prometheus=self.metrics.prometheus,
             control=self._control,
@@ -84,6 +86,7 @@ class Emulator:
                 Rule("/_emulator/dsw/instances/<instance_id>/fail", methods=["POST"], endpoint="dsw_fail"),
                 Rule("/_emulator/dsw/instances/<instance_id>/activity", methods=["POST"], endpoint="dsw_activity"),
                 Rule("/_emulator/oss/buckets/<bucket>", methods=["PUT"], endpoint="oss_bucket"),
+                Rule("/_emulator/paiflow/pipelines/<pipeline_id>", methods=["PUT"], endpoint="paiflow_pipeline"),
                 Rule("/_emulator/metrics", methods=["GET"], endpoint="metrics_all"),
                 Rule("/_emulator/metrics/<service>", methods=["PUT", "DELETE"], endpoint="metrics"),
             ]
@@ -124,7 +127,7 @@ class Emulator:
     def reset(self) -> None:
         """Forget every resource, fault, recorded call and credential; the clock keeps its speed."""
         with self.lock:
-            for api in (self.eas, self.dlc, self.dsw, self.oss, self.metrics):
+            for api in (self.eas, self.dlc, self.dsw, self.paiflow, self.oss, self.metrics):
                 api.reset()
             self.faults.clear()
             self.calls.clear()
@@ -249,6 +252,10 @@ class Emulator:
     def _c_oss_bucket(self, request: Request, body: dict[str, Any], bucket: str) -> dict[str, Any]:
         self.oss.create_bucket(bucket)
         return {"bucket": bucket}
+
+    def _c_paiflow_pipeline(self, request: Request, body: dict[str, Any], pipeline_id: str) -> dict[str, Any]:
+        self.paiflow.pipelines.add(pipeline_id)
+        return {"PipelineId": pipeline_id}
 
     def _c_metrics_all(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
         return {name: asdict(values) for name, values in self.metrics.services.items()}

@@ -1,0 +1,160 @@
+"""Function Compute handler that starts one run of a retraining pipeline. Shipped to FC as ``index.py``.
+
+A timer trigger (the pipeline's ``schedule``) or an OSS trigger (its ``dataMarker`` object being written) invokes
+it. It names the run after the event's time (``r`` + ``YYYYMMDDhhmmss``, UTC), which becomes the pipeline's ``run``
+parameter and so the new model version, then:
+
+1. lists the pipeline's runs with that name (``ListPipelineRuns``) and stops if one exists, so FC's retries of an
+   asynchronous invocation and a duplicated OSS event never start a second run;
+2. starts the run (``CreatePipelineRun`` with ``NoConfirmRequired``), once: the call takes no idempotency token,
+   so nothing is retried in-process; any failure fails the invocation, and FC's retry of the asynchronous
+   invocation (timer and OSS triggers invoke asynchronously) goes through step 1 again.
+
+Settings come from the environment the component sets: ``PIPELINE_ID``, ``PIPELINE_NAME``, ``WORKSPACE_ID``,
+``PAIFLOW_ENDPOINT`` (``paiflow.<region>.aliyuncs.com``) and optionally ``PAIFLOW_PROTOCOL`` (``https``). The
+credentials are the function role's temporary ones from the invocation context, never configuration.
+
+It needs only the standard library and ``alibabacloud_tea_openapi`` / ``alibabacloud_tea_util``, which FC's
+``python3.12`` runtime ships as dependencies of its built-in ``alibabacloud_*`` SDKs (UNCONFIRMED: if an import
+fails in the FC logs, add a layer with ``alibabacloud-tea-openapi``). The same code runs in this repository's tests
+against the local emulator, with the real signing client.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from alibabacloud_tea_openapi import models as open_api_models
+from alibabacloud_tea_openapi.client import Client
+
+API_VERSION = "2021-02-02"
+RUNS_PATH = "/api/v1/pipelineruns"
+REQUIRED_ENVIRONMENT = ("PIPELINE_ID", "PIPELINE_NAME", "WORKSPACE_ID", "PAIFLOW_ENDPOINT")
+
+
+class Credentials(Protocol):
+    access_key_id: str
+    access_key_secret: str
+    security_token: str
+
+
+class Context(Protocol):
+    """The part of FC's invocation context the handler reads."""
+
+    credentials: Credentials
+
+
+class EventError(ValueError):
+    """The event is neither a timer nor an OSS event; FC logs it and the invocation fails without a run."""
+
+
+def run_id(event: dict[str, Any]) -> tuple[str, str]:
+    """``(run id, what triggered it)`` from a timer event (``triggerTime``) or an OSS event (``eventTime``)."""
+    if isinstance(event.get("triggerTime"), str):
+        when, cause = event["triggerTime"], f"schedule {event.get('triggerName', '?')}"
+    else:
+        records = event.get("events")
+        first = records[0] if isinstance(records, list) and records and isinstance(records[0], dict) else None
+        if first is None or not isinstance(first.get("eventTime"), str):
+            raise EventError(f"not a timer or OSS event: {json.dumps(event)[:200]}")
+        key = first.get("oss", {}).get("object", {}).get("key", "?")
+        when, cause = first["eventTime"], f"{first.get('eventName', 'ObjectCreated')} {key}"
+    try:
+        moment = datetime.fromisoformat(when.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise EventError(f"the event time {when!r} is not an ISO 8601 time") from error
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return "r" + moment.astimezone(UTC).strftime("%Y%m%d%H%M%S"), cause
+
+
+def _params(action: str, method: str) -> open_api_models.Params:
+    return open_api_models.Params(
+        action=action,
+        version=API_VERSION,
+        protocol=os.environ.get("PAIFLOW_PROTOCOL", "https").upper(),
+        pathname=RUNS_PATH,
+        method=method,
+        auth_type="AK",
+        style="ROA",
+        req_body_type="json",
+        body_type="json",
+    )
+
+
+def _one_attempt() -> Any:
+    """Runtime options for a single attempt. tea-openapi 0.4 takes darabonba's options, 0.3 tea-util's."""
+    try:
+        from darabonba.runtime import RuntimeOptions
+    except ImportError:  # tea-openapi 0.3, as older FC runtimes ship it
+        from alibabacloud_tea_util.models import RuntimeOptions
+    return RuntimeOptions(autoretry=False)
+
+
+def _client(context: Context) -> Client:
+    credentials = context.credentials
+    return Client(
+        open_api_models.Config(
+            access_key_id=credentials.access_key_id,
+            access_key_secret=credentials.access_key_secret,
+            security_token=credentials.security_token,
+            endpoint=os.environ["PAIFLOW_ENDPOINT"],
+            protocol=os.environ.get("PAIFLOW_PROTOCOL", "https"),
+            read_timeout=10_000,
+            connect_timeout=5_000,
+        )
+    )
+
+
+def handler(event: bytes | str, context: Context) -> str:
+    """FC's entry point (``index.handler``). Returns a JSON line: the run, and whether this call started it."""
+    missing = [name for name in REQUIRED_ENVIRONMENT if not os.environ.get(name)]
+    if missing:
+        raise RuntimeError(f"the function's environment lacks {', '.join(missing)}; redeploy the stack")
+    try:
+        parsed = json.loads(event or b"{}")
+    except ValueError as error:
+        raise EventError(f"the event is not JSON: {error}") from error
+    if not isinstance(parsed, dict):
+        raise EventError(f"not a timer or OSS event: {str(parsed)[:200]}")
+    run, cause = run_id(parsed)
+    name = f"{os.environ['PIPELINE_NAME']}-{run}"
+    pipeline, workspace = os.environ["PIPELINE_ID"], os.environ["WORKSPACE_ID"]
+    client = _client(context)
+    listed = client.call_api(
+        _params("ListPipelineRuns", "GET"),
+        open_api_models.OpenApiRequest(
+            query={"Name": name, "PipelineIds": pipeline, "WorkspaceId": workspace, "PageSize": "10"}
+        ),
+        _one_attempt(),
+    )
+    existing = [item for item in listed.get("body", {}).get("PipelineRuns") or [] if item.get("Name") == name]
+    if existing:
+        result = {"run": run, "name": name, "pipelineRunId": existing[0].get("PipelineRunId"), "started": False}
+    else:
+        created = client.call_api(
+            _params("CreatePipelineRun", "POST"),
+            open_api_models.OpenApiRequest(
+                body={
+                    "PipelineId": pipeline,
+                    "WorkspaceId": workspace,
+                    "Name": name,
+                    "NoConfirmRequired": True,
+                    # UNCONFIRMED: the shape PAI Flow expects for a run's parameter values.
+                    "Arguments": json.dumps({"arguments": {"parameters": [{"name": "run", "value": run}]}}),
+                }
+            ),
+            # Never retried in-process: CreatePipelineRun takes no idempotency token. A failed call fails the
+            # invocation; FC invokes again, and the listing above finds the run if the lost call did create it.
+            _one_attempt(),
+        )
+        result = {"run": run, "name": name, "pipelineRunId": created["body"]["PipelineRunId"], "started": True}
+    line = json.dumps({**result, "trigger": cause}, sort_keys=True)
+    print(line)  # FC sends stdout to the function's log
+    return line
+
+
+__all__ = ["EventError", "handler", "run_id"]
