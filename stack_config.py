@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import zoneinfo
 from collections.abc import Mapping
 from typing import Annotated, Any, Final, Literal
 
@@ -42,6 +43,7 @@ __all__ = [
     "NotebookConfig",
     "NotebookInstanceConfig",
     "PipelineConfig",
+    "PipelineTriggerConfig",
     "PodResourcesConfig",
     "RepositoryConfig",
     "RetrainingConfig",
@@ -471,6 +473,25 @@ class EvaluationStepConfig(PipelineStepConfig):
 
 
 @dataclass(frozen=True, kw_only=True, config=_MODEL)
+class PipelineTriggerConfig:
+    """What starts a retraining run without a person: a schedule, new data, or both (one function, two triggers)."""
+
+    schedule: StrictStr | None = key(
+        "Give 6 cron fields: second minute hour day month weekday, e.g. '0 0 3 * * *' (03:00 daily), or '@every 24h'",
+        default=None,
+        rule="6 cron fields (second minute hour day month weekday) or '@every <n>m|h'",
+        pattern=r"^(\S+( \S+){5}|@every [1-9][0-9]*[mh])$",
+    )
+    timezone: StrictStr = key("Give an IANA time zone for the schedule, e.g. 'Asia/Shanghai'", default="UTC")
+    data_marker: StrictStr | None = key(
+        "Give the object under data/ whose writing starts a run, e.g. 'data/transactions/_SUCCESS'",
+        default=None,
+        rule="an object key under data/, e.g. 'data/transactions/_SUCCESS'",
+        pattern=r"^data/([A-Za-z0-9_.=-]+/)*[A-Za-z0-9_.=-]+$",
+    )
+
+
+@dataclass(frozen=True, kw_only=True, config=_MODEL)
 class RetrainingConfig:
     """A retraining DAG: preprocess → train (a configured training job) → evaluate → deploy a new EAS version."""
 
@@ -485,6 +506,9 @@ class RetrainingConfig:
     evaluate: EvaluationStepConfig = key("Give {image, command, instanceType, metric, minimum}")
     deploy: StrictBool = key(
         "Write true to deploy the new model as an EAS version without traffic (release it with live)", default=True
+    )
+    trigger: PipelineTriggerConfig | None = key(
+        "Give {schedule, timezone} and/or {dataMarker} to start runs automatically, or leave it out", default=None
     )
 
 
@@ -582,6 +606,8 @@ def _pinned(image: str) -> bool:
 
 
 PIN_IMAGE: Final = "Pin the image to a version tag or '@sha256:' digest"
+RAM_NAME_MAX: Final = 64
+TRIGGER_FIX: Final = "Give schedule (e.g. '0 0 3 * * *') and/or dataMarker (e.g. 'data/transactions/_SUCCESS')"
 
 
 def _image_problems(image: Any, where: str, fix: str = f"{PIN_IMAGE}; never 'latest' or no tag") -> list[Problem]:
@@ -1024,6 +1050,44 @@ def _pipeline_problems(raw: Mapping[str, Any]) -> list[Problem]:
         for step in ("preprocess", "evaluate"):
             image = (item.get(step) or {}).get("image") if isinstance(item.get(step), dict) else None
             problems += _image_problems(image, f"{where}.{step}", fix=PIN_IMAGE)
+        if isinstance(item.get("trigger"), dict):
+            problems += _trigger_problems(item["trigger"], f"{where}.trigger")
+            role = f"{PROJECT}-{raw.get('environment')}-{item.get('name')}-start-oss".replace("_", "-")
+            if len(role) > RAM_NAME_MAX:
+                problems.append(
+                    Problem(
+                        where,
+                        "name",
+                        f"makes the trigger's RAM role name {role} longer than {RAM_NAME_MAX} characters",
+                        item.get("name"),
+                        "Use a shorter pipeline name",
+                    )
+                )
+    return problems
+
+
+def _trigger_problems(trigger: Mapping[str, Any], where: str) -> list[Problem]:
+    problems: list[Problem] = []
+    if not trigger.get("schedule") and not trigger.get("dataMarker"):
+        problems.append(Problem(where, "schedule", "a trigger needs a schedule or a dataMarker", MISSING, TRIGGER_FIX))
+    zone = trigger.get("timezone")
+    if isinstance(zone, str) and zone != "UTC":
+        try:
+            zoneinfo.ZoneInfo(zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            problems.append(
+                Problem(where, "timezone", "is not an IANA time zone", zone, "Write e.g. 'Asia/Shanghai' or 'UTC'")
+            )
+    if isinstance(zone, str) and zone != "UTC" and str(trigger.get("schedule", "")).startswith("@every"):
+        problems.append(
+            Problem(
+                where,
+                "timezone",
+                "has no meaning for an '@every' schedule",
+                zone,
+                "Leave timezone out, or give 6 cron fields",
+            )
+        )
     return problems
 
 

@@ -22,6 +22,7 @@ import pulumi
 import yaml
 from pulumi_alicloud import pai
 
+from components.retraining_trigger import RetrainingTrigger, RetrainingTriggerArgs
 from components.storage import CHECKPOINTS_PREFIX, DATA_PREFIX, MODELS_PREFIX
 from stack_config import ModelServiceConfig, PipelineStepConfig, RetrainingConfig, TrainingJobConfig
 
@@ -145,10 +146,14 @@ class RetrainingPipelineArgs:
     training: TrainingJobConfig
     service: ModelServiceConfig
     workspace_id: pulumi.Input[str]
+    region: str
+    name_prefix: str
 
 
 class RetrainingPipeline(pulumi.ComponentResource):
-    """The retraining DAG registered as a ``pai.FlowPipeline`` in the workspace. Output: ``pipeline_id``.
+    """The retraining DAG registered as a ``pai.FlowPipeline`` in the workspace, and its trigger when configured.
+
+    Outputs: ``pipeline_id``; ``trigger_function`` (the start function's name, None without a trigger).
 
     The deploy step creates the new version without traffic; releasing it stays a reviewed change of ``live``
     (a gated TrafficShift), so automated retraining never moves user traffic by itself.
@@ -170,4 +175,20 @@ class RetrainingPipeline(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.pipeline_id = self.pipeline.id
-        self.register_outputs({"pipeline_id": self.pipeline_id})
+        self.trigger: RetrainingTrigger | None = None
+        if args.pipeline.trigger is not None:
+            self.trigger = RetrainingTrigger(
+                f"{name}-trigger",
+                RetrainingTriggerArgs(
+                    pipeline=args.pipeline,
+                    pipeline_id=self.pipeline_id,
+                    workspace_id=args.workspace_id,
+                    bucket_name=args.bucket_name,
+                    region=args.region,
+                    account_id=args.provider,
+                    name_prefix=args.name_prefix,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.trigger_function = self.trigger.function_name if self.trigger else None
+        self.register_outputs({"pipeline_id": self.pipeline_id, "trigger_function": self.trigger_function})

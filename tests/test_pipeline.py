@@ -131,8 +131,11 @@ def test_the_component_registers_the_manifest_as_yaml(mocks: RecordingMocks) -> 
         training=config.training.jobs[0],
         service=config.serving.services[0],
         workspace_id="ws-1",
+        region="cn-hangzhou",
+        name_prefix="pai-mlops-prod",
     )
     run_under_mocks(lambda: RetrainingPipeline("pipeline-fraud_retraining", args))
+    assert not [r for r in mocks.registrations if r.type.startswith("alicloud:fc/")]  # no trigger configured
     flow = mocks.one("alicloud:pai/flowPipeline:FlowPipeline", "pipeline-fraud_retraining-flow").inputs
     assert flow["workspaceId"] == "ws-1"
     assert yaml.safe_load(flow["manifest"]) == retraining_manifest(

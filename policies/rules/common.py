@@ -47,6 +47,7 @@ TRAFFIC_SHIFT: Final = "pulumi-python:dynamic/pai:TrafficShift"
 SERVICE_ENDPOINT: Final = "pulumi-python:dynamic/pai:ServiceEndpoint"
 TRAINING_JOB: Final = "pulumi-python:dynamic/pai:TrainingJob"
 DSW_INSTANCE: Final = "pulumi-python:dynamic/pai:DswInstance"
+FC_FUNCTION: Final = "alicloud:fc/v3Function:V3Function"
 
 ENVIRONMENT_TAG: Final = "environment"
 

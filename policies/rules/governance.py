@@ -23,6 +23,7 @@ from .common import (
     CODE_SOURCE,
     DSW_INSTANCE,
     EAS_SERVICE,
+    FC_FUNCTION,
     KMS_KEY,
     OSS_BUCKET,
     RAM_POLICY,
@@ -59,6 +60,7 @@ TAGS = Settings(
                 "alicloud:resourcemanager/resourceGroup:ResourceGroup",
                 TRAINING_JOB,
                 DSW_INSTANCE,
+                FC_FUNCTION,
             ]
         ),
         "description": "Types that must carry tags; any other resource with a tags map is checked too.",
