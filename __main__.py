@@ -140,7 +140,10 @@ pipelines = [
             training=jobs_by_name[item.training],
             service=services_by_name[item.model],
             workspace_id=workspace.workspace_id,
+            region=config.region,
+            name_prefix=config.name_prefix,
         ),
+        opts=pulumi.ResourceOptions(depends_on=[store]),
     )
     for item in config.pipeline.retraining
 ]
@@ -160,3 +163,11 @@ pulumi.export(
         for job, training in ((job, trainings[job.name]) for job in config.training.jobs)
     },
 )
+pulumi.export(
+    "retrainingPipelines",
+    {
+        item.name: {"pipelineId": pipeline.pipeline_id, "triggerFunction": pipeline.trigger_function}
+        for item, pipeline in zip(config.pipeline.retraining, pipelines, strict=True)
+    },
+)
+pulumi.export("notebookUrls", notebooks.urls)

@@ -46,9 +46,9 @@ def test_program_registers_the_pipeline(stack: str) -> None:
         "alicloud:oss/bucketVersioning:BucketVersioning": 1,
         "alicloud:oss/bucketServerSideEncryption:BucketServerSideEncryption": 1,
         "alicloud:oss/bucketLogging:BucketLogging": 1,
-        "alicloud:ram/role:Role": 3,
-        "alicloud:ram/policy:Policy": 6,
-        "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment": 6,
+        "alicloud:ram/role:Role": 5,  # DSW, DLC, EAS; the trigger's start role and OSS invocation role
+        "alicloud:ram/policy:Policy": 8,
+        "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment": 8,
         "alicloud:pai/service:Service": 3,
         "pai-mlops:training:Training": 1,
         "pai-mlops:code:CodeRepositories": 1,
@@ -62,6 +62,9 @@ def test_program_registers_the_pipeline(stack: str) -> None:
         "alicloud:pai/workspaceModelVersion:WorkspaceModelVersion": 3,
         "pai-mlops:pipeline:RetrainingPipeline": 1,
         "alicloud:pai/flowPipeline:FlowPipeline": 1,
+        "pai-mlops:pipeline:RetrainingTrigger": 1,
+        "alicloud:fc/v3Function:V3Function": 1,
+        "alicloud:fc/v3Trigger:V3Trigger": 1 if stack == "dev" else 2,  # dev: new data only; prod: also weekly
         "pai-mlops:serving:BlueGreenService": 2,
         "pulumi-python:dynamic/pai:EasAutoscaler": 3,
         "pulumi-python:dynamic/pai:ServiceEndpoint": 2,
@@ -69,6 +72,20 @@ def test_program_registers_the_pipeline(stack: str) -> None:
     }
     bucket = mocks.one("alicloud:oss/bucket:Bucket", "artifacts-bucket")
     assert bucket.inputs["bucket"] == f"acme-pai-mlops-{stack}"
+    # Every stack output the README names.
+    assert mocks.stack_outputs == [
+        "bucketName",
+        "groupAccessTokens",
+        "groupEndpoints",
+        "liveServices",
+        "notebookUrls",
+        "releaseHistory",
+        "retrainingPipelines",
+        "roleArns",
+        "trafficWeights",
+        "trainingRuns",
+        "workspaceId",
+    ]
 
 
 def eas_configs(stack: str) -> dict[str, dict[str, Any]]:
@@ -147,10 +164,10 @@ def test_plan_prints_the_tree_and_writes_the_json_plan(tmp_path: Path, capsys: p
         ]
         for line in printed
     )
-    assert "Resources: 57 to create (43 cloud resources, 13 components)" in printed
+    assert "Resources: 67 to create (52 cloud resources, 14 components)" in printed
     document = json.loads(out.read_text())
     assert document["stack"] == "prod"
-    assert len(document["resources"]) == 56
+    assert len(document["resources"]) == 66
 
 
 def test_plan_exits_2_with_the_problems_on_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

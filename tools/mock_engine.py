@@ -125,6 +125,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
     registrations: list[Registration] = field(default_factory=lambda: [])
     transforms: list[pulumi.ResourceTransform] = field(default_factory=lambda: [])
     monitor: MockMonitor | None = None
+    stack_outputs: list[str] = field(default_factory=lambda: [])  # the names the program exported
 
     def register_transform(self, transform: pulumi.ResourceTransform) -> None:
         self.transforms.append(transform)
@@ -276,5 +277,11 @@ def run_program(
     region = values.get("alicloud:region", "cn-hangzhou")
     mocks = install_mocks(project_name(root), stack, region=region, preview=preview)
     pulumi.runtime.set_all_config(values, secret_keys)
-    run_under_mocks(lambda: runpy.run_path(str(root / "__main__.py"), run_name="__main__"))
+
+    def program() -> None:
+        runpy.run_path(str(root / "__main__.py"), run_name="__main__")
+        stack = pulumi.runtime.get_root_resource()
+        mocks.stack_outputs = sorted(getattr(stack, "outputs", {}))
+
+    run_under_mocks(program)
     return mocks
