@@ -36,15 +36,19 @@ REQUIRED_ENVIRONMENT = ("PIPELINE_ID", "PIPELINE_NAME", "WORKSPACE_ID", "PAIFLOW
 
 
 class Credentials(Protocol):
-    access_key_id: str
-    access_key_secret: str
-    security_token: str
+    @property
+    def access_key_id(self) -> str: ...
+    @property
+    def access_key_secret(self) -> str: ...
+    @property
+    def security_token(self) -> str: ...
 
 
 class Context(Protocol):
     """The part of FC's invocation context the handler reads."""
 
-    credentials: Credentials
+    @property
+    def credentials(self) -> Credentials: ...
 
 
 class EventError(ValueError):
