@@ -35,6 +35,7 @@ from providers.traffic_spec import contract_major
 from providers.training_spec import EXTRA_ROLES as TRAINING_ROLES
 
 __all__ = [
+    "AlarmConfig",
     "CodeConfig",
     "ContainerConfig",
     "CronScaleConfig",
@@ -45,6 +46,7 @@ __all__ = [
     "PipelineConfig",
     "PipelineTriggerConfig",
     "PodResourcesConfig",
+    "RegistryConfig",
     "RepositoryConfig",
     "RetrainingConfig",
     "RolloutConfig",
@@ -555,6 +557,58 @@ class ServingConfig:
 
 
 @dataclass(frozen=True, kw_only=True, config=_MODEL)
+class RegistryConfig:
+    """The stack's private Container Registry namespace and repositories for custom images."""
+
+    host: StrictStr = key(
+        "Give the registry host, e.g. 'registry.cn-hangzhou.aliyuncs.com' (Personal Edition) or "
+        "'<instance>-registry.cn-hangzhou.cr.aliyuncs.com' (Enterprise Edition)",
+        rule="a host name such as 'registry.cn-hangzhou.aliyuncs.com'",
+        pattern=r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$",
+    )
+    namespace: StrictStr = key(
+        "Give the namespace, e.g. 'acme-ml'",
+        rule="2 to 30 lower-case letters, digits, '-' or '_', starting and ending with a letter or digit",
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,28}[a-z0-9]$",
+    )
+    instance_id: StrictStr | None = key(
+        "Give the Enterprise Edition instance id ('cri-…'), or leave it out for the Personal Edition",
+        default=None,
+        rule="an instance id such as 'cri-abc123'",
+        pattern=r"^cri-[a-z0-9]+$",
+    )
+    repositories: tuple[Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}[a-z0-9]$")], ...] = key(
+        "List the image repositories, e.g. ['fraud-serve', 'fraud-train']", default=()
+    )
+
+
+@dataclass(frozen=True, kw_only=True, config=_MODEL)
+class AlarmConfig:
+    """CloudMonitor alarms on production: serving latency and errors, training GPU use."""
+
+    contact_group: StrictStr | None = key(
+        "Name the CloudMonitor contact group alarms notify, e.g. 'ml-oncall'", default=None, min_length=1
+    )
+    contacts: tuple[StrictStr, ...] = key(
+        "List the CloudMonitor contact names in the group (create contacts in the console)", default=()
+    )
+    period_seconds: StrictInt = key("Set the metric period in seconds, e.g. 60", default=60, ge=60)
+    evaluation_periods: StrictInt = key(
+        "Set how many periods in a row breach before an alarm fires, e.g. 3", default=3, ge=1
+    )
+    gpu_utilization_min: Number = key("Set the GPU utilisation (%) below which training is flagged", default=60)
+    gpu_sustained_minutes: StrictInt = key(
+        "Set for how long GPU use stays low before the training alarm fires, e.g. 15", default=15, ge=5
+    )
+    training_namespace: StrictStr = key(
+        "Give the CloudMonitor namespace of DLC job metrics (unconfirmed; acs_pai_dlc is the usual one)",
+        default="acs_pai_dlc",
+    )
+    gpu_metric: StrictStr = key("Name the DLC GPU-utilisation metric (unconfirmed)", default="GpuUtilization")
+    job_dimension: StrictStr = key("Give the CloudMonitor dimension that names a DLC job", default="jobId")
+
+
+@dataclass(frozen=True, kw_only=True, config=_MODEL)
 class StackConfig:
     """Everything the program needs from one stack's ``Pulumi.<stack>.yaml``."""
 
@@ -573,6 +627,8 @@ class StackConfig:
     training: TrainingConfig = key("Give {jobs: [...]}", default=TrainingConfig())
     notebook: NotebookConfig = key("Give {code, instances: [...]}", default=NotebookConfig())
     pipeline: PipelineConfig = key("Give {provider, retraining: [...]}", default=PipelineConfig())
+    registry: RegistryConfig | None = key("Give {host, namespace, repositories: [...]}", default=None)
+    alarms: AlarmConfig = key("Give {contactGroup, contacts: [...]}", default=AlarmConfig())
 
     @property
     def protect_stateful(self) -> bool:
@@ -1066,6 +1122,68 @@ def _pipeline_problems(raw: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
+def _images(value: Any, path: tuple[str | int, ...] = ()) -> list[tuple[str, str]]:
+    """Every image reference in the raw config: (where, image) for each ``image`` / ``imageUrl`` string."""
+    found: list[tuple[str, str]] = []
+    if isinstance(value, dict):
+        for name, item in value.items():
+            if name in ("image", "imageUrl") and isinstance(item, str):
+                found.append((path_text(path), item))
+            else:
+                found += _images(item, (*path, str(name)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _images(item, (*path, index))
+    return found
+
+
+def _registry_problems(raw: Mapping[str, Any]) -> list[Problem]:
+    """An image in the stack's own registry namespace must be in one of its declared repositories."""
+    registry = raw.get("registry")
+    if not isinstance(registry, dict) or not isinstance(registry.get("host"), str):
+        return []
+    prefix = f"{registry['host']}/{registry.get('namespace')}/"
+    declared = [r for r in registry.get("repositories") or [] if isinstance(r, str)]
+    problems: list[Problem] = []
+    for where, image in _images({k: v for k, v in raw.items() if k != "registry"}):
+        if not image.startswith(prefix):
+            continue
+        repository = re.split(r"[:@]", image.removeprefix(prefix), maxsplit=1)[0]
+        if repository not in declared:
+            problems.append(
+                Problem(
+                    where,
+                    "image",
+                    f"is in the stack's registry namespace but repository '{repository}' is not declared",
+                    image,
+                    f"Add '{repository}' to pai-mlops:registry.repositories "
+                    f"(declared: {', '.join(declared) or 'none'})",
+                )
+            )
+    return problems
+
+
+def _alarm_problems(raw: Mapping[str, Any]) -> list[Problem]:
+    """Production alarms must reach someone."""
+    serving = raw.get("serving")
+    services = serving.get("services") if isinstance(serving, dict) else None
+    alarms = raw.get("alarms")
+    if raw.get("environment") != "prod" or not services:
+        return []
+    if isinstance(alarms, dict) and alarms.get("contactGroup") and alarms.get("contacts"):
+        return []
+    missing = "contactGroup" if not (isinstance(alarms, dict) and alarms.get("contactGroup")) else "contacts"
+    return [
+        Problem(
+            "pai-mlops:alarms",
+            missing,
+            "is required in prod: serving alarms must notify someone",
+            MISSING,
+            "Give contactGroup (e.g. 'ml-oncall') and contacts (CloudMonitor contact names)",
+        )
+    ]
+
+
 def _trigger_problems(trigger: Mapping[str, Any], where: str) -> list[Problem]:
     problems: list[Problem] = []
     if not trigger.get("schedule") and not trigger.get("dataMarker"):
@@ -1280,13 +1398,14 @@ def parse_stack_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
         problems += problems_from(error, StackConfig, (), str(environment))
     problems += _cross_problems(values) + _metrics_problems(values) + _training_problems(values)
     problems += _provenance_problems(values) + _notebook_problems(values) + _pipeline_problems(values)
+    problems += _registry_problems(values) + _alarm_problems(values)
     if problems or config is None:
         raise StackConfigError(stack, problems)
     return config
 
 
 _STRING_KEYS: Final = ("environment", "owner", "costCenter")
-_OBJECT_KEYS: Final = ("storage", "workspace", "serving", "training", "notebook", "pipeline")
+_OBJECT_KEYS: Final = ("storage", "workspace", "serving", "training", "notebook", "pipeline", "registry", "alarms")
 # Secret keys are read where they are used (as Outputs, never in plain text); here they are only known names.
 SECRET_KEYS: Final = ("gitAccessToken", "servingToken")
 

@@ -60,6 +60,7 @@ VALID_RAW: dict[str, Any] = {
     "costCenter": "cc-1",
     "region": "cn-hangzhou",
     "storage": {"bucketName": "acme-pai-prod", "kmsEncryption": True, "checkpointRetentionDays": 30},
+    "alarms": {"contactGroup": "ml-oncall", "contacts": ["alice"]},
     "workspace": {"name": "mlops_prod", "description": "Production"},
     "serving": {"services": [VALID_SERVICE]},
 }
