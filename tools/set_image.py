@@ -1,0 +1,121 @@
+"""Point a stack's config at a freshly pushed image, by digest.
+
+    python -m tools.set_image --stack dev --image registry.cn-hangzhou.aliyuncs.com/acme-ml-dev/fraud-train@sha256:…
+
+CI runs it after pushing an image (``.github/workflows/images.yml``). Every ``image`` / ``imageUrl`` in
+``Pulumi.<stack>.yaml`` that names the same repository — whatever tag or digest it had — is rewritten to the new
+reference. The file is edited as text, so comments and layout stay; the result must still be a valid stack config.
+
+The reference must be in the stack's own registry (``pai-mlops:registry``: host, namespace, a declared repository)
+and must be a digest (``@sha256:`` + 64 hex digits): a tag can be pushed again, a digest names the bytes.
+
+Exit status: 0 updated, or nothing in this stack uses the repository (printed); 2 a bad reference or stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import yaml
+
+from config_problems import StackConfigError
+from stack_config import SECRET_KEYS, parse_stack_config
+from tools.mock_engine import ROOT
+
+DIGEST_REFERENCE: Final = re.compile(r"^(?P<repository>[a-z0-9.-]+/[a-z0-9_-]+/[a-z0-9._-]+)@sha256:[0-9a-f]{64}$")
+
+
+class ImageError(Exception):
+    """The reference or the stack cannot be used; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Change:
+    line: int
+    before: str
+    after: str
+
+
+def set_image(stack_file: Path, reference: str) -> list[Change]:
+    """Rewrite every use of ``reference``'s repository in ``stack_file``; return the changed lines."""
+    match = DIGEST_REFERENCE.match(reference)
+    if match is None:
+        raise ImageError(
+            f"{reference!r} is not a digest reference; give <host>/<namespace>/<repository>@sha256:<64 hex digits> "
+            "(docker buildx build --push writes it to --metadata-file as containerimage.digest)"
+        )
+    text = stack_file.read_text(encoding="utf-8")
+    document: dict[str, Any] = yaml.safe_load(text) or {}
+    registry = (document.get("config") or {}).get("pai-mlops:registry")
+    if not isinstance(registry, dict):
+        raise ImageError(f"{stack_file.name} has no pai-mlops:registry; declare the stack's registry first")
+    prefix = f"{registry.get('host')}/{registry.get('namespace')}/"
+    repository = match["repository"]
+    if not repository.startswith(prefix):
+        raise ImageError(f"{reference!r} is not in this stack's registry namespace {prefix!r}")
+    name = repository.removeprefix(prefix)
+    if name not in (registry.get("repositories") or []):
+        raise ImageError(f"repository {name!r} is not declared in pai-mlops:registry.repositories of {stack_file.name}")
+    # The repository, then an optional tag and an optional digest, up to the end of the YAML scalar.
+    pattern = re.compile(re.escape(repository) + r"(?::[A-Za-z0-9_.-]+)?(?:@sha256:[0-9a-f]{64})?(?=[\s\"']|$)")
+    changes: list[Change] = []
+    lines = text.splitlines(keepends=True)
+    for index, line in enumerate(lines):
+        updated = pattern.sub(reference, line)
+        if updated != line:
+            changes.append(Change(index + 1, line.strip(), updated.strip()))
+            lines[index] = updated
+    if changes:
+        stack_file.write_text("".join(lines), encoding="utf-8")
+    return changes
+
+
+def check_stack_file(stack_file: Path, stack: str) -> None:
+    """Validate the stack file as the program would (raises StackConfigError naming every problem)."""
+    document = yaml.safe_load(stack_file.read_text(encoding="utf-8")) or {}
+    raw: dict[str, Any] = {}
+    for key, value in (document.get("config") or {}).items():
+        namespace, _, name = str(key).rpartition(":")
+        if key == "alicloud:region":
+            raw["region"] = value
+        elif namespace == "pai-mlops" and name not in SECRET_KEYS:
+            raw[name] = value
+    parse_stack_config(raw, stack)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.set_image", description="Point a stack at a pushed image.")
+    parser.add_argument("--stack", required=True, help="the stack whose Pulumi.<stack>.yaml to update")
+    parser.add_argument("--image", required=True, help="<host>/<namespace>/<repository>@sha256:<digest>")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the project directory")
+    args = parser.parse_args(argv)
+    stack_file = args.root / f"Pulumi.{args.stack}.yaml"
+    if not stack_file.is_file():
+        print(f"error: no stack file {stack_file}", file=sys.stderr)
+        return 2
+    original = stack_file.read_text(encoding="utf-8")
+    try:
+        changes = set_image(stack_file, args.image)
+        check_stack_file(stack_file, args.stack)
+    except ImageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except StackConfigError as error:
+        stack_file.write_text(original, encoding="utf-8")
+        print(f"error: the updated config is invalid, {stack_file.name} left unchanged: {error}", file=sys.stderr)
+        return 2
+    if not changes:
+        print(f"{stack_file.name}: no image of {args.image.split('@')[0]}; unchanged")
+    for change in changes:
+        print(f"{stack_file.name}:{change.line}: {change.before}  →  {change.after}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
