@@ -48,6 +48,7 @@ SERVICE_ENDPOINT: Final = "pulumi-python:dynamic/pai:ServiceEndpoint"
 TRAINING_JOB: Final = "pulumi-python:dynamic/pai:TrainingJob"
 DSW_INSTANCE: Final = "pulumi-python:dynamic/pai:DswInstance"
 FC_FUNCTION: Final = "alicloud:fc/v3Function:V3Function"
+CMS_ALARM: Final = "alicloud:cms/alarm:Alarm"
 
 ENVIRONMENT_TAG: Final = "environment"
 

@@ -20,6 +20,7 @@ from typing import Any, Final
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
 from .common import (
+    CMS_ALARM,
     CODE_SOURCE,
     DSW_INSTANCE,
     EAS_SERVICE,
@@ -61,6 +62,7 @@ TAGS = Settings(
                 TRAINING_JOB,
                 DSW_INSTANCE,
                 FC_FUNCTION,
+                CMS_ALARM,
             ]
         ),
         "description": "Types that must carry tags; any other resource with a tags map is checked too.",

@@ -1,0 +1,166 @@
+"""ProductionAlarms: CloudMonitor alarm rules that tell a person when production degrades.
+
+- Per production EAS service version: P95 latency above the rollout's ``maxP95LatencyMs`` and error ratio above its
+  ``maxErrorRate`` for ``evaluationPeriods`` periods in a row. The release gates and the alarms share thresholds,
+  so a version that would fail its bake also pages once it is live.
+- Per GPU training run: GPU utilisation below ``gpuUtilizationMin`` % for ``gpuSustainedMinutes``. Low GPU use on
+  a running job usually means the input pipeline cannot keep up: raise the DataLoader's ``num_workers`` and
+  ``prefetch_factor`` (or read from a faster mount) before asking for more GPUs; more GPUs would idle the same way.
+
+Every rule notifies the configured contact group. Rules are built by pure functions from config (:func:`serving_rules`,
+:func:`training_rule`), so preview shows each one exactly.
+
+UNCONFIRMED, and therefore configurable: the CloudMonitor names of the EAS metrics (``serving.metrics``, shared with
+the gates) and of the DLC GPU metric, namespace and job dimension (``alarms.trainingNamespace``, ``gpuMetric``,
+``jobDimension``), and the statistic each metric offers (``Average`` here).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from typing import Final
+
+import pulumi
+from pulumi_alicloud import cms
+
+from stack_config import AlarmConfig, MetricsConfig, ModelServiceConfig, TrainingJobConfig
+
+STATISTIC: Final = "Average"
+SILENCE_SECONDS: Final = 3600  # one notification an hour while a rule stays breached
+GPU_INSTANCE: Final = re.compile(r"^ecs\.(gn|ebmgn|sgn|vgn)[a-z0-9]*[.-]")
+DATA_LOADING_ADVICE: Final = (
+    "GPU utilisation stayed low: the input pipeline is the likely bottleneck. Raise the DataLoader's num_workers "
+    "and prefetch_factor, or read from a faster mount, before adding GPUs."
+)
+
+
+@dataclass(frozen=True)
+class AlarmRule:
+    """One CloudMonitor rule: what it watches, when it fires, and what the person paged should do."""
+
+    name: str
+    namespace: str
+    metric: str
+    dimensions: dict[str, str]
+    comparison: str
+    threshold: float
+    times: int
+    advice: str
+
+
+def uses_gpu(job: TrainingJobConfig) -> bool:
+    """A run on GPU instances (a ``gn``-family type on shared resources, or GPUs per pod on a quota)."""
+    if job.resources is not None and job.resources.gpu > 0:
+        return True
+    return job.instance_type is not None and GPU_INSTANCE.match(job.instance_type) is not None
+
+
+def serving_rules(service: ModelServiceConfig, metrics: MetricsConfig, alarms: AlarmConfig) -> list[AlarmRule]:
+    """Latency and error rules for every version of a service, at the thresholds its release gates use."""
+    rollout = service.rollout
+    rules: list[AlarmRule] = []
+    for version in service.versions:
+        name = service.eas_service_name(version)
+        dimensions = {metrics.dimension: name}
+        rules += [
+            AlarmRule(
+                name=f"{name}-p95-latency",
+                namespace=metrics.namespace,
+                metric=metrics.latency_metric,
+                dimensions=dimensions,
+                comparison=">",
+                threshold=float(rollout.max_p95_latency_ms),
+                times=alarms.evaluation_periods,
+                advice=f"P95 latency of {name} is above {rollout.max_p95_latency_ms:g} ms (the release gate). "
+                "Check its instances and autoscaler; roll back by setting live to the previous version.",
+            ),
+            AlarmRule(
+                name=f"{name}-error-ratio",
+                namespace=metrics.namespace,
+                metric=metrics.error_metric,
+                dimensions=dimensions,
+                comparison=">",
+                threshold=float(rollout.max_error_rate),
+                times=alarms.evaluation_periods,
+                advice=f"The 5xx ratio of {name} is above {rollout.max_error_rate:g} (the release gate). "
+                "Read its logs; roll back by setting live to the previous version.",
+            ),
+        ]
+    return rules
+
+
+def training_rule(job: TrainingJobConfig, alarms: AlarmConfig, job_id: str) -> AlarmRule:
+    """The under-used-GPU rule for one run, sustained for ``gpuSustainedMinutes``."""
+    return AlarmRule(
+        name=f"{job.name}-{job.run}-gpu-underused",
+        namespace=alarms.training_namespace,
+        metric=alarms.gpu_metric,
+        dimensions={alarms.job_dimension: job_id},
+        comparison="<",
+        threshold=float(alarms.gpu_utilization_min),
+        times=max(1, math.ceil(alarms.gpu_sustained_minutes * 60 / alarms.period_seconds)),
+        advice=DATA_LOADING_ADVICE,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductionAlarmsArgs:
+    services: tuple[ModelServiceConfig, ...]
+    metrics: MetricsConfig
+    alarms: AlarmConfig
+    training_jobs: dict[str, tuple[TrainingJobConfig, pulumi.Input[str]]]  # name → (config, DLC job id)
+    name_prefix: str
+
+
+class ProductionAlarms(pulumi.ComponentResource):
+    """The contact group and one ``cms.Alarm`` per rule. Output: ``rules`` (alarm name → advice)."""
+
+    def __init__(self, name: str, args: ProductionAlarmsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("pai-mlops:monitoring:ProductionAlarms", name, None, opts)
+        if args.alarms.contact_group is None:
+            raise ValueError("pai-mlops:alarms.contactGroup is required for production alarms")
+        child = pulumi.ResourceOptions(parent=self)
+        self.contact_group = cms.AlarmContactGroup(
+            f"{name}-contacts",
+            alarm_contact_group_name=args.alarms.contact_group,
+            contacts=list(args.alarms.contacts),
+            describe=f"{args.name_prefix}: production serving and training alarms",
+            opts=child,
+        )
+        self.rules: dict[str, str] = {}
+        for service in args.services:
+            for rule in serving_rules(service, args.metrics, args.alarms):
+                self._alarm(name, rule, json.dumps([rule.dimensions]), args)
+        for job, job_id in args.training_jobs.values():
+            if not uses_gpu(job):
+                continue
+            rule = training_rule(job, args.alarms, "<job id>")
+            dimensions = pulumi.Output.from_input(job_id).apply(
+                lambda value, key=args.alarms.job_dimension: json.dumps([{key: value}])
+            )
+            self._alarm(name, rule, dimensions, args)
+        self.register_outputs({"rules": self.rules})
+
+    def _alarm(self, name: str, rule: AlarmRule, dimensions: pulumi.Input[str], args: ProductionAlarmsArgs) -> None:
+        cms.Alarm(
+            f"{name}-{rule.name}",
+            name=f"{args.name_prefix}-{rule.name}",
+            project=rule.namespace,
+            metric=rule.metric,
+            metric_dimensions=dimensions,
+            period=args.alarms.period_seconds,
+            escalations_critical=cms.AlarmEscalationsCriticalArgs(
+                statistics=STATISTIC,
+                comparison_operator=rule.comparison,
+                threshold=f"{rule.threshold:g}",
+                times=rule.times,
+            ),
+            contact_groups=[self.contact_group.alarm_contact_group_name],
+            silence_time=SILENCE_SECONDS,
+            enabled=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.rules[f"{args.name_prefix}-{rule.name}"] = rule.advice
