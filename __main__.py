@@ -14,12 +14,16 @@ from components import (
     BlueGreenServiceArgs,
     CodeRepositories,
     CodeRepositoriesArgs,
+    ContainerRegistry,
+    ContainerRegistryArgs,
     MlWorkspace,
     MlWorkspaceArgs,
     ModelRegistry,
     ModelRegistryArgs,
     Notebooks,
     NotebooksArgs,
+    ProductionAlarms,
+    ProductionAlarmsArgs,
     RetrainingPipeline,
     RetrainingPipelineArgs,
     ServiceRoles,
@@ -147,6 +151,25 @@ pipelines = [
     )
     for item in config.pipeline.retraining
 ]
+registry = (
+    ContainerRegistry("images", ContainerRegistryArgs(registry=config.registry, environment=config.environment))
+    if config.registry is not None
+    else None
+)
+alarms = (
+    ProductionAlarms(
+        "alarms",
+        ProductionAlarmsArgs(
+            services=config.serving.services,
+            metrics=config.serving.metrics,
+            alarms=config.alarms,
+            training_jobs={job.name: (job, trainings[job.name].job_id) for job in config.training.jobs},
+            name_prefix=config.name_prefix,
+        ),
+    )
+    if config.environment == "prod"
+    else None
+)
 
 pulumi.export("workspaceId", workspace.workspace_id)
 pulumi.export("bucketName", store.bucket_name)
@@ -171,3 +194,5 @@ pulumi.export(
     },
 )
 pulumi.export("notebookUrls", notebooks.urls)
+pulumi.export("imageRepositories", registry.repositories if registry else {})
+pulumi.export("alarmRules", alarms.rules if alarms else {})  # alarm name → what to do when it fires

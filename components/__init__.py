@@ -3,6 +3,8 @@
 from components.blue_green import BlueGreenService, BlueGreenServiceArgs
 from components.code import CodeRepositories, CodeRepositoriesArgs
 from components.identity import ServiceRoles, ServiceRolesArgs
+from components.images import ContainerRegistry, ContainerRegistryArgs
+from components.monitoring import ProductionAlarms, ProductionAlarmsArgs
 from components.notebook import Notebooks, NotebooksArgs
 from components.pipeline import RetrainingPipeline, RetrainingPipelineArgs
 from components.registry import ModelRegistry, ModelRegistryArgs, TrainedRun
@@ -19,6 +21,8 @@ __all__ = [
     "BlueGreenServiceArgs",
     "CodeRepositories",
     "CodeRepositoriesArgs",
+    "ContainerRegistry",
+    "ContainerRegistryArgs",
     "MlWorkspace",
     "MlWorkspaceArgs",
     "ModelRegistry",
@@ -27,6 +31,8 @@ __all__ = [
     "ModelServiceArgs",
     "Notebooks",
     "NotebooksArgs",
+    "ProductionAlarms",
+    "ProductionAlarmsArgs",
     "RetrainingPipeline",
     "RetrainingPipelineArgs",
     "ServiceRoles",

@@ -66,6 +66,18 @@ def test_program_registers_the_pipeline(stack: str) -> None:
         "alicloud:fc/v3Function:V3Function": 1,
         "alicloud:fc/v3Trigger:V3Trigger": 1 if stack == "dev" else 2,  # dev: new data only; prod: also weekly
         "pai-mlops:serving:BlueGreenService": 2,
+        "pai-mlops:images:ContainerRegistry": 1,
+        "alicloud:cr/namespace:Namespace": 1,
+        "alicloud:cr/repo:Repo": 4,
+        **(
+            {  # prod only: 2 rules per served version (3 versions) and the GPU rule of the training run
+                "pai-mlops:monitoring:ProductionAlarms": 1,
+                "alicloud:cms/alarmContactGroup:AlarmContactGroup": 1,
+                "alicloud:cms/alarm:Alarm": 7,
+            }
+            if stack == "prod"
+            else {}
+        ),
         "pulumi-python:dynamic/pai:EasAutoscaler": 3,
         "pulumi-python:dynamic/pai:ServiceEndpoint": 2,
         "pulumi-python:dynamic/pai:TrafficShift": 2,
@@ -74,9 +86,11 @@ def test_program_registers_the_pipeline(stack: str) -> None:
     assert bucket.inputs["bucket"] == f"acme-pai-mlops-{stack}"
     # Every stack output the README names.
     assert mocks.stack_outputs == [
+        "alarmRules",
         "bucketName",
         "groupAccessTokens",
         "groupEndpoints",
+        "imageRepositories",
         "liveServices",
         "notebookUrls",
         "releaseHistory",
@@ -164,10 +178,10 @@ def test_plan_prints_the_tree_and_writes_the_json_plan(tmp_path: Path, capsys: p
         ]
         for line in printed
     )
-    assert "Resources: 67 to create (52 cloud resources, 14 components)" in printed
+    assert "Resources: 82 to create (65 cloud resources, 16 components)" in printed
     document = json.loads(out.read_text())
     assert document["stack"] == "prod"
-    assert len(document["resources"]) == 66
+    assert len(document["resources"]) == 81
 
 
 def test_plan_exits_2_with_the_problems_on_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
