@@ -153,3 +153,9 @@ def test_set_image_leaves_a_stack_that_does_not_use_the_repository_alone(
     )
     assert capsys.readouterr().out == f"Pulumi.dev.yaml: no image of {HOST}/acme-ml-dev/unused; unchanged\n"
     assert (project / "Pulumi.dev.yaml").read_text() == text
+
+
+def test_targets_lists_every_stack_that_declares_the_repository(capsys: pytest.CaptureFixture[str]) -> None:
+    assert set_image.main(["--targets", "fraud-train"]) == 0
+    assert capsys.readouterr().out == (f"dev {HOST}/acme-ml-dev/fraud-train\nprod {HOST}/acme-ml/fraud-train\n")
+    assert set_image.targets(ROOT, "nothing-like-it") == []

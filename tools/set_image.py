@@ -1,6 +1,7 @@
 """Point a stack's config at a freshly pushed image, by digest.
 
     python -m tools.set_image --stack dev --image registry.cn-hangzhou.aliyuncs.com/acme-ml-dev/fraud-train@sha256:…
+    python -m tools.set_image --targets fraud-train     # where CI pushes it: "<stack> <host>/<namespace>/<repo>"
 
 CI runs it after pushing an image (``.github/workflows/images.yml``). Every ``image`` / ``imageUrl`` in
 ``Pulumi.<stack>.yaml`` that names the same repository — whatever tag or digest it had — is rewritten to the new
@@ -76,6 +77,18 @@ def set_image(stack_file: Path, reference: str) -> list[Change]:
     return changes
 
 
+def targets(root: Path, repository: str) -> list[tuple[str, str]]:
+    """``(stack, image repository)`` for every stack whose registry declares ``repository``."""
+    found: list[tuple[str, str]] = []
+    for stack_file in sorted(root.glob("Pulumi.*.yaml")):
+        document = yaml.safe_load(stack_file.read_text(encoding="utf-8")) or {}
+        registry = (document.get("config") or {}).get("pai-mlops:registry")
+        if isinstance(registry, dict) and repository in (registry.get("repositories") or []):
+            stack = stack_file.name.removeprefix("Pulumi.").removesuffix(".yaml")
+            found.append((stack, f"{registry.get('host')}/{registry.get('namespace')}/{repository}"))
+    return found
+
+
 def check_stack_file(stack_file: Path, stack: str) -> None:
     """Validate the stack file as the program would (raises StackConfigError naming every problem)."""
     document = yaml.safe_load(stack_file.read_text(encoding="utf-8")) or {}
@@ -91,10 +104,17 @@ def check_stack_file(stack_file: Path, stack: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.set_image", description="Point a stack at a pushed image.")
-    parser.add_argument("--stack", required=True, help="the stack whose Pulumi.<stack>.yaml to update")
-    parser.add_argument("--image", required=True, help="<host>/<namespace>/<repository>@sha256:<digest>")
+    parser.add_argument("--stack", help="the stack whose Pulumi.<stack>.yaml to update")
+    parser.add_argument("--image", help="<host>/<namespace>/<repository>@sha256:<digest>")
+    parser.add_argument("--targets", metavar="REPOSITORY", help="list the stacks and image repositories to push to")
     parser.add_argument("--root", type=Path, default=ROOT, help="the project directory")
     args = parser.parse_args(argv)
+    if args.targets is not None:
+        for stack, repository in targets(args.root, args.targets):
+            print(f"{stack} {repository}")
+        return 0
+    if not args.stack or not args.image:
+        parser.error("give --stack and --image, or --targets")
     stack_file = args.root / f"Pulumi.{args.stack}.yaml"
     if not stack_file.is_file():
         print(f"error: no stack file {stack_file}", file=sys.stderr)
