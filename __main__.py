@@ -163,7 +163,8 @@ alarms = (
             services=config.serving.services,
             metrics=config.serving.metrics,
             alarms=config.alarms,
-            training_jobs={job.name: (job, trainings[job.name].job_id) for job in config.training.jobs},
+            training_jobs=config.training.jobs,
+            workspace_id=workspace.workspace_id,
             name_prefix=config.name_prefix,
         ),
     )

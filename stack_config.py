@@ -605,7 +605,10 @@ class AlarmConfig:
         default="acs_pai_dlc",
     )
     gpu_metric: StrictStr = key("Name the DLC GPU-utilisation metric (unconfirmed)", default="GpuUtilization")
-    job_dimension: StrictStr = key("Give the CloudMonitor dimension that names a DLC job", default="jobId")
+    training_dimension: StrictStr = key(
+        "Give the CloudMonitor dimension of DLC job metrics that names the workspace (unconfirmed)",
+        default="workspaceId",
+    )
 
 
 @dataclass(frozen=True, kw_only=True, config=_MODEL)

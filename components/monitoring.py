@@ -3,16 +3,19 @@
 - Per production EAS service version: P95 latency above the rollout's ``maxP95LatencyMs`` and error ratio above its
   ``maxErrorRate`` for ``evaluationPeriods`` periods in a row. The release gates and the alarms share thresholds,
   so a version that would fail its bake also pages once it is live.
-- Per GPU training run: GPU utilisation below ``gpuUtilizationMin`` % for ``gpuSustainedMinutes``. Low GPU use on
-  a running job usually means the input pipeline cannot keep up: raise the DataLoader's ``num_workers`` and
-  ``prefetch_factor`` (or read from a faster mount) before asking for more GPUs; more GPUs would idle the same way.
+- When the stack trains on GPUs: GPU utilisation below ``gpuUtilizationMin`` % for ``gpuSustainedMinutes``, for
+  any DLC job in the stack's workspace. One rule per workspace rather than per job: it exists before a run starts
+  (a per-job rule would need the job id, known only once the job has been submitted, and with ``wait: completed``
+  only after it ended) and covers every later run. Low GPU use on a running job usually means the input pipeline
+  cannot keep up: raise the DataLoader's ``num_workers`` and ``prefetch_factor`` (or read from a faster mount)
+  before asking for more GPUs; more GPUs would idle the same way.
 
 Every rule notifies the configured contact group. Rules are built by pure functions from config (:func:`serving_rules`,
 :func:`training_rule`), so preview shows each one exactly.
 
 UNCONFIRMED, and therefore configurable: the CloudMonitor names of the EAS metrics (``serving.metrics``, shared with
-the gates) and of the DLC GPU metric, namespace and job dimension (``alarms.trainingNamespace``, ``gpuMetric``,
-``jobDimension``), and the statistic each metric offers (``Average`` here).
+the gates) and of the DLC GPU metric, namespace and workspace dimension (``alarms.trainingNamespace``,
+``gpuMetric``, ``trainingDimension``), and the statistic each metric offers (``Average`` here).
 """
 
 from __future__ import annotations
@@ -92,13 +95,13 @@ def serving_rules(service: ModelServiceConfig, metrics: MetricsConfig, alarms: A
     return rules
 
 
-def training_rule(job: TrainingJobConfig, alarms: AlarmConfig, job_id: str) -> AlarmRule:
-    """The under-used-GPU rule for one run, sustained for ``gpuSustainedMinutes``."""
+def training_rule(alarms: AlarmConfig, workspace_id: str) -> AlarmRule:
+    """The under-used-GPU rule for the workspace's DLC jobs, sustained for ``gpuSustainedMinutes``."""
     return AlarmRule(
-        name=f"{job.name}-{job.run}-gpu-underused",
+        name="training-gpu-underused",
         namespace=alarms.training_namespace,
         metric=alarms.gpu_metric,
-        dimensions={alarms.job_dimension: job_id},
+        dimensions={alarms.training_dimension: workspace_id},
         comparison="<",
         threshold=float(alarms.gpu_utilization_min),
         times=max(1, math.ceil(alarms.gpu_sustained_minutes * 60 / alarms.period_seconds)),
@@ -111,12 +114,16 @@ class ProductionAlarmsArgs:
     services: tuple[ModelServiceConfig, ...]
     metrics: MetricsConfig
     alarms: AlarmConfig
-    training_jobs: dict[str, tuple[TrainingJobConfig, pulumi.Input[str]]]  # name → (config, DLC job id)
+    training_jobs: tuple[TrainingJobConfig, ...]
+    workspace_id: pulumi.Input[str]
     name_prefix: str
 
 
 class ProductionAlarms(pulumi.ComponentResource):
-    """The contact group and one ``cms.Alarm`` per rule. Output: ``rules`` (alarm name → advice)."""
+    """The contact group and one ``cms.Alarm`` per rule. Output: ``rules`` (alarm name → advice).
+
+    Nothing here depends on a training job, so the rules exist before, and while, the stack's runs train.
+    """
 
     def __init__(self, name: str, args: ProductionAlarmsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("pai-mlops:monitoring:ProductionAlarms", name, None, opts)
@@ -134,12 +141,10 @@ class ProductionAlarms(pulumi.ComponentResource):
         for service in args.services:
             for rule in serving_rules(service, args.metrics, args.alarms):
                 self._alarm(name, rule, json.dumps([rule.dimensions]), args)
-        for job, job_id in args.training_jobs.values():
-            if not uses_gpu(job):
-                continue
-            rule = training_rule(job, args.alarms, "<job id>")
-            dimensions = pulumi.Output.from_input(job_id).apply(
-                lambda value, key=args.alarms.job_dimension: json.dumps([{key: value}])
+        if any(uses_gpu(job) for job in args.training_jobs):
+            rule = training_rule(args.alarms, "<workspace id>")
+            dimensions = pulumi.Output.from_input(args.workspace_id).apply(
+                lambda value, key=args.alarms.training_dimension: json.dumps([{key: value}])
             )
             self._alarm(name, rule, dimensions, args)
         self.register_outputs({"rules": self.rules})

@@ -28,7 +28,8 @@ def register(mocks: RecordingMocks, alarms: dict[str, Any], jobs: list[dict[str,
         services=config.serving.services,
         metrics=config.serving.metrics,
         alarms=config.alarms,
-        training_jobs={job.name: (job, f"dlc-{job.name}") for job in config.training.jobs},
+        training_jobs=config.training.jobs,
+        workspace_id="ws-1",
         name_prefix="pai-mlops-prod",
     )
     built: list[ProductionAlarms] = []
@@ -74,24 +75,31 @@ def test_each_served_version_gets_latency_and_error_rules_at_the_gate_thresholds
     }
 
 
-def test_a_gpu_run_gets_a_sustained_low_utilisation_rule_and_a_cpu_run_none(mocks: RecordingMocks) -> None:
+def test_gpu_training_gets_one_sustained_low_utilisation_rule_for_the_workspace(mocks: RecordingMocks) -> None:
     alarms = {"contactGroup": "ml-oncall", "contacts": ["alice"], "periodSeconds": 300, "gpuSustainedMinutes": 20}
-    register(mocks, alarms, [SPOT_JOB, CPU_JOB])
+    gpu_run = {**SPOT_JOB, "name": "fraud_big", "run": "r2"}
+    register(mocks, alarms, [SPOT_JOB, gpu_run, CPU_JOB])
 
-    gpu = alarm(mocks, "fraud_scorer-r20261124-gpu-underused")
-    assert gpu == {
-        "name": "pai-mlops-prod-fraud_scorer-r20261124-gpu-underused",
-        "project": "acs_pai_dlc",
-        "metric": "GpuUtilization",
-        "metricDimensions": json.dumps([{"jobId": "dlc-fraud_scorer"}]),
-        "period": 300,
-        # below 60% for 20 minutes: 4 periods of 5 minutes in a row
-        "escalationsCritical": {"statistics": "Average", "comparisonOperator": "<", "threshold": "60", "times": 4},
-        "contactGroups": ["ml-oncall"],
-        "silenceTime": 3600,
-        "enabled": True,
-    }
-    assert not [r for r in mocks.registrations if "tabular" in r.name]
+    gpu = [r.inputs for r in mocks.registrations if r.name.endswith("gpu-underused")]
+    assert gpu == [
+        {
+            "name": "pai-mlops-prod-training-gpu-underused",
+            "project": "acs_pai_dlc",
+            "metric": "GpuUtilization",
+            "metricDimensions": json.dumps([{"workspaceId": "ws-1"}]),
+            "period": 300,
+            # below 60% for 20 minutes: 4 periods of 5 minutes in a row
+            "escalationsCritical": {"statistics": "Average", "comparisonOperator": "<", "threshold": "60", "times": 4},
+            "contactGroups": ["ml-oncall"],
+            "silenceTime": 3600,
+            "enabled": True,
+        }
+    ]
+
+
+def test_cpu_only_training_gets_no_gpu_rule(mocks: RecordingMocks) -> None:
+    register(mocks, {"contactGroup": "ml-oncall", "contacts": ["alice"]}, [CPU_JOB])
+    assert not [r for r in mocks.registrations if r.name.endswith("gpu-underused")]
 
 
 def test_the_rules_output_tells_the_person_paged_what_to_do(mocks: RecordingMocks) -> None:
@@ -105,7 +113,7 @@ def test_the_rules_output_tells_the_person_paged_what_to_do(mocks: RecordingMock
         "gate). Check its instances and autoscaler; roll back by setting live to the previous version.",
         "pai-mlops-prod-fraud_scorer_v7-error-ratio": "The 5xx ratio of fraud_scorer_v7 is above 0.01 (the release "
         "gate). Read its logs; roll back by setting live to the previous version.",
-        "pai-mlops-prod-fraud_scorer-r20261124-gpu-underused": DATA_LOADING_ADVICE,
+        "pai-mlops-prod-training-gpu-underused": DATA_LOADING_ADVICE,
     }
     assert DATA_LOADING_ADVICE == (
         "GPU utilisation stayed low: the input pipeline is the likely bottleneck. Raise the DataLoader's num_workers "
