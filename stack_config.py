@@ -60,6 +60,7 @@ __all__ = [
     "WorkspaceConfig",
     "load_stack_config",
     "parse_stack_config",
+    "trigger_names",
 ]
 
 # Config keys are camelCase in YAML; Python code (tests, components) may construct by field name.
@@ -1111,7 +1112,7 @@ def _pipeline_problems(raw: Mapping[str, Any]) -> list[Problem]:
             problems += _image_problems(image, f"{where}.{step}", fix=PIN_IMAGE)
         if isinstance(item.get("trigger"), dict):
             problems += _trigger_problems(item["trigger"], f"{where}.trigger")
-            role = f"{PROJECT}-{raw.get('environment')}-{item.get('name')}-start-oss".replace("_", "-")
+            _, role = trigger_names(f"{PROJECT}-{raw.get('environment')}", str(item.get("name")))
             if len(role) > RAM_NAME_MAX:
                 problems.append(
                     Problem(
@@ -1185,6 +1186,15 @@ def _alarm_problems(raw: Mapping[str, Any]) -> list[Problem]:
             "Give contactGroup (e.g. 'ml-oncall') and contacts (CloudMonitor contact names)",
         )
     ]
+
+
+def trigger_names(name_prefix: str, pipeline: str) -> tuple[str, str]:
+    """A retraining trigger's names: (its FC function and start role, the role OSS invokes it with).
+
+    RAM role names take no underscores, so the pipeline's become hyphens.
+    """
+    function = f"{name_prefix}-{pipeline}-start".replace("_", "-")
+    return function, f"{function}-oss"
 
 
 def _trigger_problems(trigger: Mapping[str, Any], where: str) -> list[Problem]:
@@ -1407,43 +1417,51 @@ def parse_stack_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
     return config
 
 
-_STRING_KEYS: Final = ("environment", "owner", "costCenter")
 _OBJECT_KEYS: Final = ("storage", "workspace", "serving", "training", "notebook", "pipeline", "registry", "alarms")
+REGION_KEY: Final = "alicloud:region"
 # Secret keys are read where they are used (as Outputs, never in plain text); here they are only known names.
 SECRET_KEYS: Final = ("gitAccessToken", "servingToken")
 
 
 def load_stack_config() -> StackConfig:
-    """Read and validate the current stack's configuration."""
-    project = pulumi.Config()
-    raw: dict[str, Any] = {}
-    for name in _STRING_KEYS:
-        value = project.get(name)
-        if value is not None:
-            raw[name] = value
-    for name in _OBJECT_KEYS:
-        text = project.get(name)
-        if text is None:
-            continue
-        try:
-            raw[name] = json.loads(text)
-        except json.JSONDecodeError:
-            raw[name] = text  # a plain string where a mapping belongs: validation reports it
-    for name in _other_project_keys():
-        raw[name] = project.get(name)  # unknown keys: validation names them and suggests the nearest
-    region = pulumi.Config("alicloud").get("region")
-    if region is not None:
-        raw["region"] = region
-    return parse_stack_config(raw, pulumi.get_stack())
+    """Read and validate the current stack's configuration.
 
-
-def _other_project_keys() -> list[str]:
-    """Keys set in this project's namespace that are not read above (typos, leftovers).
-
-    The engine hands the program the whole stack config: under ``pulumi up`` in the
-    ``PULUMI_CONFIG`` environment variable, under the mock engine in the runtime's config map.
+    The engine hands the program the whole stack config: under ``pulumi up`` in the ``PULUMI_CONFIG`` environment
+    variable, under the mock engine in the runtime's config map. Secret keys are not read here (they are read where
+    they are used, as Outputs), so asking for them never unwraps a secret.
     """
-    prefix = f"{pulumi.get_project()}:"
-    known = {*_STRING_KEYS, *_OBJECT_KEYS, *SECRET_KEYS, "region"}
+    project = pulumi.get_project()
     keys = set(pulumi.runtime.config.CONFIG.get()) | set(pulumi.runtime.config.get_config_env())
-    return sorted(k.removeprefix(prefix) for k in keys if k.startswith(prefix) and k.removeprefix(prefix) not in known)
+    values: dict[str, str] = {}
+    for full_key in keys:
+        namespace, _, name = full_key.partition(":")
+        if full_key == REGION_KEY or (namespace == project and name not in SECRET_KEYS):
+            value = pulumi.Config(namespace).get(name)
+            if value is not None:
+                values[full_key] = value
+    return parse_stack_config(raw_from_values(values, project), pulumi.get_stack())
+
+
+def raw_from_values(values: Mapping[str, str], project: str) -> dict[str, Any]:
+    """The raw config :func:`parse_stack_config` takes, from the flat map the engine hands a program.
+
+    ``values`` has namespaced keys (``pai-mlops:serving``, ``alicloud:region``) and structured values as JSON
+    strings, as ``pulumi up`` passes them and as ``tools.mock_engine.stack_config_values`` reads a stack file.
+    Keys of this project that the config does not know are kept, so validation names them and suggests the
+    nearest; secret keys are left out.
+    """
+    raw: dict[str, Any] = {}
+    for full_key, value in values.items():
+        namespace, _, name = full_key.partition(":")
+        if full_key == REGION_KEY:
+            raw["region"] = value
+        elif namespace != project or name in SECRET_KEYS or name == "region":
+            continue  # another namespace, a secret, or pai-mlops:region (the region is alicloud's)
+        elif name in _OBJECT_KEYS:
+            try:
+                raw[name] = json.loads(value)
+            except json.JSONDecodeError:
+                raw[name] = value  # a plain string where a mapping belongs: validation reports it
+        else:
+            raw[name] = value
+    return raw

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -47,7 +48,7 @@ class AlarmRule:
     name: str
     namespace: str
     metric: str
-    dimensions: dict[str, str]
+    dimensions: Mapping[str, pulumi.Input[str]]
     comparison: str
     threshold: float
     times: int
@@ -95,7 +96,7 @@ def serving_rules(service: ModelServiceConfig, metrics: MetricsConfig, alarms: A
     return rules
 
 
-def training_rule(alarms: AlarmConfig, workspace_id: str) -> AlarmRule:
+def training_rule(alarms: AlarmConfig, workspace_id: pulumi.Input[str]) -> AlarmRule:
     """The under-used-GPU rule for the workspace's DLC jobs, sustained for ``gpuSustainedMinutes``."""
     return AlarmRule(
         name="training-gpu-underused",
@@ -138,24 +139,20 @@ class ProductionAlarms(pulumi.ComponentResource):
             opts=child,
         )
         self.rules: dict[str, str] = {}
-        for service in args.services:
-            for rule in serving_rules(service, args.metrics, args.alarms):
-                self._alarm(name, rule, json.dumps([rule.dimensions]), args)
+        rules = [rule for service in args.services for rule in serving_rules(service, args.metrics, args.alarms)]
         if any(uses_gpu(job) for job in args.training_jobs):
-            rule = training_rule(args.alarms, "<workspace id>")
-            dimensions = pulumi.Output.from_input(args.workspace_id).apply(
-                lambda value, key=args.alarms.training_dimension: json.dumps([{key: value}])
-            )
-            self._alarm(name, rule, dimensions, args)
+            rules.append(training_rule(args.alarms, args.workspace_id))
+        for rule in rules:
+            self._alarm(name, rule, args)
         self.register_outputs({"rules": self.rules})
 
-    def _alarm(self, name: str, rule: AlarmRule, dimensions: pulumi.Input[str], args: ProductionAlarmsArgs) -> None:
+    def _alarm(self, name: str, rule: AlarmRule, args: ProductionAlarmsArgs) -> None:
         cms.Alarm(
             f"{name}-{rule.name}",
             name=f"{args.name_prefix}-{rule.name}",
             project=rule.namespace,
             metric=rule.metric,
-            metric_dimensions=dimensions,
+            metric_dimensions=pulumi.Output.all(**rule.dimensions).apply(lambda values: json.dumps([values])),
             period=args.alarms.period_seconds,
             escalations_critical=cms.AlarmEscalationsCriticalArgs(
                 statistics=STATISTIC,

@@ -31,7 +31,7 @@ import pulumi
 from pulumi_alicloud import fc, ram
 
 from components.ram_documents import POLICY_VERSION, trust_policy
-from stack_config import PipelineTriggerConfig, RetrainingConfig
+from stack_config import PipelineTriggerConfig, RetrainingConfig, trigger_names
 
 HANDLER_SOURCE: Final = Path(__file__).parent / "functions" / "start_pipeline.py"
 RUNTIME: Final = "python3.12"
@@ -103,7 +103,7 @@ class RetrainingTrigger(pulumi.ComponentResource):
         if trigger is None:
             raise ValueError(f"pipeline {args.pipeline.name} has no trigger configured")
         child = pulumi.ResourceOptions(parent=self)
-        function_name = f"{args.name_prefix}-{args.pipeline.name}-start".replace("_", "-")
+        function_name, invoker_name = trigger_names(args.name_prefix, args.pipeline.name)
         role = self._role(f"{name}-start", function_name, ("fc.aliyuncs.com",), start_policy(), child)
         self.function = fc.V3Function(
             f"{name}-function",
@@ -137,7 +137,7 @@ class RetrainingTrigger(pulumi.ComponentResource):
         if trigger.data_marker is not None:
             function_arn = f"acs:fc:{args.region}:{args.account_id}:functions/{function_name}"
             invoker = self._role(
-                f"{name}-invoke", f"{function_name}-oss", ("oss.aliyuncs.com",), invoke_policy(function_arn), child
+                f"{name}-invoke", invoker_name, ("oss.aliyuncs.com",), invoke_policy(function_arn), child
             )
             fc.V3Trigger(
                 f"{name}-data",

@@ -122,9 +122,11 @@ def test_pipeline_config_problems(pipeline: dict[str, Any], expected: list[str])
     assert problems_of(raw_with(pipeline)) == expected
 
 
-def test_the_component_registers_the_manifest_as_yaml(mocks: RecordingMocks) -> None:
-    config = parse_stack_config(raw_with({"provider": "1234567890", "retraining": [RETRAINING]}), "prod")
-    args = RetrainingPipelineArgs(
+def pipeline_args(**changes: Any) -> RetrainingPipelineArgs:
+    """The component's arguments for RETRAINING with ``changes``, in the prod stack of account 1234567890."""
+    raw = raw_with({"provider": "1234567890", "retraining": [{**RETRAINING, **changes}]})
+    config = parse_stack_config(raw, "prod")
+    return RetrainingPipelineArgs(
         pipeline=config.pipeline.retraining[0],
         provider="1234567890",
         bucket_name="acme-pai-prod",
@@ -134,14 +136,18 @@ def test_the_component_registers_the_manifest_as_yaml(mocks: RecordingMocks) -> 
         region="cn-hangzhou",
         name_prefix="pai-mlops-prod",
     )
+
+
+def test_the_component_registers_the_manifest_as_yaml(mocks: RecordingMocks) -> None:
+    args = pipeline_args()
     run_under_mocks(lambda: RetrainingPipeline("pipeline-fraud_retraining", args))
     assert not [r for r in mocks.registrations if r.type.startswith("alicloud:fc/")]  # no trigger configured
     flow = mocks.one("alicloud:pai/flowPipeline:FlowPipeline", "pipeline-fraud_retraining-flow").inputs
     assert flow["workspaceId"] == "ws-1"
     assert yaml.safe_load(flow["manifest"]) == retraining_manifest(
-        RetrainingConfig(**{**config.pipeline.retraining[0].__dict__}),
+        RetrainingConfig(**{**args.pipeline.__dict__}),
         provider="1234567890",
         bucket="acme-pai-prod",
-        training=config.training.jobs[0],
-        service=config.serving.services[0],
+        training=args.training,
+        service=args.service,
     )

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from components.pipeline import RetrainingPipeline, RetrainingPipelineArgs
+from components.pipeline import RetrainingPipeline
 from components.retraining_trigger import HANDLER_SOURCE, function_archive, oss_config, timer_config
-from stack_config import PipelineTriggerConfig, parse_stack_config
-from tests.test_pipeline import RETRAINING, raw_with
+from stack_config import PipelineTriggerConfig
+from tests.test_pipeline import RETRAINING, pipeline_args, raw_with
 from tests.test_stack_config import problems_of
 from tools.mock_engine import RecordingMocks, run_under_mocks
 
@@ -21,18 +21,7 @@ FUNCTION = "pai-mlops-prod-fraud-retraining-start"
 
 
 def register(mocks: RecordingMocks, trigger: dict[str, Any]) -> None:
-    raw = raw_with({"provider": "1234567890", "retraining": [{**RETRAINING, "trigger": trigger}]})
-    config = parse_stack_config(raw, "prod")
-    args = RetrainingPipelineArgs(
-        pipeline=config.pipeline.retraining[0],
-        provider="1234567890",
-        bucket_name="acme-pai-prod",
-        training=config.training.jobs[0],
-        service=config.serving.services[0],
-        workspace_id="ws-1",
-        region="cn-hangzhou",
-        name_prefix="pai-mlops-prod",
-    )
+    args = pipeline_args(trigger=trigger)
     run_under_mocks(lambda: RetrainingPipeline("pipeline-fraud_retraining", args))
 
 

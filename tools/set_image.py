@@ -21,13 +21,11 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
-
-import yaml
+from typing import Final
 
 from config_problems import StackConfigError
-from stack_config import SECRET_KEYS, parse_stack_config
-from tools.mock_engine import ROOT
+from stack_config import StackConfig, parse_stack_config, raw_from_values
+from tools.mock_engine import ROOT, known_stacks, project_name, stack_config_values
 
 DIGEST_REFERENCE: Final = re.compile(r"^(?P<repository>[a-z0-9.-]+/[a-z0-9_-]+/[a-z0-9._-]+)@sha256:[0-9a-f]{64}$")
 
@@ -43,30 +41,38 @@ class Change:
     after: str
 
 
-def set_image(stack_file: Path, reference: str) -> list[Change]:
-    """Rewrite every use of ``reference``'s repository in ``stack_file``; return the changed lines."""
+def load(root: Path, stack: str) -> StackConfig:
+    """``Pulumi.<stack>.yaml`` as the program reads it (raises StackConfigError naming every problem)."""
+    values, _ = stack_config_values(stack, root)
+    return parse_stack_config(raw_from_values(values, project_name(root)), stack)
+
+
+def set_image(root: Path, stack: str, reference: str) -> list[Change]:
+    """Rewrite every use of ``reference``'s repository in the stack's file; return the changed lines."""
     match = DIGEST_REFERENCE.match(reference)
     if match is None:
         raise ImageError(
             f"{reference!r} is not a digest reference; give <host>/<namespace>/<repository>@sha256:<64 hex digits> "
             "(docker buildx build --push writes it to --metadata-file as containerimage.digest)"
         )
-    text = stack_file.read_text(encoding="utf-8")
-    document: dict[str, Any] = yaml.safe_load(text) or {}
-    registry = (document.get("config") or {}).get("pai-mlops:registry")
-    if not isinstance(registry, dict):
+    stack_file = root / f"Pulumi.{stack}.yaml"
+    try:
+        registry = load(root, stack).registry
+    except StackConfigError as error:
+        raise ImageError(f"{stack_file.name} is not a valid stack config: {error}") from error
+    if registry is None:
         raise ImageError(f"{stack_file.name} has no pai-mlops:registry; declare the stack's registry first")
-    prefix = f"{registry.get('host')}/{registry.get('namespace')}/"
+    prefix = f"{registry.host}/{registry.namespace}/"
     repository = match["repository"]
     if not repository.startswith(prefix):
         raise ImageError(f"{reference!r} is not in this stack's registry namespace {prefix!r}")
     name = repository.removeprefix(prefix)
-    if name not in (registry.get("repositories") or []):
+    if name not in registry.repositories:
         raise ImageError(f"repository {name!r} is not declared in pai-mlops:registry.repositories of {stack_file.name}")
     # The repository, then an optional tag and an optional digest, up to the end of the YAML scalar.
     pattern = re.compile(re.escape(repository) + r"(?::[A-Za-z0-9_.-]+)?(?:@sha256:[0-9a-f]{64})?(?=[\s\"']|$)")
     changes: list[Change] = []
-    lines = text.splitlines(keepends=True)
+    lines = stack_file.read_text(encoding="utf-8").splitlines(keepends=True)
     for index, line in enumerate(lines):
         updated = pattern.sub(reference, line)
         if updated != line:
@@ -80,26 +86,11 @@ def set_image(stack_file: Path, reference: str) -> list[Change]:
 def targets(root: Path, repository: str) -> list[tuple[str, str]]:
     """``(stack, image repository)`` for every stack whose registry declares ``repository``."""
     found: list[tuple[str, str]] = []
-    for stack_file in sorted(root.glob("Pulumi.*.yaml")):
-        document = yaml.safe_load(stack_file.read_text(encoding="utf-8")) or {}
-        registry = (document.get("config") or {}).get("pai-mlops:registry")
-        if isinstance(registry, dict) and repository in (registry.get("repositories") or []):
-            stack = stack_file.name.removeprefix("Pulumi.").removesuffix(".yaml")
-            found.append((stack, f"{registry.get('host')}/{registry.get('namespace')}/{repository}"))
+    for stack in known_stacks(root):
+        registry = load(root, stack).registry
+        if registry is not None and repository in registry.repositories:
+            found.append((stack, f"{registry.host}/{registry.namespace}/{repository}"))
     return found
-
-
-def check_stack_file(stack_file: Path, stack: str) -> None:
-    """Validate the stack file as the program would (raises StackConfigError naming every problem)."""
-    document = yaml.safe_load(stack_file.read_text(encoding="utf-8")) or {}
-    raw: dict[str, Any] = {}
-    for key, value in (document.get("config") or {}).items():
-        namespace, _, name = str(key).rpartition(":")
-        if key == "alicloud:region":
-            raw["region"] = value
-        elif namespace == "pai-mlops" and name not in SECRET_KEYS:
-            raw[name] = value
-    parse_stack_config(raw, stack)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -121,8 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     original = stack_file.read_text(encoding="utf-8")
     try:
-        changes = set_image(stack_file, args.image)
-        check_stack_file(stack_file, args.stack)
+        changes = set_image(args.root, args.stack, args.image)
+        load(args.root, args.stack)
     except ImageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

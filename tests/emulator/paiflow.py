@@ -52,7 +52,6 @@ class PaiFlowApi:
     ]
 
     def __init__(self) -> None:
-        self.timing: dict[str, float] = {}
         self.pipelines: set[str] = set()
         self.runs: dict[str, PipelineRun] = {}
 
