@@ -2,7 +2,8 @@
 
 Uses the pulumi-alicloud 4.x standalone sub-resources (ACL, public-access block, versioning,
 encryption, logging) rather than the deprecated inline bucket fields, so each setting is its own
-resource the policy pack can check and nothing fights over the bucket's state.
+resource the policy pack can check. The bucket ignores changes to its inline encryption, logging and versioning
+blocks (:data:`STANDALONE_MANAGED`), which terraform reads back from the API and would otherwise delete.
 """
 
 from __future__ import annotations
@@ -22,6 +23,13 @@ NONCURRENT_VERSION_DAYS: Final = 7
 ABORT_MULTIPART_DAYS: Final = 7
 KMS_ROTATION_INTERVAL: Final = "365d"
 KMS_PENDING_WINDOW_DAYS: Final = 30
+# The bucket's inline blocks that the standalone resources own. terraform's oss_bucket reads them back from the API
+# (Optional, not Computed) and, left unset in the program, deletes them on the next update: DeleteBucketEncryption
+# and DeleteBucketLogging in resourceAlicloudOssBucketEncryptionUpdate / LoggingUpdate
+# (aliyun/terraform-provider-alicloud alicloud/resource_alicloud_oss_bucket.go; shared/reference/fidelity-audit.md S3,
+# T3). So a `pulumi refresh` followed by `up` would silently drop SSE-KMS and access logging. The engine's property
+# names (camelCase) of pulumi-alicloud 4.0.0's Bucket.
+STANDALONE_MANAGED: Final = ("serverSideEncryptionRule", "logging", "versioning")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,7 +99,7 @@ class ArtifactStore(pulumi.ComponentResource):
             storage_class="Standard",
             resource_group_id=args.resource_group_id,
             lifecycle_rules=lifecycle_rules(args.checkpoint_retention_days, args.access_log_retention_days),
-            opts=stateful,
+            opts=pulumi.ResourceOptions.merge(stateful, pulumi.ResourceOptions(ignore_changes=list(STANDALONE_MANAGED))),
         )
         bucket = self.bucket.bucket
         self.acl = oss.BucketAcl(f"{name}-acl", bucket=bucket, acl="private", opts=child)

@@ -84,6 +84,13 @@ def test_program_registers_the_pipeline(stack: str) -> None:
     }
     bucket = mocks.one("alicloud:oss/bucket:Bucket", "artifacts-bucket")
     assert bucket.inputs["bucket"] == f"acme-pai-mlops-{stack}"
+    # terraform reads the inline blocks back and would delete what the standalone resources set (audit S3/T3).
+    assert bucket.ignore_changes == ("serverSideEncryptionRule", "logging", "versioning")
+    assert (bucket.protect, "serverSideEncryptionRule" in bucket.inputs, "logging" in bucket.inputs) == (
+        stack == "prod",
+        False,
+        False,
+    )
     # Every stack output the README names.
     assert mocks.stack_outputs == [
         "alarmRules",

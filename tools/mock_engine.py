@@ -53,6 +53,7 @@ class Registration:
     additional_secret_outputs: tuple[str, ...] = ()
     dependencies: tuple[str, ...] = ()
     property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: {})
+    ignore_changes: tuple[str, ...] = ()  # the property names as the engine receives them (camelCase)
 
 
 class UnmockedCallError(RuntimeError):
@@ -165,6 +166,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 additional_secret_outputs=tuple(request.additionalSecretOutputs),
                 dependencies=tuple(request.dependencies),
                 property_dependencies={key: tuple(deps.urns) for key, deps in request.propertyDependencies.items()},
+                ignore_changes=tuple(request.ignoreChanges),
             )
         )
         if pulumi.runtime.is_dry_run():
