@@ -19,6 +19,7 @@ resources" for ``paiflow:CreatePipelineRun``).
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 import posixpath
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import pulumi
-from pulumi_alicloud import fc, ram
+from pulumi_alicloud import fc, log, ram
 
 from components.ram_documents import POLICY_VERSION, trust_policy
 from stack_config import PipelineTriggerConfig, RetrainingConfig, trigger_names
@@ -43,6 +44,35 @@ OBJECT_CREATED: Final = (
     "oss:ObjectCreated:CopyObject",
 )
 PIPELINE_ACTIONS: Final = ("paiflow:CreatePipelineRun", "paiflow:ListPipelineRuns")
+# FC 3.0 sizes: memory a multiple of 64 MB from 128 MB; cpu a multiple of 0.05 vCPU with cpu : memory (GB) between
+# 1:1 and 1:4 (https://alibabacloud.com/help/en/functioncompute/api-fc-2023-03-30-struct-createfunctioninput; the
+# same rule in pulumi-alicloud 4.0.0 fc.V3Function's memory_size docstring). The server's default cpu is not
+# documented, so it is set: 0.05 vCPU at 128 MB is 1:2.5.
+MEMORY_MB: Final = 128
+CPU: Final = 0.05
+# Where the function's stdout goes (FC keeps no log without a log config). The logstore keeps a month; the function
+# role writes to it (FC delivers a function's logs with the function's role: serverless-devs' FC `role` field, "send
+# the logs the function produces to the user's logstore", https://docs.serverless-devs.com/fc/yaml/service).
+LOG_RETENTION_DAYS: Final = 30
+LOGSTORE: Final = "function-log"
+LOG_PROJECT_MAX: Final = 63  # SLS project names: 3-63 lower-case letters, digits and hyphens, globally unique
+
+
+def within_cpu_ratio(cpu: float, memory_mb: int) -> bool:
+    """FC 3.0's documented sizing rule (see :data:`CPU`)."""
+    gigabytes = memory_mb / 1024
+    steps = round(cpu / 0.05, 6)
+    return memory_mb >= 128 and memory_mb % 64 == 0 and steps == int(steps) and gigabytes / 4 <= cpu <= gigabytes
+
+
+def log_project_name(function_name: str, account_id: str) -> str:
+    """The SLS project of a trigger's logs: SLS project names are global, so the account id makes it unique."""
+    name = f"{function_name}-{account_id}".lower()
+    if len(name) <= LOG_PROJECT_MAX:
+        return name
+    digest = hashlib.sha256(function_name.encode()).hexdigest()[:8]
+    head = function_name[: LOG_PROJECT_MAX - len(account_id) - len(digest) - 2].rstrip("-").lower()
+    return f"{head}-{digest}-{account_id}"
 
 
 def function_archive(source: Path = HANDLER_SOURCE) -> str:
@@ -69,10 +99,14 @@ def oss_config(marker: str) -> dict[str, Any]:
     return {"events": list(OBJECT_CREATED), "filter": {"key": {"prefix": f"{folder}/", "suffix": name}}}
 
 
-def start_policy() -> dict[str, Any]:
+def start_policy(log_store_arn: str) -> dict[str, Any]:
+    """Start and list pipeline runs (no resource-level scoping, see the module docstring); write its own logs."""
     return {
         "Version": POLICY_VERSION,
-        "Statement": [{"Effect": "Allow", "Action": list(PIPELINE_ACTIONS), "Resource": ["*"]}],
+        "Statement": [
+            {"Effect": "Allow", "Action": list(PIPELINE_ACTIONS), "Resource": ["*"]},
+            {"Effect": "Allow", "Action": ["log:PostLogStoreLogs"], "Resource": [log_store_arn]},
+        ],
     }
 
 
@@ -104,7 +138,23 @@ class RetrainingTrigger(pulumi.ComponentResource):
             raise ValueError(f"pipeline {args.pipeline.name} has no trigger configured")
         child = pulumi.ResourceOptions(parent=self)
         function_name, invoker_name = trigger_names(args.name_prefix, args.pipeline.name)
-        role = self._role(f"{name}-start", function_name, ("fc.aliyuncs.com",), start_policy(), child)
+        project_name = log_project_name(function_name, args.account_id)
+        self.log_project = log.Project(
+            f"{name}-logs",
+            project_name=project_name,
+            description=f"pai-mlops: logs of the retraining trigger {function_name}",
+            opts=child,
+        )
+        self.log_store = log.Store(
+            f"{name}-logstore",
+            project_name=self.log_project.project_name,
+            logstore_name=LOGSTORE,
+            retention_period=LOG_RETENTION_DAYS,
+            shard_count=1,
+            opts=child,
+        )
+        log_store_arn = f"acs:log:{args.region}:{args.account_id}:project/{project_name}/logstore/{LOGSTORE}"
+        role = self._role(f"{name}-start", function_name, ("fc.aliyuncs.com",), start_policy(log_store_arn), child)
         self.function = fc.V3Function(
             f"{name}-function",
             function_name=function_name,
@@ -113,8 +163,14 @@ class RetrainingTrigger(pulumi.ComponentResource):
             handler="index.handler",
             code=fc.V3FunctionCodeArgs(zip_file=function_archive()),
             role=role.arn,
-            memory_size=128,
+            memory_size=MEMORY_MB,
+            cpu=CPU,
             timeout=60,
+            log_config=fc.V3FunctionLogConfigArgs(
+                project=self.log_project.project_name,
+                logstore=self.log_store.logstore_name,
+                enable_request_metrics=True,
+            ),
             environment_variables={
                 "PIPELINE_ID": args.pipeline_id,
                 "PIPELINE_NAME": args.pipeline.name,

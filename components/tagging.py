@@ -21,6 +21,7 @@ TAGGABLE_TYPES: Final = frozenset(
         "alicloud:cms/alarm:Alarm",
         "alicloud:fc/v3Function:V3Function",
         "alicloud:kms/key:Key",
+        "alicloud:log/project:Project",
         "alicloud:oss/bucket:Bucket",
         "alicloud:pai/service:Service",
         "alicloud:ram/policy:Policy",

@@ -1,13 +1,16 @@
 """The trigger's Function Compute handler, run here with the real signing client against the emulator's PAIFlow.
 
-FC invokes it with the event as bytes and a context carrying the function role's temporary credentials; the test
-does the same, so the request it signs, the run it names and the duplicates it refuses are the ones FC would see.
+FC's python3.12 runtime invokes it with the event as bytes and a context that has no ``credentials`` (the runtime
+puts the function role's temporary credentials in ``ALIBABA_CLOUD_*`` environment variables instead,
+https://help.aliyun.com/en/functioncompute/fc/context-1); the test builds the context the way that page's
+``FCContext`` / ``FunctionMeta`` classes define it, so the request it signs, the run it names and the duplicates it
+refuses are the ones FC would see.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import logging
 from urllib.parse import urlsplit
 
 import pytest
@@ -32,18 +35,38 @@ OSS_EVENT = {
 }
 
 
-@dataclass
-class FakeCredentials:
-    access_key_id: str = "STS.test-key"
-    access_key_secret: str = "test-secret"
-    security_token: str = "test-token"
+class FunctionMeta:
+    """The python3.12 runtime's ``context.function`` (the documented class, field for field)."""
+
+    def __init__(self, name: str, handler: str, memory: int, timeout: int, version_id: str, qualifier: str) -> None:
+        self.name = name
+        self.handler = handler
+        self.memory = memory
+        self.timeout = timeout
+        self.version_id = version_id
+        self.qualifier = qualifier
 
 
-@dataclass
-class InvocationContext:
-    """FC's context object, as far as the handler reads it."""
+class FCContext:
+    """The python3.12 runtime's context (the documented class): no ``credentials`` attribute."""
 
-    credentials: FakeCredentials
+    def __init__(
+        self,
+        account_id: str,
+        request_id: str,
+        function_meta: FunctionMeta,
+        logger: logging.Logger,
+        log_project: str,
+        log_store: str,
+        region: str,
+    ) -> None:
+        self.account_id = account_id
+        self.request_id = request_id
+        self.function = function_meta
+        self.logger = logger
+        self.log_project = log_project
+        self.log_store = log_store
+        self.region = region
 
 
 @pytest.fixture
@@ -53,12 +76,23 @@ def function_env(emulator: Emulator, cloud: Control, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("WORKSPACE_ID", "ws-123")
     monkeypatch.setenv("PAIFLOW_ENDPOINT", urlsplit(emulator.url).netloc)
     monkeypatch.setenv("PAIFLOW_PROTOCOL", "http")
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "STS.test-key")
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "test-secret")
+    monkeypatch.setenv("ALIBABA_CLOUD_SECURITY_TOKEN", "test-token")
     cloud.register_pipeline(PIPELINE)
     cloud.verify_credentials("STS.test-key", "test-secret")
     return cloud
 
 
-CONTEXT = InvocationContext(FakeCredentials())
+CONTEXT = FCContext(
+    account_id="1234567890",
+    request_id="req-1",
+    function_meta=FunctionMeta("pai-mlops-dev-fraud-retraining-start", "index.handler", 128, 60, "", "LATEST"),
+    logger=logging.getLogger("fc"),
+    log_project="pai-mlops-dev-fraud-retraining-start-1234567890",
+    log_store="function-log",
+    region="cn-hangzhou",
+)
 
 
 @pytest.mark.parametrize(
@@ -177,4 +211,28 @@ def test_a_non_json_event_is_refused_before_any_call(function_env: Control) -> N
         handler(b"not json", CONTEXT)
 
     assert str(raised.value).startswith("the event is not JSON: ")
+    assert function_env.calls(api="paiflow") == []
+
+
+def test_the_credentials_come_from_the_environment_the_runtime_sets(function_env: Control) -> None:
+    line = json.loads(handler(json.dumps(TIMER_EVENT), CONTEXT))
+
+    assert (line["started"], line["requestId"]) == (True, "req-1")
+    # The emulator checks every signature against the key pair the fixture put in the environment.
+    assert [call["status"] for call in function_env.calls(api="paiflow")] == [200, 200]
+
+
+def test_no_credentials_in_the_environment_fails_before_any_call(
+    function_env: Control, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ALIBABA_CLOUD_SECURITY_TOKEN")
+    monkeypatch.delenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+
+    with pytest.raises(RuntimeError) as raised:
+        handler(json.dumps(TIMER_EVENT), CONTEXT)
+
+    assert str(raised.value) == (
+        "the function's environment lacks ALIBABA_CLOUD_ACCESS_KEY_SECRET, ALIBABA_CLOUD_SECURITY_TOKEN: FC sets "
+        "them only for a function with a role; check the function's role in the stack"
+    )
     assert function_env.calls(api="paiflow") == []

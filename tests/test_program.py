@@ -64,6 +64,8 @@ def test_program_registers_the_pipeline(stack: str) -> None:
         "alicloud:pai/flowPipeline:FlowPipeline": 1,
         "pai-mlops:pipeline:RetrainingTrigger": 1,
         "alicloud:fc/v3Function:V3Function": 1,
+        "alicloud:log/project:Project": 1,  # the trigger function's logs
+        "alicloud:log/store:Store": 1,
         "alicloud:fc/v3Trigger:V3Trigger": 1 if stack == "dev" else 2,  # dev: new data only; prod: also weekly
         "pai-mlops:serving:BlueGreenService": 2,
         "pai-mlops:images:ContainerRegistry": 1,
@@ -185,10 +187,10 @@ def test_plan_prints_the_tree_and_writes_the_json_plan(tmp_path: Path, capsys: p
         ]
         for line in printed
     )
-    assert "Resources: 82 to create (65 cloud resources, 16 components)" in printed
+    assert "Resources: 84 to create (67 cloud resources, 16 components)" in printed
     document = json.loads(out.read_text())
     assert document["stack"] == "prod"
-    assert len(document["resources"]) == 81
+    assert len(document["resources"]) == 83
 
 
 def test_plan_exits_2_with_the_problems_on_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,7 +11,16 @@ from typing import Any
 import pytest
 
 from components.pipeline import RetrainingPipeline
-from components.retraining_trigger import HANDLER_SOURCE, function_archive, oss_config, timer_config
+from components.retraining_trigger import (
+    CPU,
+    HANDLER_SOURCE,
+    MEMORY_MB,
+    function_archive,
+    log_project_name,
+    oss_config,
+    timer_config,
+    within_cpu_ratio,
+)
 from stack_config import PipelineTriggerConfig
 from tests.test_pipeline import RETRAINING, pipeline_args, raw_with
 from tests.test_stack_config import problems_of
@@ -38,7 +47,13 @@ def test_a_schedule_and_a_data_marker_make_one_function_with_two_triggers(mocks:
         "handler": "index.handler",
         "role": f"acs:ram::123456789012:role/{FUNCTION}",
         "memorySize": 128,
+        "cpu": 0.05,  # explicit: FC documents no default, and 128 MB allows only 0.05 or 0.1 vCPU
         "timeout": 60,
+        "logConfig": {  # without one FC keeps none of the handler's lines
+            "project": "pai-mlops-prod-fraud-retraining-start-1234567890",
+            "logstore": "function-log",
+            "enableRequestMetrics": True,
+        },
         "environmentVariables": {
             "PIPELINE_ID": "pipeline-fraud_retraining-flow-id",
             "PIPELINE_NAME": "fraud_retraining",
@@ -47,6 +62,18 @@ def test_a_schedule_and_a_data_marker_make_one_function_with_two_triggers(mocks:
         },
     }
     assert function["code"] == {"zipFile": function_archive()}
+    project = mocks.one("alicloud:log/project:Project", "pipeline-fraud_retraining-trigger-logs").inputs
+    assert project == {
+        "projectName": "pai-mlops-prod-fraud-retraining-start-1234567890",
+        "description": f"pai-mlops: logs of the retraining trigger {FUNCTION}",
+    }
+    store = mocks.one("alicloud:log/store:Store", "pipeline-fraud_retraining-trigger-logstore").inputs
+    assert store == {
+        "projectName": "pai-mlops-prod-fraud-retraining-start-1234567890",
+        "logstoreName": "function-log",
+        "retentionPeriod": 30,
+        "shardCount": 1,
+    }
 
     schedule = mocks.one("alicloud:fc/v3Trigger:V3Trigger", "pipeline-fraud_retraining-trigger-schedule").inputs
     assert schedule == {
@@ -106,7 +133,15 @@ def test_the_function_may_only_start_and_list_runs_and_oss_may_only_invoke_it(mo
                 "Effect": "Allow",
                 "Action": ["paiflow:CreatePipelineRun", "paiflow:ListPipelineRuns"],
                 "Resource": ["*"],
-            }
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["log:PostLogStoreLogs"],
+                "Resource": [
+                    "acs:log:cn-hangzhou:1234567890:project/pai-mlops-prod-fraud-retraining-start-1234567890"
+                    "/logstore/function-log"
+                ],
+            },
         ],
         f"{FUNCTION}-oss": [
             {
@@ -225,3 +260,39 @@ def test_the_archive_is_the_handler_as_index_py_and_the_same_bytes_every_time() 
 def test_trigger_config_problems(trigger: dict[str, Any], name: str, expected: list[str]) -> None:
     raw = raw_with({"provider": "1234567890", "retraining": [{**RETRAINING, "name": name, "trigger": trigger}]})
     assert problems_of(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("cpu", "memory_mb", "fits"),
+    [
+        (0.05, 128, True),  # 1 : 2.5
+        (0.1, 128, True),  # 1 : 1.25
+        (0.15, 128, False),  # more vCPU than GB
+        (0.03, 128, False),  # not a multiple of 0.05
+        (0.35, 512, True),
+        (0.1, 512, False),  # 1 : 5
+        (0.05, 100, False),  # memory is a multiple of 64 MB, at least 128
+    ],
+)
+def test_the_documented_cpu_to_memory_ratio(cpu: float, memory_mb: int, fits: bool) -> None:
+    assert within_cpu_ratio(cpu, memory_mb) is fits
+
+
+def test_the_function_size_is_within_the_ratio() -> None:
+    assert within_cpu_ratio(CPU, MEMORY_MB)
+
+
+@pytest.mark.parametrize(
+    ("function", "project"),
+    [
+        ("pai-mlops-dev-fraud-start", "pai-mlops-dev-fraud-start-1234567890123456"),
+        (
+            "pai-mlops-prod-a-very-long-retraining-pipeline-name-start",
+            "pai-mlops-prod-a-very-long-retraining-7c7c8e4b-1234567890123456",  # 63 characters
+        ),
+    ],
+)
+def test_log_project_names_fit_the_sls_rule(function: str, project: str) -> None:
+    name = log_project_name(function, "1234567890123456")
+    assert name == project
+    assert len(name) <= 63

@@ -12,7 +12,10 @@ parameter and so the new model version, then:
 
 Settings come from the environment the component sets: ``PIPELINE_ID``, ``PIPELINE_NAME``, ``WORKSPACE_ID``,
 ``PAIFLOW_ENDPOINT`` (``paiflow.<region>.aliyuncs.com``) and optionally ``PAIFLOW_PROTOCOL`` (``https``). The
-credentials are the function role's temporary ones from the invocation context, never configuration.
+credentials are the function role's temporary ones, never configuration: on ``python3.12`` the context has no
+``credentials`` field ("Removed. Use environment variables", https://help.aliyun.com/en/functioncompute/fc/context-1);
+FC puts them in ``ALIBABA_CLOUD_ACCESS_KEY_ID`` / ``ALIBABA_CLOUD_ACCESS_KEY_SECRET`` / ``ALIBABA_CLOUD_SECURITY_TOKEN``
+(https://www.alibabacloud.com/help/en/functioncompute/fc/environment-variables).
 
 It needs only the standard library and ``alibabacloud_tea_openapi`` / ``alibabacloud_tea_util``, which FC's
 ``python3.12`` runtime ships as dependencies of its built-in ``alibabacloud_*`` SDKs (UNCONFIRMED: if an import
@@ -33,22 +36,19 @@ from alibabacloud_tea_openapi.client import Client
 API_VERSION = "2021-02-02"
 RUNS_PATH = "/api/v1/pipelineruns"
 REQUIRED_ENVIRONMENT = ("PIPELINE_ID", "PIPELINE_NAME", "WORKSPACE_ID", "PAIFLOW_ENDPOINT")
-
-
-class Credentials(Protocol):
-    @property
-    def access_key_id(self) -> str: ...
-    @property
-    def access_key_secret(self) -> str: ...
-    @property
-    def security_token(self) -> str: ...
+# The function role's temporary credentials, as FC sets them when the function has a role.
+CREDENTIAL_ENVIRONMENT = (
+    "ALIBABA_CLOUD_ACCESS_KEY_ID",
+    "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+    "ALIBABA_CLOUD_SECURITY_TOKEN",
+)
 
 
 class Context(Protocol):
-    """The part of FC's invocation context the handler reads."""
+    """The part of FC's python3.12 invocation context the handler reads (it logs the request id)."""
 
     @property
-    def credentials(self) -> Credentials: ...
+    def request_id(self) -> str: ...
 
 
 class EventError(ValueError):
@@ -98,13 +98,19 @@ def _one_attempt() -> Any:
     return RuntimeOptions(autoretry=False)
 
 
-def _client(context: Context) -> Client:
-    credentials = context.credentials
+def _client() -> Client:
+    missing = [name for name in CREDENTIAL_ENVIRONMENT if not os.environ.get(name)]
+    if missing:
+        raise RuntimeError(
+            f"the function's environment lacks {', '.join(missing)}: FC sets them only for a function with a role; "
+            "check the function's role in the stack"
+        )
+    key_id, secret, token = (os.environ[name] for name in CREDENTIAL_ENVIRONMENT)
     return Client(
         open_api_models.Config(
-            access_key_id=credentials.access_key_id,
-            access_key_secret=credentials.access_key_secret,
-            security_token=credentials.security_token,
+            access_key_id=key_id,
+            access_key_secret=secret,
+            security_token=token,
             endpoint=os.environ["PAIFLOW_ENDPOINT"],
             protocol=os.environ.get("PAIFLOW_PROTOCOL", "https"),
             read_timeout=10_000,
@@ -127,7 +133,7 @@ def handler(event: bytes | str, context: Context) -> str:
     run, cause = run_id(parsed)
     name = f"{os.environ['PIPELINE_NAME']}-{run}"
     pipeline, workspace = os.environ["PIPELINE_ID"], os.environ["WORKSPACE_ID"]
-    client = _client(context)
+    client = _client()
     listed = client.call_api(
         _params("ListPipelineRuns", "GET"),
         open_api_models.OpenApiRequest(
@@ -156,7 +162,7 @@ def handler(event: bytes | str, context: Context) -> str:
             _one_attempt(),
         )
         result = {"run": run, "name": name, "pipelineRunId": created["body"]["PipelineRunId"], "started": True}
-    line = json.dumps({**result, "trigger": cause}, sort_keys=True)
+    line = json.dumps({**result, "trigger": cause, "requestId": context.request_id}, sort_keys=True)
     print(line)  # FC sends stdout to the function's log
     return line
 

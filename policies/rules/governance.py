@@ -59,6 +59,7 @@ TAGS = Settings(
                 RAM_POLICY,
                 RAM_ROLE,
                 "alicloud:resourcemanager/resourceGroup:ResourceGroup",
+                "alicloud:log/project:Project",
                 TRAINING_JOB,
                 DSW_INSTANCE,
                 FC_FUNCTION,
