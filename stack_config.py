@@ -31,6 +31,7 @@ from config_problems import (
     problems_from,
     with_dev_defaults,
 )
+from providers.props import DLC_GPU_TYPE_EXAMPLE, DLC_GPU_TYPE_PATTERN, DSW_GPU_TYPES
 from providers.traffic_spec import contract_major
 from providers.training_spec import EXTRA_ROLES as TRAINING_ROLES
 
@@ -295,7 +296,11 @@ class PodResourcesConfig:
     cpu: StrictInt = key("Give the vCPUs per pod, e.g. 8", ge=1)
     memory_gb: StrictInt = key("Give the memory per pod in GiB, e.g. 32", ge=1)
     gpu: StrictInt = key("Give the GPUs per pod, or leave it out", default=0, ge=0)
-    gpu_type: StrictStr | None = key("Name the GPU type, e.g. 'NVIDIA A10', or leave it out", default=None)
+    gpu_type: StrictStr | None = key(
+        f"Name the GPU type as the API names it (DLC e.g. '{DLC_GPU_TYPE_EXAMPLE}'; DSW one of "
+        f"{', '.join(DSW_GPU_TYPES)}), or leave it out",
+        default=None,
+    )
 
 
 @dataclass(frozen=True, kw_only=True, config=_MODEL)
@@ -1057,6 +1062,7 @@ def _notebook_problems(raw: Mapping[str, Any]) -> list[Problem]:
                     "Give resources {cpu, memoryGb[, gpu, gpuType]}",
                 )
             )
+        problems += dsw_gpu_type_problems(item.get("resources"), where)
     return problems
 
 
@@ -1238,6 +1244,43 @@ def _metrics_problems(raw: Mapping[str, Any]) -> list[Problem]:
     return []
 
 
+def _gpu_type(resources: Any) -> Any:
+    return resources.get("gpuType") if isinstance(resources, dict) else None
+
+
+def dlc_gpu_type_problems(resources: Any, where: str) -> list[Problem]:
+    """DLC's ``ResourceConfig.GPUType`` form: the struct doc's example is 'Tesla-V100-16G' (no spaces)."""
+    gpu_type = _gpu_type(resources)
+    if gpu_type is None or (isinstance(gpu_type, str) and re.fullmatch(DLC_GPU_TYPE_PATTERN, gpu_type)):
+        return []
+    return [
+        Problem(
+            f"{where}.resources",
+            "gpuType",
+            f"is not a DLC GPU type name (the ResourceConfig doc's example is '{DLC_GPU_TYPE_EXAMPLE}': "
+            "hyphen-separated, no spaces)",
+            gpu_type,
+            f"Write the quota's GPU type as DLC names it, e.g. '{DLC_GPU_TYPE_EXAMPLE}', or leave gpuType out",
+        )
+    ]
+
+
+def dsw_gpu_type_problems(resources: Any, where: str) -> list[Problem]:
+    """DSW's ``RequestedResource.GPUType`` is one of the SDK's enumerated values."""
+    gpu_type = _gpu_type(resources)
+    if gpu_type is None or gpu_type in DSW_GPU_TYPES:
+        return []
+    return [
+        Problem(
+            f"{where}.resources",
+            "gpuType",
+            f"is not one of DSW's GPU types {', '.join(DSW_GPU_TYPES)}",
+            gpu_type,
+            "Write e.g. 'A10' or 'V100', or leave gpuType out",
+        )
+    ]
+
+
 def _training_placement_problems(job: Mapping[str, Any], where: str) -> list[Problem]:
     group = _typed(job, "resourceGroup", str)
     if group is None:
@@ -1285,6 +1328,7 @@ def _training_placement_problems(job: Mapping[str, Any], where: str) -> list[Pro
                 "Give resources {cpu, memoryGb[, gpu, gpuType]} per pod",
             )
         )
+    problems += dlc_gpu_type_problems(job.get("resources"), where)
     if job.get("spot") is True:
         problems.append(
             Problem(

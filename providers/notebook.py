@@ -28,7 +28,7 @@ import pulumi
 import pulumi.dynamic
 
 from providers.base import ConfiguredProvider
-from providers.props import plain, requested_resources
+from providers.props import dsw_requested_resource, plain, service_role
 
 CALL_BUDGET_SECONDS: Final = 120.0
 _NAME = re.compile(r"^[A-Za-z0-9_]{1,27}$")
@@ -169,7 +169,7 @@ def instance_body(props: Mapping[str, Any]) -> dict[str, Any]:
 def machine_body(props: Mapping[str, Any]) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if props.get("resource_group"):
-        body["RequestedResource"] = requested_resources(props["resources"])
+        body["RequestedResource"] = dsw_requested_resource(props["resources"])
     else:
         body["EcsSpec"] = props["instance_type"]
     if props.get("image_url"):
@@ -191,9 +191,7 @@ def settings_body(props: Mapping[str, Any]) -> dict[str, Any]:
     if props.get("role_arn"):
         body["CredentialConfig"] = {
             "Enable": True,
-            "Configs": [
-                {"Key": "default", "Type": "Role", "Roles": [{"RoleArn": props["role_arn"], "RoleType": "user"}]}
-            ],
+            "Configs": [{"Key": "default", "Type": "Role", "Roles": [service_role(props["role_arn"])]}],
         }
     if props.get("start_command"):
         body["UserCommand"] = {"OnStart": {"Content": props["start_command"]}}

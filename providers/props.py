@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from typing import Any, TypeGuard
+from typing import Any, Final, TypeGuard
 
 
 def plain(value: Any) -> Any:
@@ -26,12 +27,50 @@ def is_number(value: Any) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def requested_resources(resources: Mapping[str, Any]) -> dict[str, str]:
-    """``{cpu, memory_gb, gpu, gpu_type}`` as DLC's ``ResourceConfig`` and DSW's ``RequestedResource`` take them
-    (all strings, memory in Gi)."""
-    config = {"CPU": str(resources["cpu"]), "Memory": f"{resources['memory_gb']}Gi"}
+# GPU types as each API names them. DLC's ResourceConfig documents only the example 'Tesla-V100-16G'
+# (https://www.alibabacloud.com/help/en/pai/developer-reference/api-pai-dlc-2020-12-03-struct-resourceconfig): a
+# vendor-model[-memory] name without spaces. DSW's RequestedResource enumerates its values
+# (alibabacloud_pai_dsw20220101/models/_create_instance_request.py, CreateInstanceRequestRequestedResource).
+DLC_GPU_TYPE_PATTERN: Final = r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)+$"
+DLC_GPU_TYPE_EXAMPLE: Final = "Tesla-V100-16G"
+DSW_GPU_TYPES: Final = ("V100", "A100", "T4", "A10", "P100")
+
+
+def _sized(resources: Mapping[str, Any], memory: str) -> dict[str, str]:
+    config = {"CPU": str(resources["cpu"]), "Memory": memory}
     if resources.get("gpu"):
         config["GPU"] = str(resources["gpu"])
         if resources.get("gpu_type"):
             config["GPUType"] = str(resources["gpu_type"])
     return config
+
+
+def requested_resources(resources: Mapping[str, Any]) -> dict[str, str]:
+    """``{cpu, memory_gb, gpu, gpu_type}`` as DLC's ``ResourceConfig`` takes them: all strings, memory with the
+    ``Gi`` unit (the struct doc's example ``10Gi``), the GPU type in DLC's form (:data:`DLC_GPU_TYPE_EXAMPLE`)."""
+    return _sized(resources, f"{resources['memory_gb']}Gi")
+
+
+def dsw_requested_resource(resources: Mapping[str, Any]) -> dict[str, str]:
+    """The same sizes as DSW's ``RequestedResource`` takes them: strings, memory a number of GB ("Unit: GB", no
+    suffix), the GPU type one of :data:`DSW_GPU_TYPES`."""
+    return _sized(resources, str(resources["memory_gb"]))
+
+
+# A RAM role that a PAI service assumes on the user's behalf. DSW's CredentialConfig struct: "RoleType: service
+# (assumed by a service), user (assumed by a regular user)"
+# (https://www.alibabacloud.com/help/en/pai/developer-reference/api-pai-dsw-2022-01-01-struct-credentialconfig);
+# the DLC SDK's RoleChain example gives a role in the end user's account roleType "service" with assumeRoleFor the
+# end user's uid (alibabacloud_pai_dlc20201203/models/_create_job_request.py, DataSources RoleChain). The stack's
+# roles trust the service principal pai.aliyuncs.com only (components/identity.py), so "user" cannot assume them.
+SERVICE_ROLE_TYPE: Final = "service"
+_ROLE_ARN = re.compile(r"^acs:ram::(?P<account>[0-9]+):role/[A-Za-z0-9._-]+$")
+
+
+def service_role(role_arn: str) -> dict[str, str]:
+    """One ``Roles[]`` entry: the role, assumed by the service for the account that owns it (from its ARN)."""
+    match = _ROLE_ARN.match(role_arn)
+    role: dict[str, str] = {"RoleArn": role_arn, "RoleType": SERVICE_ROLE_TYPE}
+    if match is not None:
+        role["AssumeRoleFor"] = match["account"]
+    return role

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from providers.props import is_int, is_number, plain, requested_resources
+from providers.props import is_int, is_number, plain, requested_resources, service_role
 
 JOB_TYPES: Final = (
     "PyTorchJob",
@@ -399,9 +399,7 @@ def job_body(
     if props.get("role_arn"):
         body["CredentialConfig"] = {
             "EnableCredentialInject": True,
-            "CredentialConfigItems": [
-                {"Key": "default", "Type": "Role", "Roles": [{"RoleArn": props["role_arn"], "RoleType": "user"}]}
-            ],
+            "CredentialConfigItems": [{"Key": "default", "Type": "Role", "Roles": [service_role(props["role_arn"])]}],
         }
     return body
 

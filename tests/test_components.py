@@ -406,7 +406,7 @@ def test_training_on_a_dedicated_quota_sizes_pods_and_clones_nothing_without_cod
     job = training_job(
         resourceGroup="quota1a2b3c",
         instanceType=None,
-        resources={"cpu": 16, "memoryGb": 60, "gpu": 1, "gpuType": "NVIDIA A10"},
+        resources={"cpu": 16, "memoryGb": 60, "gpu": 1, "gpuType": "Tesla-V100-16G"},
         spot=False,
         spotDiscountLimit=None,
         code=None,
@@ -418,7 +418,7 @@ def test_training_on_a_dedicated_quota_sizes_pods_and_clones_nothing_without_cod
     ]
     inputs = mocks.one("pulumi-python:dynamic/pai:TrainingJob", "train-fraud_scorer-job").inputs
     assert inputs["resource_group"] == "quota1a2b3c"
-    assert inputs["resources"] == {"cpu": 16, "memory_gb": 60, "gpu": 1, "gpu_type": "NVIDIA A10"}
+    assert inputs["resources"] == {"cpu": 16, "memory_gb": 60, "gpu": 1, "gpu_type": "Tesla-V100-16G"}
     assert (inputs["spot"], "instance_type" in inputs, "code" in inputs) == (False, False, False)
     assert inputs["delete_records"] is True
 

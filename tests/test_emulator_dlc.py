@@ -87,6 +87,67 @@ def test_create_job_validates_required_fields(client: Client, changes: dict[str,
     assert message in caught.value.message
 
 
+def role(role_type: str, assume_for: str | None = "123456789012") -> dlc.CredentialConfig:
+    return dlc.CredentialConfig(
+        enable_credential_inject=True,
+        credential_config_items=[
+            dlc.CredentialConfigItem(
+                key="default",
+                type="Role",
+                roles=[
+                    dlc.CredentialRole(
+                        role_arn="acs:ram::123456789012:role/pai-mlops-dev-dlc",
+                        role_type=role_type,
+                        assume_role_for=assume_for,
+                    )
+                ],
+            )
+        ],
+    )
+
+
+def quota_spec(memory: str = "30Gi", gpu_type: str = "Tesla-V100-16G") -> list[dlc.JobSpec]:
+    config = dlc.ResourceConfig(cpu="8", memory=memory, gpu="1", gputype=gpu_type)
+    return [dlc.JobSpec(type="Worker", image="registry/train:abc123", pod_count=1, resource_config=config)]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"credential_config": role("user")},
+            "CredentialConfigItems[0].Roles[0].RoleType must be 'service' for a role assumed by a PAI service; "
+            "got 'user'",
+        ),
+        (
+            {"credential_config": role("service", None)},
+            "CredentialConfigItems[0].Roles[0].AssumeRoleFor must be the uid of the role's account, 123456789012; "
+            "got None",
+        ),
+        (
+            {"resource_id": "quota-1", "job_specs": quota_spec(gpu_type="NVIDIA A10")},
+            "JobSpecs[0].ResourceConfig.GPUType names a GPU type such as 'Tesla-V100-16G'; got 'NVIDIA A10'",
+        ),
+        (
+            {"resource_id": "quota-1", "job_specs": quota_spec(memory="30")},
+            "JobSpecs[0].ResourceConfig.Memory takes a Gi quantity such as '10Gi'; got '30'",
+        ),
+    ],
+)
+def test_create_job_refuses_undocumented_role_and_resource_forms(
+    client: Client, changes: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ClientException) as caught:
+        client.create_job(job_request(spot=False, **changes))
+    assert (caught.value.code, caught.value.status_code) == ("InvalidParameter", 400)
+    assert message in caught.value.message
+
+
+def test_the_documented_role_and_resource_forms_are_accepted(client: Client) -> None:
+    request = job_request(spot=False, resource_id="quota-1", job_specs=quota_spec(), credential_config=role("service"))
+    assert client.create_job(request).body.job_id.startswith("dlc")
+
+
 def test_spot_without_a_limit_is_refused(client: Client) -> None:
     request = job_request()
     request.job_specs[0].spot_spec = dlc.SpotSpec(spot_strategy="SpotWithPriceLimit")

@@ -37,6 +37,30 @@ def create(client: Client, name: str = "fraud_nb", **changes: object) -> str:
     return client.create_instance(dsw.CreateInstanceRequest(**fields)).body.instance_id
 
 
+def requested(memory: str = "32", gputype: str = "A10") -> dsw.CreateInstanceRequestRequestedResource:
+    return dsw.CreateInstanceRequestRequestedResource(cpu="8", memory=memory, gpu="1", gputype=gputype)
+
+
+def credentials(role_type: str) -> dsw.CredentialConfig:
+    role = dsw.CredentialConfigConfigsRoles(
+        role_arn="acs:ram::123456789012:role/pai-mlops-dev-dsw", role_type=role_type, assume_role_for="123456789012"
+    )
+    return dsw.CredentialConfig(
+        enable=True, configs=[dsw.CredentialConfigConfigs(key="default", type="Role", roles=[role])]
+    )
+
+
+def test_the_documented_resource_and_role_forms_are_accepted(client: Client) -> None:
+    instance_id = create(
+        client,
+        ecs_spec=None,
+        resource_id="rg-1",
+        requested_resource=requested(),
+        credential_config=credentials("service"),
+    )
+    assert instance_id.startswith("dsw-")
+
+
 def status(client: Client, instance_id: str) -> str:
     return client.get_instance(instance_id, dsw.GetInstanceRequest()).body.status
 
@@ -68,6 +92,19 @@ def test_create_walks_to_running(client: Client, cloud: Control) -> None:
         (
             {"datasets": [dsw.CreateInstanceRequestDatasets(mount_path="/mnt")]},
             "needs exactly one of DatasetId and Uri",
+        ),
+        (
+            {"ecs_spec": None, "resource_id": "rg-1", "requested_resource": requested(memory="32Gi")},
+            "RequestedResource.Memory is a number of GB such as '32'; got '32Gi'",
+        ),
+        (
+            {"ecs_spec": None, "resource_id": "rg-1", "requested_resource": requested(gputype="NVIDIA A10")},
+            "RequestedResource.GPUType must be one of V100, A100, T4, A10, P100; got 'NVIDIA A10'",
+        ),
+        (
+            {"credential_config": credentials("user")},
+            "CredentialConfig.Configs[0].Roles[0].RoleType must be 'service' for a role assumed by a PAI service; "
+            "got 'user'",
         ),
     ],
 )

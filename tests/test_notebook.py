@@ -11,7 +11,7 @@ import pytest
 from alibabacloud_pai_dsw20220101 import models as dsw
 
 from providers.clients import ClientFactory
-from providers.notebook import DswInstanceProvider
+from providers.notebook import DswInstanceProvider, machine_body
 from tests.emulator import Control
 from tests.provider_host import ProviderFailed, ProviderHost
 
@@ -63,7 +63,13 @@ def test_create_waits_for_running_with_data_mounted_role_and_idle_culler(host: P
                 {
                     "Key": "default",
                     "Type": "Role",
-                    "Roles": [{"RoleArn": "acs:ram::123456789012:role/pai-mlops-dev-dsw", "RoleType": "user"}],
+                    "Roles": [
+                        {
+                            "RoleArn": "acs:ram::123456789012:role/pai-mlops-dev-dsw",
+                            "RoleType": "service",  # a role PAI assumes (trusted by pai.aliyuncs.com)
+                            "AssumeRoleFor": "123456789012",
+                        }
+                    ],
                 }
             ],
         },
@@ -214,3 +220,15 @@ def test_check_names_bad_inputs(host: ProviderHost) -> None:
         ("instance_name", "must be 1-27 letters, digits or underscores; got 'has-hyphen'"),
         ("image_url", "give exactly one of image_url (a custom image) and image_id (a built-in one)"),
     ]
+
+
+def test_a_dedicated_group_sizes_the_notebook_in_dsws_units() -> None:
+    body = machine_body(
+        {
+            "resource_group": "rg-1",
+            "resources": {"cpu": 8, "memory_gb": 32, "gpu": 1, "gpu_type": "A10"},
+            "image_id": "img",
+        }
+    )
+    # DSW's RequestedResource: memory a number of GB (no 'Gi'), GPUType from the SDK's enum.
+    assert body == {"RequestedResource": {"CPU": "8", "Memory": "32", "GPU": "1", "GPUType": "A10"}, "ImageId": "img"}

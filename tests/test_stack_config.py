@@ -623,13 +623,13 @@ def test_a_dedicated_quota_job_parses_with_pod_resources() -> None:
         "instanceType": None,
         "spot": False,
         "spotDiscountLimit": None,
-        "resources": {"cpu": 16, "memoryGb": 60, "gpu": 1, "gpuType": "NVIDIA A10"},
+        "resources": {"cpu": 16, "memoryGb": 60, "gpu": 1, "gpuType": "Tesla-V100-16G"},
         "code": {"repository": "https://github.com/acme/fraud-models.git", "commit": "4be2c1d9"},
         "data": [{"path": "fraud/transactions/", "mountPath": "/mnt/data/transactions"}],
     }
     [parsed] = parse_stack_config(with_jobs({k: v for k, v in job.items() if v is not None}), "prod").training.jobs
     assert parsed.dedicated
-    assert parsed.resources == PodResourcesConfig(cpu=16, memory_gb=60, gpu=1, gpu_type="NVIDIA A10")
+    assert parsed.resources == PodResourcesConfig(cpu=16, memory_gb=60, gpu=1, gpu_type="Tesla-V100-16G")
     assert parsed.code == CodeConfig(
         repository="https://github.com/acme/fraud-models.git", commit="4be2c1d9", branch="main", user_name=None
     )
@@ -830,3 +830,33 @@ def test_prod_notebooks_must_set_their_idle_shutdown() -> None:
     }
     [(where, key)] = [(p.where, p.key) for p in parse_errors(raw)]
     assert (where, key) == ("pai-mlops:notebook.instances[0]", "idleShutdownMinutes")
+
+
+def test_gpu_types_are_refused_unless_in_the_form_each_api_documents() -> None:
+    job = {
+        **SPOT_JOB,
+        "resourceGroup": "quota1a2b3c",
+        "instanceType": None,
+        "spot": False,
+        "spotDiscountLimit": None,
+        "resources": {"cpu": 16, "memoryGb": 60, "gpu": 1, "gpuType": "NVIDIA A10"},
+    }
+    raw = with_jobs({k: v for k, v in job.items() if v is not None})
+    raw["notebook"] = {
+        "instances": [
+            {
+                "name": "ann",
+                "resourceGroup": "rg-1",
+                "imageId": "img",
+                "idleShutdownMinutes": 60,
+                "resources": {"cpu": 8, "memoryGb": 32, "gpu": 1, "gpuType": "Tesla-V100-16G"},
+            }
+        ]
+    }
+    assert problems_of(raw) == [
+        "pai-mlops:training.jobs[0].resources [gpuType]: is not a DLC GPU type name (the ResourceConfig doc's example "
+        "is 'Tesla-V100-16G': hyphen-separated, no spaces); got 'NVIDIA A10'. Write the quota's GPU type as DLC "
+        "names it, e.g. 'Tesla-V100-16G', or leave gpuType out.",
+        "pai-mlops:notebook.instances[0].resources [gpuType]: is not one of DSW's GPU types V100, A100, T4, A10, P100; "
+        "got 'Tesla-V100-16G'. Write e.g. 'A10' or 'V100', or leave gpuType out.",
+    ]

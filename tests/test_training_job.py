@@ -169,7 +169,13 @@ def test_a_run_is_submitted_once_and_watched_to_success(host: ProviderHost, clou
                 {
                     "Key": "default",
                     "Type": "Role",
-                    "Roles": [{"RoleArn": "acs:ram::123456789012:role/pai-mlops-dev-dlc", "RoleType": "user"}],
+                    "Roles": [
+                        {
+                            "RoleArn": "acs:ram::123456789012:role/pai-mlops-dev-dlc",
+                            "RoleType": "service",  # a role PAI assumes (trusted by pai.aliyuncs.com)
+                            "AssumeRoleFor": "123456789012",
+                        }
+                    ],
                 }
             ],
         },

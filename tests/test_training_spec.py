@@ -27,7 +27,7 @@ DEDICATED = with_defaults(
         **INPUTS,
         "instance_type": None,
         "resource_group": "quota-gpu-a10",
-        "resources": {"cpu": 8, "memory_gb": 30, "gpu": 1, "gpu_type": "NVIDIA A10"},
+        "resources": {"cpu": 8, "memory_gb": 30, "gpu": 1, "gpu_type": "Tesla-V100-16G"},
         "spot": False,
         "spot_discount_limit": None,
         "roles": {},
@@ -48,7 +48,7 @@ def test_dedicated_resources_are_sized_per_pod_and_never_spot() -> None:
             "Type": "Worker",
             "Image": INPUTS["image"],
             "PodCount": 2,
-            "ResourceConfig": {"CPU": "8", "Memory": "30Gi", "GPU": "1", "GPUType": "NVIDIA A10"},
+            "ResourceConfig": {"CPU": "8", "Memory": "30Gi", "GPU": "1", "GPUType": "Tesla-V100-16G"},
         }
     ]
     assert (

@@ -264,3 +264,32 @@ def paginate(items: list[T], query: dict[str, str], default_size: int) -> tuple[
 def truthy(value: str | None) -> bool:
     """Booleans in query strings: the SDKs send Python's ``True``/``False``, other clients ``true``/``false``."""
     return (value or "").strip().lower() == "true"
+
+
+_ROLE_ARN = re.compile(r"^acs:ram::(?P<account>[0-9]+):role/[A-Za-z0-9._-]+$")
+
+
+def check_service_roles(items: Any, where: str) -> None:
+    """CredentialConfig roles (DLC ``CredentialConfigItems``, DSW ``Configs``) as a PAI service can assume them.
+
+    RoleType ``service`` is "assumed by a service", ``user`` "assumed by a regular user" (DSW CredentialConfig
+    struct); a role that trusts only a service principal cannot be assumed as ``user``, and the DLC SDK's role-chain
+    example pairs ``service`` with ``assumeRoleFor`` = the uid of the role's account. The emulator takes that, the
+    less forgiving reading, as the only accepted form.
+    """
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        for number, role in enumerate((item or {}).get("Roles") or []):
+            at = f"{where}[{index}].Roles[{number}]"
+            arn = str(role.get("RoleArn") or "")
+            match = _ROLE_ARN.match(arn)
+            if match is None:
+                raise invalid(f"{at}.RoleArn must be acs:ram::<uid>:role/<name>; got {arn!r}")
+            if role.get("RoleType") != "service":
+                raise invalid(
+                    f"{at}.RoleType must be 'service' for a role assumed by a PAI service; got {role.get('RoleType')!r}"
+                )
+            if role.get("AssumeRoleFor") != match["account"]:
+                raise invalid(
+                    f"{at}.AssumeRoleFor must be the uid of the role's account, {match['account']}; "
+                    f"got {role.get('AssumeRoleFor')!r}"
+                )

@@ -14,7 +14,16 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from tests.emulator.core import ApiError, Lifecycle, invalid, iso, paginate, parse_iso, short_id
+from tests.emulator.core import (
+    ApiError,
+    Lifecycle,
+    check_service_roles,
+    invalid,
+    iso,
+    paginate,
+    parse_iso,
+    short_id,
+)
 
 if TYPE_CHECKING:
     from tests.emulator.app import Context
@@ -32,6 +41,10 @@ JOB_TYPES = (
 )
 TERMINAL = ("Succeeded", "Failed", "Stopped")
 _DISPLAY_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,256}")
+# ResourceConfig (https://www.alibabacloud.com/help/en/pai/developer-reference/api-pai-dlc-2020-12-03-struct-
+# resourceconfig): Memory example "10Gi", GPUType example "Tesla-V100-16G". Only those forms are accepted.
+_GI = re.compile(r"[1-9][0-9]*Gi")
+_GPU_TYPE = re.compile(r"[A-Za-z0-9]+(-[A-Za-z0-9]+)+")
 WEEK = 7 * 24 * 3600.0
 
 PREEMPTION = ("PodEvicted", "The spot instance was reclaimed and the pod was evicted.")
@@ -154,6 +167,15 @@ class DlcApi:
                 raise invalid(f"{where}.PodCount must be a positive integer; got {spec.get('PodCount')!r}")
             if dedicated and not spec.get("ResourceConfig"):
                 raise invalid(f"{where}.ResourceConfig is mandatory when ResourceId (a quota) is set")
+            config = spec.get("ResourceConfig") or {}
+            if config and not _GI.fullmatch(str(config.get("Memory", ""))):
+                raise invalid(
+                    f"{where}.ResourceConfig.Memory takes a Gi quantity such as '10Gi'; got {config.get('Memory')!r}"
+                )
+            if config.get("GPUType") is not None and not _GPU_TYPE.fullmatch(str(config["GPUType"])):
+                raise invalid(
+                    f"{where}.ResourceConfig.GPUType names a GPU type such as 'Tesla-V100-16G'; got {config['GPUType']!r}"
+                )
             if not dedicated and not spec.get("EcsSpec"):
                 raise invalid(f"{where}.EcsSpec is mandatory on public resources (no ResourceId)")
             if spec.get("UseSpotInstance"):
@@ -165,6 +187,7 @@ class DlcApi:
                         f"{where}.SpotSpec needs SpotStrategy SpotWithPriceLimit and "
                         "SpotDiscountLimit or SpotPriceLimit"
                     )
+        check_service_roles((body.get("CredentialConfig") or {}).get("CredentialConfigItems"), "CredentialConfigItems")
         for index, source in enumerate(body.get("DataSources") or []):
             if not source.get("DataSourceId") and not str(source.get("Uri", "")).startswith(("oss://", "nas://")):
                 raise invalid(f"DataSources[{index}] needs DataSourceId or an oss:// or nas:// Uri")

@@ -13,12 +13,23 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from tests.emulator.core import ApiError, Lifecycle, handler_name, invalid, iso, paginate, short_id, truthy
+from tests.emulator.core import (
+    ApiError,
+    Lifecycle,
+    check_service_roles,
+    handler_name,
+    invalid,
+    iso,
+    paginate,
+    short_id,
+    truthy,
+)
 
 if TYPE_CHECKING:
     from tests.emulator.app import Context
 
 _NAME = re.compile(r"[A-Za-z0-9_]{1,27}")
+DSW_GPU_TYPES = ("V100", "A100", "T4", "A10", "P100")
 MACHINE_KEYS = ("EcsSpec", "ImageId", "ImageUrl", "RequestedResource", "ResourceId")
 SETTLED = ("Running", "Stopped", "Failed")
 
@@ -162,6 +173,7 @@ class DswApi:
             raise invalid("RequestedResource is mandatory when ResourceId (a resource group) is set")
         if not body.get("ResourceId") and not body.get("EcsSpec"):
             raise invalid("EcsSpec is mandatory on public resources (no ResourceId)")
+        self._validate_settings(body)
         for index, dataset in enumerate(body.get("Datasets") or []):
             if bool(dataset.get("DatasetId")) == bool(dataset.get("Uri")):
                 raise invalid(f"Datasets[{index}] needs exactly one of DatasetId and Uri")
@@ -169,6 +181,19 @@ class DswApi:
         lifecycle = Lifecycle.starting(context.now, self._boot(self.timing["create"]))
         self.instances[instance_id] = Instance(instance_id, copy.deepcopy(body), context.now, lifecycle, context.now)
         return self._ok(instance_id)
+
+    @staticmethod
+    def _validate_settings(body: dict[str, Any]) -> None:
+        """RequestedResource and CredentialConfig as documented (CreateInstance and UpdateInstance)."""
+        requested = body.get("RequestedResource") or {}
+        # _create_instance_request.py: Memory "Unit: GB" (a number), GPUType one of V100, A100, T4, A10, P100.
+        if requested and not str(requested.get("Memory", "")).isdigit():
+            raise invalid(f"RequestedResource.Memory is a number of GB such as '32'; got {requested.get('Memory')!r}")
+        if requested.get("GPUType") is not None and requested["GPUType"] not in DSW_GPU_TYPES:
+            raise invalid(
+                f"RequestedResource.GPUType must be one of {', '.join(DSW_GPU_TYPES)}; got {requested['GPUType']!r}"
+            )
+        check_service_roles((body.get("CredentialConfig") or {}).get("Configs"), "CredentialConfig.Configs")
 
     def _get_instance(self, context: Context) -> dict[str, Any]:
         return self.view(self.instance(context.args["instance_id"], context.now), context.now)
@@ -206,6 +231,7 @@ class DswApi:
             raise invalid(
                 f"Changing {', '.join(machine)} needs the instance Stopped; it is {status}.", "InvalidInstanceStatus"
             )
+        self._validate_settings(patch)
         start = bool(patch.pop("StartInstance", False))
         for key, value in list(patch.items()):
             if key.startswith("Disassociate"):
