@@ -243,37 +243,47 @@ class _Run:
         return response.body.to_map()
 
     def find(self) -> list[dict[str, Any]]:
-        """Every job submitted for this run (its key in Settings.Tags), oldest attempt first."""
+        """Every job submitted for this run, oldest attempt first.
+
+        ``ListJobs(Tags=…)`` is asked first; what its filter matches is unconfirmed (the SDK says only "the tags
+        used for filtering": it may filter a tag set other than ``Settings.Tags``). If it finds nothing, the
+        deterministic display name (``<name>-<key8>-<attempt>``, a fuzzy filter) is asked too, so an interrupted
+        ``up`` adopts its job instead of submitting a second one. Either way a job counts only when it carries the
+        run's key, or carries no key and has exactly this run's display name (:func:`spec.is_attempt_of`).
+        """
+        found = self._list(by_tags=True) or self._list(by_tags=False)
+
+        def number(job: Mapping[str, Any]) -> int:
+            return spec.attempt_number(job, self.props, self.key)
+
+        return sorted(found.values(), key=number)
+
+    def _list(self, *, by_tags: bool) -> dict[str, dict[str, Any]]:
         from alibabacloud_pai_dlc20201203 import models as dlc
 
         since = datetime.fromtimestamp(self.server_now, UTC) - timedelta(days=LOOKBACK_DAYS)
+        how = "by its key tag" if by_tags else "by its display name"
         found: dict[str, dict[str, Any]] = {}
         page = 1
         while True:
             request = dlc.ListJobsRequest(
                 display_name=spec.display_name(self.props, self.key, 0).rsplit("-", 1)[0],
-                tags={spec.KEY_TAG: self.key},
+                tags={spec.KEY_TAG: self.key} if by_tags else None,
                 start_time=spec.format_time(since.timestamp()),
                 workspace_id=self.props["workspace_id"],
                 page_number=page,
                 page_size=50,
             )
-            body = self._call(f"{self.label}: look for its jobs", lambda r=request: self.client.list_jobs(r)).body
+            body = self._call(f"{self.label}: look for its jobs {how}", lambda r=request: self.client.list_jobs(r)).body
             items = [item.to_map() for item in body.jobs or []]
             for item in items:
                 job = item if (item.get("Settings") or {}).get("Tags") else self.get(str(item["JobId"]))
-                tags = ((job or {}).get("Settings") or {}).get("Tags") or {}
-                if job is not None and tags.get(spec.KEY_TAG) == self.key:
-                    found[str(job["JobId"])] = job  # listing filters are fuzzy: trust only an exact key
+                if job is not None and spec.is_attempt_of(job, self.props, self.key):
+                    found[str(job["JobId"])] = job  # listing filters are fuzzy: trust only the exact key or name
             if not items or page * 50 >= int(body.total_count or 0):
                 break
             page += 1
-
-        def number(job: Mapping[str, Any]) -> int:
-            text = str(((job.get("Settings") or {}).get("Tags") or {}).get(spec.ATTEMPT_TAG, "0"))
-            return int(text) if text.isdigit() else 0
-
-        return sorted(found.values(), key=number)
+        return found
 
     # -- create -----------------------------------------------------------------------------------------------
 

@@ -66,9 +66,11 @@ FAILED: Final = frozenset({"Failed", "FailedReserving", "SubmitFailed"})
 STOPPED: Final = frozenset({"Stopped", "Deleted"})
 TERMINAL: Final = SUCCEEDED | FAILED | STOPPED
 STARTED: Final = frozenset({"Running", "Restarting", "Stopping"}) | TERMINAL
-# ReasonCodes that mean the instance was taken away rather than the code failing. Only PodEvicted is seen in
-# the emulator's model of DLC; the others are the wordings public examples use (UNCONFIRMED), matched as well.
-PREEMPTION_CODES: Final = frozenset({"PodEvicted", "SpotInstanceReclaimed", "InstanceReclaimed", "Preempted"})
+# Preemption is read from documented signals only (GetJob, alibabacloud_pai_dlc20201203/models/
+# _get_job_response_body.py): a pod's SubStatus "such as the preemption status. Valid values: Normal, Evicted", and
+# the job's SubStatus "such as the preemption retry status". DLC documents no ReasonCode list, so no ReasonCode is
+# trusted (wordings such as SpotInstanceReclaimed come from other clouds' vocabularies, e.g. AWS Batch).
+EVICTED: Final = "Evicted"
 
 DEFAULTS: Final[Mapping[str, Any]] = {
     "worker_count": 1,
@@ -330,6 +332,25 @@ def display_name(props: Mapping[str, Any], key: str, attempt: int) -> str:
     return f"{base}-{key[:8]}-{attempt}"
 
 
+def is_attempt_of(job: Mapping[str, Any], props: Mapping[str, Any], key: str) -> bool:
+    """Whether a listed job is an attempt of this run: its ``Settings.Tags`` carry the run's key, or (when the
+    answer shows no key at all) its display name is exactly one of this run's, ``<name>-<key8>-<n>``."""
+    tags = (job.get("Settings") or {}).get("Tags") or {}
+    if KEY_TAG in tags:
+        return tags[KEY_TAG] == key
+    base = display_name(props, key, 0).rsplit("-", 1)[0]
+    return re.fullmatch(re.escape(base) + r"-[1-9][0-9]*", str(job.get("DisplayName") or "")) is not None
+
+
+def attempt_number(job: Mapping[str, Any], props: Mapping[str, Any], key: str) -> int:
+    """The attempt a job is: its attempt tag, else the number its display name ends with; 0 if neither says."""
+    text = str(((job.get("Settings") or {}).get("Tags") or {}).get(ATTEMPT_TAG, ""))
+    if text.isdigit():
+        return int(text)
+    name = str(job.get("DisplayName") or "")
+    return int(name.rsplit("-", 1)[1]) if is_attempt_of({"DisplayName": name}, props, key) else 0
+
+
 # -- the DLC request --------------------------------------------------------------------------------------------
 
 
@@ -411,9 +432,7 @@ def is_preemption(job: Mapping[str, Any]) -> bool:
     """A failed job whose instance was taken away (spot reclaimed, pod evicted), not one whose code failed."""
     if job.get("Status") not in FAILED:
         return False
-    if job.get("ReasonCode") in PREEMPTION_CODES:
-        return True
-    if any((pod or {}).get("SubStatus") == "Evicted" for pod in job.get("Pods") or []):
+    if any((pod or {}).get("SubStatus") == EVICTED for pod in job.get("Pods") or []):
         return True
     return "preempt" in str(job.get("SubStatus") or "").lower()
 

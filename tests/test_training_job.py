@@ -64,7 +64,7 @@ INPUTS: dict[str, Any] = {
     "poll_seconds": 0.05,
     "delete_records": False,
 }
-PREEMPTED = "PodEvicted: The spot instance was reclaimed and the pod was evicted."
+PREEMPTED = "JobFailed: The spot instance was reclaimed and the pod was evicted."
 
 
 def inputs(**changes: Any) -> dict[str, Any]:

@@ -11,8 +11,10 @@ from providers.props import plain
 from providers.training_spec import (
     JOB_TYPES,
     OssLocation,
+    attempt_number,
     checkpoint_order,
     display_name,
+    is_attempt_of,
     is_preemption,
     job_body,
     job_key,
@@ -148,11 +150,14 @@ def test_display_names_are_safe_for_dlc() -> None:
 @pytest.mark.parametrize(
     ("job", "preempted"),
     [
-        ({"Status": "Failed", "ReasonCode": "PodEvicted"}, True),
+        # ReasonCodes are not documented for DLC: none counts, whatever it says.
+        ({"Status": "Failed", "ReasonCode": "PodEvicted"}, False),
+        ({"Status": "Failed", "ReasonCode": "SpotInstanceReclaimed", "Pods": [{"SubStatus": "Normal"}]}, False),
+        ({"Status": "Failed", "ReasonCode": "Preempted"}, False),
         ({"Status": "Failed", "ReasonCode": "JobFailed", "Pods": [{"SubStatus": "Evicted"}]}, True),
         ({"Status": "FailedReserving", "SubStatus": "PreemptionRetrying"}, True),
         ({"Status": "Failed", "ReasonCode": "JobFailed", "Pods": [{"SubStatus": "Normal"}]}, False),
-        ({"Status": "Stopped", "ReasonCode": "PodEvicted"}, False),
+        ({"Status": "Stopped", "Pods": [{"SubStatus": "Evicted"}]}, False),
         ({"Status": "Running", "Pods": [{"SubStatus": "Evicted"}]}, False),
     ],
 )
@@ -180,3 +185,33 @@ def test_plain_restores_whole_numbers() -> None:
 
 def test_the_config_layer_accepts_exactly_the_job_types_the_provider_does() -> None:
     assert typing.get_args(JobType) == JOB_TYPES
+
+
+KEY = "0123456789abcdef"
+RUN = {"display_name": "fraud-train"}
+
+
+@pytest.mark.parametrize(
+    ("job", "adopted", "attempt"),
+    [
+        ({"DisplayName": "fraud-train-01234567-2", "Settings": {"Tags": {"pai-mlops-key": KEY}}}, True, 2),
+        (
+            {"DisplayName": "x", "Settings": {"Tags": {"pai-mlops-key": KEY, "pai-mlops-attempt": "3"}}},
+            True,
+            3,
+        ),
+        # Another run's key wins over a matching name: the key is the identity when it is there.
+        ({"DisplayName": "fraud-train-01234567-1", "Settings": {"Tags": {"pai-mlops-key": "f" * 16}}}, False, 1),
+        # No tags in the answer: only this run's exact display name counts.
+        ({"DisplayName": "fraud-train-01234567-2"}, True, 2),
+        ({"DisplayName": "fraud-train-01234567-2", "Settings": {"Tags": {}}}, True, 2),
+        ({"DisplayName": "fraud-train-01234567-2-copy"}, False, 0),
+        ({"DisplayName": "big-fraud-train-01234567-1"}, False, 0),
+        ({"DisplayName": "fraud-train-76543210-1"}, False, 0),
+    ],
+)
+def test_a_listed_job_is_this_runs_by_key_or_else_by_its_exact_name(
+    job: dict[str, Any], adopted: bool, attempt: int
+) -> None:
+    assert is_attempt_of(job, RUN, KEY) is adopted
+    assert attempt_number(job, RUN, KEY) == attempt

@@ -47,7 +47,9 @@ _GI = re.compile(r"[1-9][0-9]*Gi")
 _GPU_TYPE = re.compile(r"[A-Za-z0-9]+(-[A-Za-z0-9]+)+")
 WEEK = 7 * 24 * 3600.0
 
-PREEMPTION = ("PodEvicted", "The spot instance was reclaimed and the pod was evicted.")
+# DLC documents no ReasonCodes. A preempted job carries the same generic code as a failed one (the less forgiving
+# reading): only the documented pod SubStatus "Evicted" tells the two apart.
+PREEMPTION = ("JobFailed", "The spot instance was reclaimed and the pod was evicted.")
 
 
 @dataclass
@@ -287,7 +289,9 @@ class DlcApi:
             and name in str(job.body["DisplayName"]).lower()
             and (not query.get("JobType") or job.body["JobType"] == query["JobType"])
             and (not query.get("WorkspaceId") or job.body.get("WorkspaceId") == query["WorkspaceId"])
-            and all(job.tags.get(k) == v for k, v in tags.items())
+            # What ListJobs' Tags filter matches is unconfirmed (the SDK: "the tags used for filtering"); it may
+            # filter a tag set other than Settings.Tags. The least forgiving reading: a Tags filter matches nothing.
+            and not tags
             and (not query.get("Status") or job.lifecycle.status(context.now) == query["Status"])
         ]
         jobs.sort(key=lambda job: job.created, reverse=query.get("Order", "desc").lower() != "asc")
