@@ -33,6 +33,8 @@ from components import (
     TrainingArgs,
     tag_transform,
 )
+from components.monitoring import metric_checks, uses_gpu
+from providers.metric_meta import MetricMetaCheck, MetricMetaCheckArgs
 from stack_config import RepositoryConfig, load_stack_config
 
 config = load_stack_config()
@@ -156,6 +158,13 @@ registry = (
     if config.registry is not None
     else None
 )
+# `pulumi up` first proves the CloudMonitor metrics the gates and alarms watch exist (their names are unconfirmed).
+watched = metric_checks(
+    config.serving.metrics if config.serving.services else None,
+    config.alarms if config.environment == "prod" else None,
+    gpu=any(uses_gpu(job) for job in config.training.jobs),
+)
+metric_check = MetricMetaCheck("metric-meta", MetricMetaCheckArgs(checks=watched)) if watched else None
 alarms = (
     ProductionAlarms(
         "alarms",
@@ -166,6 +175,9 @@ alarms = (
             training_jobs=config.training.jobs,
             workspace_id=workspace.workspace_id,
             name_prefix=config.name_prefix,
+            account_id=roles.role_arns["dlc"].apply(lambda arn: arn.split(":")[3]),  # acs:ram::<uid>:role/<name>
+            region=config.region,
+            metric_check=metric_check,
         ),
     )
     if config.environment == "prod"

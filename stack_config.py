@@ -610,7 +610,12 @@ class AlarmConfig:
         "Give the CloudMonitor namespace of DLC job metrics (unconfirmed; acs_pai_dlc is the usual one)",
         default="acs_pai_dlc",
     )
-    gpu_metric: StrictStr = key("Name the DLC GPU-utilisation metric (unconfirmed)", default="GpuUtilization")
+    gpu_metric: StrictStr = key(
+        "Name the DLC GPU-utilisation metric, upper-snake as DLC's metrics are (unconfirmed: checked at pulumi up)",
+        default="JOB_GPU_ACCELERATOR_DUTTY_UTIL",  # sic: the name a third-party DLC client queries (audit D10)
+        pattern=r"^[A-Z][A-Z0-9_]*$",
+        rule="an upper-snake metric name such as 'JOB_GPU_ACCELERATOR_DUTTY_UTIL'",
+    )
     training_dimension: StrictStr = key(
         "Give the CloudMonitor dimension of DLC job metrics that names the workspace (unconfirmed)",
         default="workspaceId",

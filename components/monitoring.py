@@ -15,7 +15,14 @@ Every rule notifies the configured contact group. Rules are built by pure functi
 
 UNCONFIRMED, and therefore configurable: the CloudMonitor names of the EAS metrics (``serving.metrics``, shared with
 the gates) and of the DLC GPU metric, namespace and workspace dimension (``alarms.trainingNamespace``,
-``gpuMetric``, ``trainingDimension``), and the statistic each metric offers (``Average`` here).
+``gpuMetric``, ``trainingDimension``), and the statistic each metric offers (``Average`` here). DLC's metrics are
+upper-snake and job-level: ``acs_pai_dlc`` is the namespace DLC's GetMetrics documents
+(``alibabacloud_pai_dlc20201203/models/_get_metrics_request.py``), and a third-party DLC client queries
+``JOB_GPU_ACCELERATOR_DUTTY_UTIL`` with the dimensions ``jobId, regionId, userId, workspaceId``
+(shared/reference/fidelity-audit.md D10). The rule sets every one of them but ``jobId`` (unknown until a run is
+submitted). :func:`metric_checks` lists what ``pulumi up`` verifies against CloudMonitor's metric catalogue
+(``providers/metric_meta.py``), so a wrong name fails the deployment, naming its config key, instead of leaving an
+alarm that never fires.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from typing import Final
 import pulumi
 from pulumi_alicloud import cms
 
+from providers.metric_meta import MetricCheck
 from stack_config import AlarmConfig, MetricsConfig, ModelServiceConfig, TrainingJobConfig
 
 STATISTIC: Final = "Average"
@@ -96,18 +104,66 @@ def serving_rules(service: ModelServiceConfig, metrics: MetricsConfig, alarms: A
     return rules
 
 
-def training_rule(alarms: AlarmConfig, workspace_id: pulumi.Input[str]) -> AlarmRule:
+# DLC job metrics' dimensions besides the workspace (fidelity-audit D10); jobId is left out, see the docstring.
+TRAINING_ACCOUNT_DIMENSION: Final = "userId"
+TRAINING_REGION_DIMENSION: Final = "regionId"
+
+
+def training_rule(
+    alarms: AlarmConfig, workspace_id: pulumi.Input[str], *, account_id: pulumi.Input[str], region: str
+) -> AlarmRule:
     """The under-used-GPU rule for the workspace's DLC jobs, sustained for ``gpuSustainedMinutes``."""
     return AlarmRule(
         name="training-gpu-underused",
         namespace=alarms.training_namespace,
         metric=alarms.gpu_metric,
-        dimensions={alarms.training_dimension: workspace_id},
+        dimensions={
+            TRAINING_ACCOUNT_DIMENSION: account_id,
+            TRAINING_REGION_DIMENSION: region,
+            alarms.training_dimension: workspace_id,
+        },
         comparison="<",
         threshold=float(alarms.gpu_utilization_min),
         times=max(1, math.ceil(alarms.gpu_sustained_minutes * 60 / alarms.period_seconds)),
         advice=DATA_LOADING_ADVICE,
     )
+
+
+def metric_checks(metrics: MetricsConfig | None, alarms: AlarmConfig | None, *, gpu: bool) -> list[MetricCheck]:
+    """What ``pulumi up`` verifies in CloudMonitor: the EAS metrics the gates and alarms read (``metrics``, when the
+    stack serves and reads CloudMonitor), and with ``alarms`` on GPU training the DLC GPU metric; each with the config
+    keys an error names."""
+    checks: list[MetricCheck] = []
+    if metrics is not None and metrics.source == "cloudmonitor":
+        for field, metric in (
+            ("latencyMetric", metrics.latency_metric),
+            ("errorMetric", metrics.error_metric),
+            ("qpsMetric", metrics.qps_metric),
+        ):
+            checks.append(
+                MetricCheck(
+                    namespace=metrics.namespace,
+                    metric=metric,
+                    dimensions=(metrics.dimension,),
+                    statistic=STATISTIC,
+                    key=f"pai-mlops:serving.metrics.{field}",
+                    namespace_key="pai-mlops:serving.metrics.namespace",
+                    dimension_key="pai-mlops:serving.metrics.dimension",
+                )
+            )
+    if alarms is not None and gpu:
+        checks.append(
+            MetricCheck(
+                namespace=alarms.training_namespace,
+                metric=alarms.gpu_metric,
+                dimensions=(TRAINING_ACCOUNT_DIMENSION, TRAINING_REGION_DIMENSION, alarms.training_dimension),
+                statistic=STATISTIC,
+                key="pai-mlops:alarms.gpuMetric",
+                namespace_key="pai-mlops:alarms.trainingNamespace",
+                dimension_key="pai-mlops:alarms.trainingDimension",
+            )
+        )
+    return checks
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,6 +174,11 @@ class ProductionAlarmsArgs:
     training_jobs: tuple[TrainingJobConfig, ...]
     workspace_id: pulumi.Input[str]
     name_prefix: str
+    account_id: pulumi.Input[str]  # the account uid and region: dimensions of DLC job metrics
+    region: str
+    # The MetricMetaCheck that verifies the watched metrics: every rule waits for it, so none is created on a name
+    # CloudMonitor does not know.
+    metric_check: pulumi.Resource | None = None
 
 
 class ProductionAlarms(pulumi.ComponentResource):
@@ -141,7 +202,7 @@ class ProductionAlarms(pulumi.ComponentResource):
         self.rules: dict[str, str] = {}
         rules = [rule for service in args.services for rule in serving_rules(service, args.metrics, args.alarms)]
         if any(uses_gpu(job) for job in args.training_jobs):
-            rules.append(training_rule(args.alarms, args.workspace_id))
+            rules.append(training_rule(args.alarms, args.workspace_id, account_id=args.account_id, region=args.region))
         for rule in rules:
             self._alarm(name, rule, args)
         self.register_outputs({"rules": self.rules})
@@ -163,6 +224,6 @@ class ProductionAlarms(pulumi.ComponentResource):
             contact_groups=[self.contact_group.alarm_contact_group_name],
             silence_time=SILENCE_SECONDS,
             enabled=True,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.metric_check] if args.metric_check else None),
         )
         self.rules[f"{args.name_prefix}-{rule.name}"] = rule.advice

@@ -99,7 +99,9 @@ class ArtifactStore(pulumi.ComponentResource):
             storage_class="Standard",
             resource_group_id=args.resource_group_id,
             lifecycle_rules=lifecycle_rules(args.checkpoint_retention_days, args.access_log_retention_days),
-            opts=pulumi.ResourceOptions.merge(stateful, pulumi.ResourceOptions(ignore_changes=list(STANDALONE_MANAGED))),
+            opts=pulumi.ResourceOptions.merge(
+                stateful, pulumi.ResourceOptions(ignore_changes=list(STANDALONE_MANAGED))
+            ),
         )
         bucket = self.bucket.bucket
         self.acl = oss.BucketAcl(f"{name}-acl", bucket=bucket, acl="private", opts=child)

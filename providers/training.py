@@ -268,12 +268,13 @@ class _Run:
         while True:
             request = dlc.ListJobsRequest(
                 display_name=spec.display_name(self.props, self.key, 0).rsplit("-", 1)[0],
-                tags={spec.KEY_TAG: self.key} if by_tags else None,
                 start_time=spec.format_time(since.timestamp()),
                 workspace_id=self.props["workspace_id"],
                 page_number=page,
                 page_size=50,
             )
+            if by_tags:
+                request.tags = {spec.KEY_TAG: self.key}
             body = self._call(f"{self.label}: look for its jobs {how}", lambda r=request: self.client.list_jobs(r)).body
             items = [item.to_map() for item in body.jobs or []]
             for item in items:

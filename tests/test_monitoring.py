@@ -31,6 +31,8 @@ def register(mocks: RecordingMocks, alarms: dict[str, Any], jobs: list[dict[str,
         training_jobs=config.training.jobs,
         workspace_id="ws-1",
         name_prefix="pai-mlops-prod",
+        account_id="1234567890123456",
+        region="cn-hangzhou",
     )
     built: list[ProductionAlarms] = []
     run_under_mocks(lambda: built.append(ProductionAlarms("alarms", args)))
@@ -85,8 +87,11 @@ def test_gpu_training_gets_one_sustained_low_utilisation_rule_for_the_workspace(
         {
             "name": "pai-mlops-prod-training-gpu-underused",
             "project": "acs_pai_dlc",
-            "metric": "GpuUtilization",
-            "metricDimensions": json.dumps([{"workspaceId": "ws-1"}]),
+            # DLC's metrics are upper-snake and job-level (fidelity-audit D10): every job dimension but jobId.
+            "metric": "JOB_GPU_ACCELERATOR_DUTTY_UTIL",
+            "metricDimensions": json.dumps(
+                [{"userId": "1234567890123456", "regionId": "cn-hangzhou", "workspaceId": "ws-1"}]
+            ),
             "period": 300,
             # below 60% for 20 minutes: 4 periods of 5 minutes in a row
             "escalationsCritical": {"statistics": "Average", "comparisonOperator": "<", "threshold": "60", "times": 4},

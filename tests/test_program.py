@@ -83,6 +83,7 @@ def test_program_registers_the_pipeline(stack: str) -> None:
         "pulumi-python:dynamic/pai:EasAutoscaler": 3,
         "pulumi-python:dynamic/pai:ServiceEndpoint": 2,
         "pulumi-python:dynamic/pai:TrafficShift": 2,
+        "pulumi-python:dynamic/pai:MetricMetaCheck": 1,  # the watched CloudMonitor metrics, verified at up
     }
     bucket = mocks.one("alicloud:oss/bucket:Bucket", "artifacts-bucket")
     assert bucket.inputs["bucket"] == f"acme-pai-mlops-{stack}"
@@ -187,10 +188,10 @@ def test_plan_prints_the_tree_and_writes_the_json_plan(tmp_path: Path, capsys: p
         ]
         for line in printed
     )
-    assert "Resources: 84 to create (67 cloud resources, 16 components)" in printed
+    assert "Resources: 85 to create (68 cloud resources, 16 components)" in printed
     document = json.loads(out.read_text())
     assert document["stack"] == "prod"
-    assert len(document["resources"]) == 83
+    assert len(document["resources"]) == 84
 
 
 def test_plan_exits_2_with_the_problems_on_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -13,6 +13,7 @@ import pytest
 from components.tagging import TAGGABLE_TYPES, merged_tags, tag_transform
 from providers.autoscaler import EasAutoscalerArgs
 from providers.endpoint import ServiceEndpointArgs
+from providers.metric_meta import MetricMetaCheckArgs
 from providers.notebook import DswInstanceArgs
 from providers.traffic import TrafficShiftArgs
 from providers.training import TrainingJobArgs
@@ -52,6 +53,7 @@ DYNAMIC_ARGS: dict[str, type] = {
     "pulumi-python:dynamic/pai:ServiceEndpoint": ServiceEndpointArgs,
     "pulumi-python:dynamic/pai:TrafficShift": TrafficShiftArgs,
     "pulumi-python:dynamic/pai:DswInstance": DswInstanceArgs,
+    "pulumi-python:dynamic/pai:MetricMetaCheck": MetricMetaCheckArgs,
 }
 
 

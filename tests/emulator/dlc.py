@@ -176,7 +176,8 @@ class DlcApi:
                 )
             if config.get("GPUType") is not None and not _GPU_TYPE.fullmatch(str(config["GPUType"])):
                 raise invalid(
-                    f"{where}.ResourceConfig.GPUType names a GPU type such as 'Tesla-V100-16G'; got {config['GPUType']!r}"
+                    f"{where}.ResourceConfig.GPUType names a GPU type such as 'Tesla-V100-16G'; "
+                    f"got {config['GPUType']!r}"
                 )
             if not dedicated and not spec.get("EcsSpec"):
                 raise invalid(f"{where}.EcsSpec is mandatory on public resources (no ResourceId)")

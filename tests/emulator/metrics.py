@@ -41,6 +41,13 @@ PROMETHEUS_METRICS = {
     "pai_eas_error_ratio": "error_ratio",
     "pai_eas_qps": "qps",
 }
+# The metric catalogue DescribeMetricMetaList serves: only what the emulator's own data stands for. EAS: the metric
+# names above (namespace and TP95 unconfirmed, fidelity-audit E10); DLC: the GPU metric and job-level dimensions a
+# third-party DLC client queries (audit D10). Anything else is not listed, so a stack watching it fails its check.
+METRIC_META: dict[str, dict[str, str]] = {
+    **{f"acs_pai_eas/{name}": {"Dimensions": "userId,serviceName"} for name in CMS_METRICS},
+    "acs_pai_dlc/JOB_GPU_ACCELERATOR_DUTTY_UTIL": {"Dimensions": "userId,regionId,workspaceId,jobId"},
+}
 _SELECTOR = re.compile(r"^\s*(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)\s*(\{(?P<labels>[^}]*)\})?\s*$")
 _MATCHER = re.compile(r'\s*(?P<key>[a-zA-Z_]\w*)\s*=\s*"(?P<value>[^"]*)"\s*')
 
@@ -100,6 +107,8 @@ class MetricsApi:
     # -- CloudMonitor ----------------------------------------------------------------------------------------
 
     def handle(self, action: str, context: Context) -> dict[str, Any]:
+        if action == "DescribeMetricMetaList":
+            return self._metric_meta(context)
         if action != "DescribeMetricLast":
             raise ApiError(404, "InvalidAction.NotFound", f"CloudMonitor action {action} is not emulated")
         query = context.query
@@ -133,6 +142,24 @@ class MetricsApi:
                     }
                 )
         return {"Code": "200", "Success": True, "Period": str(period), "Datapoints": json.dumps(points)}
+
+    @staticmethod
+    def _metric_meta(context: Context) -> dict[str, Any]:
+        """DescribeMetricMetaList (cms 2019-01-01): the catalogue entries matching Namespace and MetricName."""
+        query = context.query
+        namespace, metric = query.get("Namespace") or "", query.get("MetricName") or ""
+        found = [
+            {
+                "Namespace": key.split("/", 1)[0],
+                "MetricName": key.split("/", 1)[1],
+                "Statistics": "Average,Minimum,Maximum",
+                "Periods": "60,300",
+                **meta,
+            }
+            for key, meta in sorted(METRIC_META.items())
+            if (not namespace or key.split("/", 1)[0] == namespace) and (not metric or key.split("/", 1)[1] == metric)
+        ]
+        return {"Code": "200", "Success": True, "TotalCount": len(found), "Resources": {"Resource": found}}
 
     # -- Prometheus ------------------------------------------------------------------------------------------
 
