@@ -461,15 +461,12 @@ class NotebookConfig:
 
 @dataclass(frozen=True, kw_only=True, config=_MODEL)
 class PipelineStepConfig:
-    """One container step of a retraining pipeline, run as a DLC job."""
+    """One container step of a retraining pipeline (an inline PAI Flow container, on the public resource group)."""
 
     image: StrictStr = key("Give the step's image with a tag or digest", min_length=1)
     command: StrictStr = key("Give the command the step runs", min_length=1)
-    instance_type: StrictStr = key(
-        "Give an ECS instance type, e.g. 'ecs.g6.xlarge'",
-        rule="an ECS instance type such as 'ecs.g6.xlarge'",
-        pattern=r"^ecs\.[a-z0-9]+(-[a-z0-9]+)*\.[a-z0-9]+$",
-    )
+    # Refused when set (see _pipeline_step_problems); kept as a field so the error names it.
+    instance_type: StrictStr | None = key("Remove it: a pipeline's container step has no instance type", default=None)
 
 
 @dataclass(frozen=True, kw_only=True, config=_MODEL)
@@ -501,7 +498,7 @@ class PipelineTriggerConfig:
 
 @dataclass(frozen=True, kw_only=True, config=_MODEL)
 class RetrainingConfig:
-    """A retraining DAG: preprocess → train (a configured training job) → evaluate → deploy a new EAS version."""
+    """A retraining DAG: preprocess → train (a configured training job, as a DLC job) → evaluate."""
 
     name: StrictStr = key(
         "Use lower-case letters, digits and underscores, starting with a letter (e.g. 'fraud_retraining')",
@@ -512,9 +509,7 @@ class RetrainingConfig:
     training: StrictStr = key("Name the training job whose settings train the model (one of training.jobs)")
     preprocess: PipelineStepConfig = key("Give {image, command, instanceType}")
     evaluate: EvaluationStepConfig = key("Give {image, command, instanceType, metric, minimum}")
-    deploy: StrictBool = key(
-        "Write true to deploy the new model as an EAS version without traffic (release it with live)", default=True
-    )
+    deploy: StrictBool = key("Leave it out: serve a trained run by adding it to the service's versions", default=False)
     trigger: PipelineTriggerConfig | None = key(
         "Give {schedule, timezone} and/or {dataMarker} to start runs automatically, or leave it out", default=None
     )
@@ -1121,6 +1116,7 @@ def _pipeline_problems(raw: Mapping[str, Any]) -> list[Problem]:
         for step in ("preprocess", "evaluate"):
             image = (item.get(step) or {}).get("image") if isinstance(item.get(step), dict) else None
             problems += _image_problems(image, f"{where}.{step}", fix=PIN_IMAGE)
+        problems += _pipeline_step_problems(item, where)
         if isinstance(item.get("trigger"), dict):
             problems += _trigger_problems(item["trigger"], f"{where}.trigger")
             _, role = trigger_names(f"{PROJECT}-{raw.get('environment')}", str(item.get("name")))
@@ -1134,6 +1130,37 @@ def _pipeline_problems(raw: Mapping[str, Any]) -> list[Problem]:
                         "Use a shorter pipeline name",
                     )
                 )
+    return problems
+
+
+def _pipeline_step_problems(item: Mapping[str, Any], where: str) -> list[Problem]:
+    """What a PAI Flow manifest cannot express (components/pipeline.py): a container step's instance type (the
+    inline container spec has no such field; custom containers run on the public resource group) and an EAS
+    deployment step (no official component for it is documented)."""
+    problems: list[Problem] = []
+    for step in ("preprocess", "evaluate"):
+        settings = item.get(step)
+        if isinstance(settings, dict) and settings.get("instanceType") is not None:
+            problems.append(
+                Problem(
+                    f"{where}.{step}",
+                    "instanceType",
+                    "cannot be honoured: a pipeline's container step has no instance type and runs on the public "
+                    "resource group",
+                    settings["instanceType"],
+                    "Remove it; size the training itself through the training job",
+                )
+            )
+    if item.get("deploy") is True:
+        problems.append(
+            Problem(
+                where,
+                "deploy",
+                "has no documented PAI Flow component to deploy to EAS",
+                True,
+                "Remove it; serve a trained run by adding it to the service's versions (a reviewed change)",
+            )
+        )
     return problems
 
 

@@ -1,20 +1,37 @@
-"""RetrainingPipeline: preprocess → DLC training → evaluation gate → EAS deployment, as a PAI pipeline.
+"""RetrainingPipeline: preprocess → DLC training → evaluation gate, as a PAI pipeline.
 
-The manifest is PAI Flow's ``core/v1`` format (https://www.alibabacloud.com/help/en/pai/developer-reference/
-pipeline-manifest): a pipeline whose ``spec.pipelines`` are its nodes, each naming the component it runs by
-``provider``/``identifier``/``version``, with ``arguments`` and ``dependencies`` (the DAG's edges). It is built by
-:func:`retraining_manifest`, a pure function of the typed config (table-tested), so the DAG is reviewed in pull
-requests like any other code.
+The manifest follows PAI Flow's ``core/v1`` format (https://www.alibabacloud.com/help/en/pai/developer-reference/
+pipeline-manifest) in the form ``aliyun/pai-python-sdk`` builds for steps that run containers not registered as
+components: a multi-document YAML whose first documents are the steps' inline container components and whose last
+document is the pipeline (``pai/pipeline/core.py`` ``Pipeline.to_dict``: unregistered components first, the entry
+point last). Each component is ``{apiVersion, metadata {name, guid, provider}, spec {inputs, outputs, container
+{image, command[], imageRegistryConfig, envs}}}`` (``pai/pipeline/component/_container.py``); each step names its
+component by ``guid`` and passes arguments as ``{name, value}`` or a whole-value ``{name, from:
+"{{inputs.parameters.<x>}}"}`` (``pai/pipeline/step.py``, ``pai/pipeline/types/variable.py`` ``to_argument``).
+Nothing is interpolated inside a string: a step gets the ``run`` id and its base locations as separate parameters
+(through environment variables whose whole value is a reference, as ``_container.py`` ``_transform_env`` writes
+them) and derives ``<base><run>/`` itself.
 
-UNCONFIRMED, and therefore configurable in :data:`COMPONENTS`: the identifiers of PAI's built-in components that run
-a container as a DLC job and deploy a model to EAS, and the ``{{inputs.parameters.<name>}}`` reference syntax
-between a pipeline's inputs and its nodes. Check them against the component list in PAI Designer before the first
-run; a wrong identifier fails when the pipeline runs, not when it is registered.
+Training runs as pai-python-sdk's ``CustomJobComponent`` runs a DLC job from a pipeline
+(``pai/pipeline/component/_custom_job.py``): the step is PAI's DLC executor container
+(``registry.<region>.aliyuncs.com/paiflow-core/dlc-executor-v2:v1.0.4``, ``pai/common/image_utils.py``) that submits
+the job described by its ``job_config`` parameter (``JobSpecs``, ``ResourceId``, ``WorkspaceId``). So the step
+itself stays on the public resource group, the only one Designer's custom containers run on
+(https://help.aliyun.com/en/pai/use-custom-components), while the training job runs where its config says (a
+quota's ``ResourceId``). No step carries a resource group.
+
+Not built: an EAS deployment step. No official component for it is documented, so a trained run is released the
+reviewed way (add it to ``serving`` versions). The inline container spec has no instance-type field, so
+``preprocess``/``evaluate`` take none.
+
+UNCONFIRMED: how the DLC executor hands the job's own parameters (``run``, the output and checkpoint bases) to the
+training command; pai-python-sdk passes job parameters as component inputs and leaves the rest to the executor.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -24,37 +41,150 @@ from pulumi_alicloud import pai
 
 from components.retraining_trigger import RetrainingTrigger, RetrainingTriggerArgs
 from components.storage import CHECKPOINTS_PREFIX, DATA_PREFIX, MODELS_PREFIX
-from stack_config import ModelServiceConfig, PipelineStepConfig, RetrainingConfig, TrainingJobConfig
+from providers.props import requested_resources
+from stack_config import ModelServiceConfig, RetrainingConfig, TrainingJobConfig
 
 API_VERSION: Final = "core/v1"
-# provider, identifier, version of the PAI components the nodes run (UNCONFIRMED identifiers, see the docstring).
-COMPONENTS: Final[Mapping[str, tuple[str, str, str]]] = {
-    "container": ("pai", "dlc_custom_container", "v1"),
-    "deploy": ("pai", "eas_model_deploy", "v1"),
-}
-RUN: Final = "{{inputs.parameters.run}}"
+RUN: Final = "run"
+# PAI's DLC executor, as pai-python-sdk's CustomJobComponent uses it (ExecutorType, ExecutorVersion, command).
+DLC_EXECUTOR_IMAGE: Final = "registry.{region}.aliyuncs.com/paiflow-core/dlc-executor-v2:v1.0.4"
+DLC_EXECUTOR_COMMAND: Final = ("python", "-um", "pai_running.cmd.custom_job_submit")
+CUSTOM_JOB_BASE_PATH: Final = "/ml"
+# What a container step's environment carries: the run id and the step's base locations, each a whole value.
+RUN_ENV: Final = "PAI_MLOPS_RUN"
 
 
-def _component(kind: str, name: str, display: str, parameters: Mapping[str, Any], after: list[str]) -> dict[str, Any]:
-    provider, identifier, version = COMPONENTS[kind]
+def reference(parameter: str) -> str:
+    """A whole-value reference to a pipeline or component input (pai-python-sdk ``enclosed_fullname``)."""
+    return "{{" + f"inputs.parameters.{parameter}" + "}}"
+
+
+def _guid(pipeline: str, step: str) -> str:
+    """A stable component guid (pai-python-sdk draws a random one; a stable one keeps the manifest diff-free)."""
+    return hashlib.sha256(f"pai-mlops/{pipeline}/{step}".encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class _Step:
+    name: str
+    image: str
+    command: Sequence[str]
+    # component input → (type, the value this pipeline passes, or None to pass the pipeline's ``run``)
+    inputs: Mapping[str, tuple[str, Any]]
+    envs: Mapping[str, str]
+    after: Sequence[str] = ()
+
+
+def _component(pipeline: str, provider: str, step: _Step) -> dict[str, Any]:
     return {
         "apiVersion": API_VERSION,
-        "metadata": {
-            "provider": provider,
-            "identifier": identifier,
-            "version": version,
-            "name": name,
-            "displayName": display,
-        },
+        "metadata": {"name": f"{pipeline}-{step.name}", "guid": _guid(pipeline, step.name), "provider": provider},
         "spec": {
-            "arguments": {"parameters": [{"name": key, "value": value} for key, value in parameters.items()]},
-            "dependencies": after,
+            "inputs": {"parameters": [{"name": name, "type": kind} for name, (kind, _) in step.inputs.items()]},
+            "outputs": {},
+            "container": {
+                "image": step.image,
+                "command": list(step.command),
+                "imageRegistryConfig": {},
+                "envs": dict(step.envs),
+            },
         },
     }
 
 
-def _container(step: PipelineStepConfig, command: str, **extra: Any) -> dict[str, Any]:
-    return {"image": step.image, "command": command, "instanceType": step.instance_type, **extra}
+def _node(pipeline: str, step: _Step) -> dict[str, Any]:
+    parameters = [
+        {"name": name, "from": reference(RUN)} if value is None else {"name": name, "value": value}
+        for name, (_, value) in step.inputs.items()
+    ]
+    spec: dict[str, Any] = {"arguments": {"parameters": parameters}}
+    if step.after:
+        spec["dependencies"] = list(step.after)
+    return {"metadata": {"name": step.name, "guid": _guid(pipeline, step.name)}, "spec": spec}
+
+
+def _shell(command: str) -> list[str]:
+    return ["sh", "-c", command]
+
+
+def job_config(training: TrainingJobConfig, workspace_id: str | None) -> dict[str, Any]:
+    """The DLC job the train step submits, as pai-python-sdk's ``JobConfig.to_dict`` writes it."""
+
+    def spec(role: str, pods: int) -> dict[str, Any]:
+        placed: dict[str, Any] = {"Type": role, "Image": training.image, "PodCount": pods}
+        if training.resources is not None:
+            placed["ResourceConfig"] = requested_resources(training.resources.__dict__)
+        else:
+            placed["EcsSpec"] = training.instance_type
+        return placed
+
+    config: dict[str, Any] = {
+        "JobSpecs": [spec("Worker", training.worker_count)]
+        + [spec(role, pods) for role, pods in sorted(training.roles.items())]
+    }
+    if training.dedicated:
+        config["ResourceId"] = training.resource_group
+    if workspace_id:
+        config["WorkspaceId"] = workspace_id
+    return config
+
+
+def _steps(pipeline: RetrainingConfig, *, bucket: str, region: str, training: TrainingJobConfig) -> list[_Step]:
+    prepared = f"oss://{bucket}/{DATA_PREFIX}prepared/{pipeline.name}/"
+    models = f"oss://{bucket}/{MODELS_PREFIX}{training.name}/"
+    evaluation = pipeline.evaluate
+    string = "String"
+    return [
+        _Step(
+            "preprocess",
+            pipeline.preprocess.image,
+            _shell(pipeline.preprocess.command),
+            {
+                RUN: (string, None),
+                "input": (string, f"oss://{bucket}/{DATA_PREFIX}"),
+                "output_base": (string, prepared),
+            },
+            {
+                RUN_ENV: reference(RUN),
+                "PAI_MLOPS_INPUT": reference("input"),
+                "PAI_MLOPS_OUTPUT_BASE": reference("output_base"),
+            },
+        ),
+        _Step(
+            "train",
+            DLC_EXECUTOR_IMAGE.format(region=region),
+            DLC_EXECUTOR_COMMAND,
+            {
+                "job_config": ("Map", job_config(training, None)),
+                "output_path": (string, models),
+                RUN: (string, None),
+                "data_base": (string, prepared),
+                "checkpoint_base": (string, f"oss://{bucket}/{CHECKPOINTS_PREFIX}{training.name}/"),
+                "code_commit": (string, training.code.commit if training.code else ""),
+            },
+            {
+                "CUSTOM_JOB_MODE": "1",
+                "CUSTOM_JOB_IMAGE_URI": training.image,
+                "CUSTOM_JOB_TYPE": training.job_type,
+                "CUSTOM_JOB_COMMAND": training.command,
+                "CUSTOM_JOB_BASE_PATH": CUSTOM_JOB_BASE_PATH,
+                "CUSTOM_JOB_WORK_DIR": f"{CUSTOM_JOB_BASE_PATH}/code",
+            },
+            ("preprocess",),
+        ),
+        _Step(
+            "evaluate",
+            evaluation.image,
+            _shell(f"{evaluation.command} --metric {evaluation.metric} --minimum {evaluation.minimum:g}"),
+            {RUN: (string, None), "model_base": (string, models), "data_base": (string, prepared)},
+            {
+                RUN_ENV: reference(RUN),
+                "PAI_MLOPS_MODEL_BASE": reference("model_base"),
+                "PAI_MLOPS_DATA_BASE": reference("data_base"),
+            },
+            ("train",),
+        ),
+    ]
 
 
 def retraining_manifest(
@@ -62,80 +192,34 @@ def retraining_manifest(
     *,
     provider: str,
     bucket: str,
+    region: str,
     training: TrainingJobConfig,
     service: ModelServiceConfig,
-) -> dict[str, Any]:
-    """The PAI Flow manifest of one retraining pipeline. Each run takes a ``run`` id (a new model version)."""
-    evaluation = pipeline.evaluate
-    data = f"oss://{bucket}/{DATA_PREFIX}"
-    prepared = f"oss://{bucket}/{DATA_PREFIX}prepared/{pipeline.name}/{RUN}/"
-    model = f"oss://{bucket}/{MODELS_PREFIX}{service.name}/{RUN}/"
-    nodes = [
-        _component(
-            "container",
-            "preprocess",
-            "Preprocess",
-            _container(pipeline.preprocess, pipeline.preprocess.command, input=data, output=prepared),
-            [],
-        ),
-        _component(
-            "container",
-            "train",
-            "Train",
-            {
-                "image": training.image,
-                "command": training.command,
-                "jobType": training.job_type,
-                "workerCount": training.worker_count,
-                "instanceType": training.instance_type or "",
-                "resourceGroup": training.resource_group,
-                "input": prepared,
-                "output": model,
-                "checkpoints": f"oss://{bucket}/{CHECKPOINTS_PREFIX}{training.name}/{RUN}/",
-                "maxRuntimeMinutes": training.max_runtime_minutes,
-                "codeRepository": training.code.repository if training.code else "",
-                "codeCommit": training.code.commit if training.code else "",
-            },
-            ["preprocess"],
-        ),
-        _component(
-            "container",
-            "evaluate",
-            "Evaluation gate",
-            _container(
-                evaluation,
-                f"{evaluation.command} --metric {evaluation.metric} --minimum {evaluation.minimum:g}",
-                model=model,
-                data=prepared,
-            ),
-            ["train"],
-        ),
-    ]
-    if pipeline.deploy:
-        nodes.append(
-            _component(
-                "deploy",
-                "deploy",
-                "Deploy to EAS (no traffic)",
-                {
-                    "serviceGroup": service.name,
-                    "serviceName": f"{service.name}_{RUN}",
-                    "modelPath": model,
-                    "trafficState": "standalone",
-                },
-                ["evaluate"],
-            )
-        )
-    return {
+) -> list[dict[str, Any]]:
+    """The PAI Flow manifest of one retraining pipeline as its YAML documents (components first, the pipeline last).
+
+    Each run takes a ``run`` id: the model lands in ``models/<training>/<run>/``, ready to serve as a version of
+    ``service`` once a reviewed change adds it there.
+    """
+    steps = _steps(pipeline, bucket=bucket, region=region, training=training)
+    entry = {
         "apiVersion": API_VERSION,
         "metadata": {"provider": provider, "identifier": pipeline.name, "version": "v1", "name": pipeline.name},
         "spec": {
             "inputs": {
-                "parameters": [{"name": "run", "type": "String", "desc": "the new version's id, e.g. r20261201"}]
+                "parameters": [
+                    {"name": RUN, "type": "String", "desc": f"the new model version of {service.name}, e.g. r20261201"}
+                ]
             },
-            "pipelines": nodes,
+            "pipelines": [_node(pipeline.name, step) for step in steps],
         },
     }
+    return [*(_component(pipeline.name, provider, step) for step in steps), entry]
+
+
+def manifest_text(documents: Sequence[Mapping[str, Any]]) -> str:
+    """The manifest as ``pai.FlowPipeline`` takes it: the documents as one multi-document YAML."""
+    return yaml.safe_dump_all(list(documents), sort_keys=False)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -155,8 +239,8 @@ class RetrainingPipeline(pulumi.ComponentResource):
 
     Outputs: ``pipeline_id``; ``trigger_function`` (the start function's name, None without a trigger).
 
-    The deploy step creates the new version without traffic; releasing it stays a reviewed change of ``live``
-    (a gated TrafficShift), so automated retraining never moves user traffic by itself.
+    A run ends with a model under ``models/``; serving it stays a reviewed change of ``versions`` and ``live`` (a
+    gated TrafficShift), so automated retraining never moves user traffic by itself.
     """
 
     def __init__(self, name: str, args: RetrainingPipelineArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -165,12 +249,13 @@ class RetrainingPipeline(pulumi.ComponentResource):
             args.pipeline,
             provider=args.provider,
             bucket=args.bucket_name,
+            region=args.region,
             training=args.training,
             service=args.service,
         )
         self.pipeline = pai.FlowPipeline(
             f"{name}-flow",
-            manifest=yaml.safe_dump(manifest, sort_keys=False),
+            manifest=manifest_text(manifest),
             workspace_id=args.workspace_id,
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -20,6 +20,7 @@ from components.functions import start_pipeline
 from components.functions.start_pipeline import EventError, handler, run_id
 from tests.emulator import Emulator
 from tests.emulator.control import Control
+from tests.test_pipeline import manifest
 
 PIPELINE = "flow-abc123"
 TIMER_EVENT = {"triggerTime": "2026-12-01T03:00:00Z", "triggerName": "schedule", "payload": ""}
@@ -79,7 +80,7 @@ def function_env(emulator: Emulator, cloud: Control, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "STS.test-key")
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "test-secret")
     monkeypatch.setenv("ALIBABA_CLOUD_SECURITY_TOKEN", "test-token")
-    cloud.register_pipeline(PIPELINE)
+    cloud.register_pipeline(PIPELINE, manifest())  # the stack's own manifest: the run's Arguments must fit it
     cloud.verify_credentials("STS.test-key", "test-secret")
     return cloud
 

@@ -78,9 +78,9 @@ class Control:
     def create_bucket(self, bucket: str) -> None:
         self._send("PUT", f"oss/buckets/{quote(bucket, safe='')}", {})
 
-    def register_pipeline(self, pipeline_id: str) -> None:
-        """Stand in for ``pai.FlowPipeline``: runs of this pipeline id can be created."""
-        self._send("PUT", f"paiflow/pipelines/{quote(pipeline_id, safe='')}", {})
+    def register_pipeline(self, pipeline_id: str, manifest: str) -> None:
+        """Stand in for ``pai.FlowPipeline``: runs of this pipeline id can be created; each run checks ``manifest``."""
+        self._send("PUT", f"paiflow/pipelines/{quote(pipeline_id, safe='')}", {"manifest": manifest})
 
     def set_metrics(self, service: str, **values: float) -> dict[str, Any]:
         return self._send("PUT", f"metrics/{quote(service, safe='')}", values)

@@ -254,7 +254,10 @@ class Emulator:
         return {"bucket": bucket}
 
     def _c_paiflow_pipeline(self, request: Request, body: dict[str, Any], pipeline_id: str) -> dict[str, Any]:
-        self.paiflow.pipelines.add(pipeline_id)
+        manifest = body.get("manifest")
+        if not isinstance(manifest, str) or not manifest.strip():
+            raise invalid('register a pipeline with its manifest: {"manifest": "<yaml>"}')
+        self.paiflow.pipelines[pipeline_id] = manifest
         return {"PipelineId": pipeline_id}
 
     def _c_metrics_all(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
