@@ -15,7 +15,8 @@ them) and derives ``<base><run>/`` itself.
 Training runs as pai-python-sdk's ``CustomJobComponent`` runs a DLC job from a pipeline
 (``pai/pipeline/component/_custom_job.py``): the step is PAI's DLC executor container
 (``registry.<region>.aliyuncs.com/paiflow-core/dlc-executor-v2:v1.0.4``, ``pai/common/image_utils.py``) that submits
-the job described by its ``job_config`` parameter (``JobSpecs``, ``ResourceId``, ``WorkspaceId``). So the step
+the job described by its ``job_config`` parameter (``JobSpecs``, ``ResourceId``; the pipeline's workspace is the
+job's). So the step
 itself stays on the public resource group, the only one Designer's custom containers run on
 (https://help.aliyun.com/en/pai/use-custom-components), while the training job runs where its config says (a
 quota's ``ResourceId``). No step carries a resource group.
@@ -41,7 +42,7 @@ from pulumi_alicloud import pai
 
 from components.retraining_trigger import RetrainingTrigger, RetrainingTriggerArgs
 from components.storage import CHECKPOINTS_PREFIX, DATA_PREFIX, MODELS_PREFIX
-from providers.props import requested_resources
+from providers.training_spec import pod_spec
 from stack_config import ModelServiceConfig, RetrainingConfig, TrainingJobConfig
 
 API_VERSION: Final = "core/v1"
@@ -107,25 +108,22 @@ def _shell(command: str) -> list[str]:
     return ["sh", "-c", command]
 
 
-def job_config(training: TrainingJobConfig, workspace_id: str | None) -> dict[str, Any]:
-    """The DLC job the train step submits, as pai-python-sdk's ``JobConfig.to_dict`` writes it."""
-
-    def spec(role: str, pods: int) -> dict[str, Any]:
-        placed: dict[str, Any] = {"Type": role, "Image": training.image, "PodCount": pods}
-        if training.resources is not None:
-            placed["ResourceConfig"] = requested_resources(training.resources.__dict__)
-        else:
-            placed["EcsSpec"] = training.instance_type
-        return placed
-
-    config: dict[str, Any] = {
-        "JobSpecs": [spec("Worker", training.worker_count)]
-        + [spec(role, pods) for role, pods in sorted(training.roles.items())]
+def job_config(training: TrainingJobConfig) -> dict[str, Any]:
+    """The DLC job the train step submits, as pai-python-sdk's ``JobConfig.to_dict`` writes it (``JobSpecs`` in
+    CreateJob's wire form, ``ResourceId`` on a quota), built by the same pod-spec rule as the TrainingJob provider."""
+    props = {
+        "image": training.image,
+        "resource_group": training.resource_group if training.dedicated else None,
+        "resources": training.resources.__dict__ if training.resources is not None else None,
+        "instance_type": training.instance_type,
+        "spot": training.spot,
+        "spot_discount_limit": training.spot_discount_limit,
     }
+    specs = [pod_spec(props, "Worker", training.worker_count)]
+    specs += [pod_spec(props, role, pods) for role, pods in sorted(training.roles.items())]
+    config: dict[str, Any] = {"JobSpecs": specs}
     if training.dedicated:
         config["ResourceId"] = training.resource_group
-    if workspace_id:
-        config["WorkspaceId"] = workspace_id
     return config
 
 
@@ -155,7 +153,7 @@ def _steps(pipeline: RetrainingConfig, *, bucket: str, region: str, training: Tr
             DLC_EXECUTOR_IMAGE.format(region=region),
             DLC_EXECUTOR_COMMAND,
             {
-                "job_config": ("Map", job_config(training, None)),
+                "job_config": ("Map", job_config(training)),
                 "output_path": (string, models),
                 RUN: (string, None),
                 "data_base": (string, prepared),

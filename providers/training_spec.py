@@ -15,7 +15,15 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from providers.props import is_int, is_number, plain, requested_resources, service_role
+from providers.props import (
+    DLC_GPU_TYPE_EXAMPLE,
+    DLC_GPU_TYPE_PATTERN,
+    is_int,
+    is_number,
+    plain,
+    requested_resources,
+    service_role,
+)
 
 JOB_TYPES: Final = (
     "PyTorchJob",
@@ -179,6 +187,16 @@ def _placement_problems(props: Mapping[str, Any]) -> list[tuple[str, str]]:
             found.append(("resources", "a dedicated resource group / quota needs resources {cpu, memory_gb[, gpu]}"))
         elif not is_number(resources.get("memory_gb")) or resources["memory_gb"] <= 0:
             found.append(("resources", "memory_gb must be a positive number of GiB"))
+        elif resources.get("gpu_type") is not None and not re.fullmatch(
+            DLC_GPU_TYPE_PATTERN, str(resources["gpu_type"])
+        ):
+            found.append(
+                (
+                    "resources",
+                    f"gpu_type must be a DLC GPU type name such as '{DLC_GPU_TYPE_EXAMPLE}' (no spaces); "
+                    f"got {resources['gpu_type']!r}",
+                )
+            )
         if props.get("spot"):
             found.append(("spot", "spot instances come from shared resources; remove resource_group or spot"))
     elif not isinstance(instance_type, str) or not instance_type.startswith("ecs."):
@@ -354,7 +372,9 @@ def attempt_number(job: Mapping[str, Any], props: Mapping[str, Any], key: str) -
 # -- the DLC request --------------------------------------------------------------------------------------------
 
 
-def _pod_spec(props: Mapping[str, Any], role: str, pods: int) -> dict[str, Any]:
+def pod_spec(props: Mapping[str, Any], role: str, pods: int) -> dict[str, Any]:
+    """One ``JobSpecs[]`` entry (wire names) for ``role`` from the (snake-case) inputs; also what a pipeline's DLC
+    executor step submits (components/pipeline.py)."""
     spec: dict[str, Any] = {"Type": role, "Image": props["image"], "PodCount": pods}
     if props.get("resource_group"):
         spec["ResourceConfig"] = requested_resources(props["resources"])
@@ -385,8 +405,8 @@ def job_body(
         relative = OssLocation.parse(resume_from).prefix.removeprefix(checkpoints.prefix)
         env[RESUME_ENV] = f"{CHECKPOINT_MOUNT}/{relative}"
         env[RESUME_URI_ENV] = resume_from
-    specs = [_pod_spec(props, "Worker", int(props["worker_count"]))]
-    specs += [_pod_spec(props, role, int(pods)) for role, pods in sorted((props.get("roles") or {}).items())]
+    specs = [pod_spec(props, "Worker", int(props["worker_count"]))]
+    specs += [pod_spec(props, role, int(pods)) for role, pods in sorted((props.get("roles") or {}).items())]
     sources = [
         {"Uri": OssLocation.parse(s["uri"]).for_dlc(region), "MountPath": s["mount_path"], "MountAccess": "RO"}
         for s in props.get("data_sources") or []

@@ -369,3 +369,20 @@ def test_the_component_registers_the_manifest_as_yaml(mocks: RecordingMocks) -> 
         training=args.training,
         service=args.service,
     )
+
+
+def test_a_spot_job_on_shared_resources_is_submitted_as_the_training_job_would_be() -> None:
+    node = build()[-1]["spec"]["pipelines"][1]
+    [config] = [p["value"] for p in node["spec"]["arguments"]["parameters"] if p["name"] == "job_config"]
+    assert config == {
+        "JobSpecs": [
+            {
+                "Type": "Worker",
+                "Image": SPOT_JOB["image"],
+                "PodCount": 1,
+                "EcsSpec": "ecs.gn6i-c4g1.xlarge",
+                "UseSpotInstance": True,
+                "SpotSpec": {"SpotStrategy": "SpotWithPriceLimit", "SpotDiscountLimit": 0.6},
+            }
+        ]
+    }

@@ -89,6 +89,20 @@ def bad(**changes: Any) -> list[tuple[str, str]]:
             ],
         ),
         (
+            {
+                "resource_group": "quota-1",
+                "instance_type": None,
+                "spot": False,
+                "resources": {"cpu": 8, "memory_gb": 30, "gpu": 1, "gpu_type": "NVIDIA A10"},
+            },
+            [
+                (
+                    "resources",
+                    "gpu_type must be a DLC GPU type name such as 'Tesla-V100-16G' (no spaces); got 'NVIDIA A10'",
+                )
+            ],
+        ),
+        (
             {"instance_type": "gn6i", "spot": False},
             [
                 (
