@@ -71,8 +71,10 @@ services = [
             workspace_id=workspace.workspace_id,
             metrics=config.serving.metrics,
             token=serving_token,
+            role_arn=roles.role_arns["eas"],
+            retain_legacy=config.serving.retain_pai_services,
         ),
-        opts=pulumi.ResourceOptions(depends_on=[store]),
+        opts=pulumi.ResourceOptions(depends_on=[store, roles]),
     )
     for svc in config.serving.services
 ]

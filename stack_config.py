@@ -279,6 +279,13 @@ class ModelServiceConfig:
     )
     live: StrictStr = key("Name the version that takes traffic; it must be one of 'versions'")
     rollout: RolloutConfig = key("Give {steps, bakeSeconds, maxP95LatencyMs, maxErrorRate}", dev_default={})
+    # terraform's pai.Service waits 5 minutes; GPU and custom-image services often need longer (fidelity-audit T2).
+    ready_timeout_minutes: StrictInt = key(
+        "Set the minutes a version may take to reach Running, e.g. 20 (GPU or custom images may need 30+)",
+        default=20,
+        ge=1,
+        le=1440,
+    )
 
     @property
     def dedicated(self) -> bool:
@@ -554,6 +561,10 @@ class ServingConfig:
     services: tuple[ModelServiceConfig, ...] = key("List the served models", default=())
     metrics: MetricsConfig = key(
         "Give {source, namespace, dimension} or {source: prometheus, endpoint}", default=MetricsConfig()
+    )
+    retain_pai_services: StrictBool = key(
+        "Write true for the one `pulumi up` that moves a stack off pai.Service (README 'Upgrading'), then remove it",
+        default=False,
     )
 
 

@@ -63,6 +63,7 @@ class EasServiceInputs(BaseModel):
     role_arn: StrictStr | None = Field(default=None, pattern=r"^acs:ram::\d+:role/[A-Za-z0-9.-]+$")
     ready_timeout_seconds: StrictInt = Field(default=DEFAULT_READY_SECONDS, ge=1, le=24 * 3600)
     poll_seconds: StrictFloat | StrictInt = Field(default=10, gt=0, le=300)
+    tags: dict[StrictStr, StrictStr] | None = None
 
     @field_validator("service_config")
     @classmethod
@@ -145,6 +146,7 @@ class EasServiceArgs:
     role_arn: pulumi.Input[str] | None = None
     ready_timeout_seconds: int = DEFAULT_READY_SECONDS
     poll_seconds: float = 10.0
+    tags: pulumi.Input[Mapping[str, str]] | None = None  # EAS service labels (CreateService Labels, UpdateServiceLabel)
 
 
 class EasServiceProvider(ConfiguredProvider):
@@ -160,7 +162,7 @@ class EasServiceProvider(ConfiguredProvider):
         new_group = json.loads(news["service_config"])["metadata"].get("group")
         if managed_view(olds) != managed_view(news):
             changed.append("service_config")
-        for key in ("ready_timeout_seconds", "poll_seconds"):
+        for key in ("ready_timeout_seconds", "poll_seconds", "tags"):
             if olds.get(key) != news.get(key):
                 changed.append(key)
         # A service cannot move to another group or workspace in place; a new name is a new service.
@@ -180,6 +182,8 @@ class EasServiceProvider(ConfiguredProvider):
         service = _Service(self._config, news)
         if managed_view(olds) != managed_view(news) or olds.get("role_arn") != news.get("role_arn"):
             service.merge_update()
+        if (olds.get("tags") or {}) != (news.get("tags") or {}) and news.get("tags"):
+            service.label()
         return pulumi.dynamic.UpdateResult(service.outputs(service.wait_running()))
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
@@ -213,7 +217,10 @@ class _Service:
         from providers.waiting import Deadline
 
         return retry.call(
-            operation, what=f"EAS service {self.name}: {what}", deadline=Deadline(CALL_BUDGET_SECONDS), idempotent=idempotent
+            operation,
+            what=f"EAS service {self.name}: {what}",
+            deadline=Deadline(CALL_BUDGET_SECONDS),
+            idempotent=idempotent,
         )
 
     def describe(self) -> Any | None:
@@ -237,7 +244,9 @@ class _Service:
             self.merge_update()
             return
         config = with_role(json.loads(self.props["service_config"]), self.props.get("role_arn"))
-        request = eas.CreateServiceRequest(body=json.dumps(config), workspace_id=self.props.get("workspace_id"))
+        request = eas.CreateServiceRequest(body=json.dumps(config))
+        request.workspace_id = self.props.get("workspace_id")  # the SDK types these as required; both are optional
+        request.labels = dict(self.props.get("tags") or {}) or None
         try:
             self._call("create", lambda: self.client.create_service(request), idempotent=False)
         except Exception as error:
@@ -259,6 +268,12 @@ class _Service:
         request = eas.UpdateServiceRequest(body=json.dumps(update_body(self.props)), update_type="merge")
         self._call("update", lambda: self.client.update_service(self.region, self.name, request))
         progress(f"EAS service {self.name}: config merged (metadata.instance left to the autoscaler)")
+
+    def label(self) -> None:
+        from alibabacloud_eas20210701 import models as eas
+
+        request = eas.UpdateServiceLabelRequest(labels=dict(self.props.get("tags") or {}))
+        self._call("label", lambda: self.client.update_service_label(self.region, self.name, request))
 
     def wait_settled(self) -> None:
         """Wait out a transition in progress (EAS refuses an update while Creating/Updating)."""
@@ -360,6 +375,7 @@ class EasService(pulumi.dynamic.Resource, module="pai", name="EasService"):
             "role_arn": args.role_arn,
             "ready_timeout_seconds": args.ready_timeout_seconds,
             "poll_seconds": args.poll_seconds,
+            "tags": args.tags,
             **dict.fromkeys(OUTPUTS),
         }
         secret = pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS)

@@ -6,7 +6,7 @@ existing service of the same name is adopted, not created twice; the wait for Ru
 progress and fails naming the service, its last status and EAS's reason.
 """
 
-# pyright: basic, reportOptionalMemberAccess=false
+# pyright: basic, reportOptionalMemberAccess=false, reportArgumentType=false, reportOperatorIssue=false
 
 from __future__ import annotations
 
@@ -183,3 +183,13 @@ def test_check_names_the_input(change: dict[str, Any], where: str, needle: str) 
 def test_check_through_the_host(host: ProviderHost) -> None:
     _inputs, failures = host.check(EasServiceProvider(), {}, props(ready_timeout_seconds="20m"))
     assert failures == [("ready_timeout_seconds", "Input should be a valid integer")]
+
+
+def test_tags_become_service_labels(host: ProviderHost, cloud: Control, clients: ClientFactory) -> None:
+    id_, outs = host.create(EasServiceProvider(), props(tags={"environment": "dev"}))
+    labels = clients.eas().describe_service(REGION, NAME).body.labels
+    assert [(label.label_key, label.label_value) for label in labels] == [("environment", "dev")]
+    host.update(EasServiceProvider(), id_, outs, props(tags={"environment": "dev", "owner": "ml"}))
+    labels = clients.eas().describe_service(REGION, NAME).body.labels
+    assert [(label.label_key, label.label_value) for label in labels] == [("environment", "dev"), ("owner", "ml")]
+    assert cloud.calls(api="eas", action="UpdateService") == []  # labels alone never touch the config

@@ -49,7 +49,7 @@ def test_program_registers_the_pipeline(stack: str) -> None:
         "alicloud:ram/role:Role": 5,  # DSW, DLC, EAS; the trigger's start role and OSS invocation role
         "alicloud:ram/policy:Policy": 8,
         "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment": 8,
-        "alicloud:pai/service:Service": 3,
+        "pulumi-python:dynamic/pai:EasService": 3,
         "pai-mlops:training:Training": 1,
         "pai-mlops:code:CodeRepositories": 1,
         "alicloud:pai/workspaceCodeSource:WorkspaceCodeSource": 1,
@@ -104,7 +104,9 @@ def test_program_registers_the_pipeline(stack: str) -> None:
 
 def eas_configs(stack: str) -> dict[str, dict[str, Any]]:
     mocks = run_program(stack)
-    return {r.name: json.loads(r.inputs["serviceConfig"]) for r in mocks.by_type("alicloud:pai/service:Service")}
+    return {
+        r.name: json.loads(r.inputs["service_config"]) for r in mocks.by_type("pulumi-python:dynamic/pai:EasService")
+    }
 
 
 def test_dev_services_start_with_one_instance_on_the_shared_group() -> None:
@@ -169,7 +171,7 @@ def test_plan_prints_the_tree_and_writes_the_json_plan(tmp_path: Path, capsys: p
             "│",
             "│",
             "└─",
-            "alicloud:pai/service:Service",
+            "pulumi-python:dynamic/pai:EasService",
             "fraud_scorer-v7",
             "name=fraud_scorer_v7",
             "group=fraud_scorer",

@@ -391,8 +391,9 @@ BAD_INPUTS = [
         [
             f"{S0} [minInstance]: is not a known key; got 1. Did you mean 'minInstances'? Known keys here: "
             "activationReplicas, codeCommits, codeRepository, container, contracts, cpu, cpuPercent, cron, gpu, "
-            "instanceType, live, maxInstances, memoryMb, minInstances, name, processor, qpsPerInstance, resourceGroup, "
-            "rollout, scaleInCooldownSeconds, scaleUpWindowSeconds, versions, zeroGraceSeconds."
+            "instanceType, live, maxInstances, memoryMb, minInstances, name, processor, qpsPerInstance, "
+            "readyTimeoutMinutes, resourceGroup, rollout, scaleInCooldownSeconds, scaleUpWindowSeconds, versions, "
+            "zeroGraceSeconds."
         ],
         id="service-unknown-key",
     ),

@@ -84,7 +84,7 @@ def display(value: Any) -> Any:
 
 
 def _service_summary(properties: Mapping[str, Any]) -> str:
-    config = json.loads(properties["serviceConfig"])
+    config = json.loads(properties.get("service_config") or properties["serviceConfig"])
     metadata = config["metadata"]
     where = metadata.get("resource") or config.get("cloud", {}).get("computing", {}).get("instance_type")
     return f"name={metadata['name']} group={metadata['group']} instances={metadata['instance']} on={where}"
@@ -92,7 +92,7 @@ def _service_summary(properties: Mapping[str, Any]) -> str:
 
 def key_inputs(registration: Registration) -> str:
     properties = display(registration.properties)
-    if registration.type == "alicloud:pai/service:Service":
+    if registration.type in ("alicloud:pai/service:Service", "pulumi-python:dynamic/pai:EasService"):
         return _service_summary(properties)
     keys = KEY_INPUTS.get(registration.type, ())
     return " ".join(f"{k}={properties[k]}" for k in keys if k in properties)

@@ -90,6 +90,7 @@ class EasApi:
         ("PUT", f"/api/v2/services/{R}/{S}/stop", "StopService"),
         ("PUT", f"/api/v2/services/{R}/{S}/release", "ReleaseService"),
         ("GET", f"/api/v2/services/{R}/{S}/endpoints", "DescribeServiceEndpoints"),
+        ("PUT", f"/api/v2/services/{R}/{S}/label", "UpdateServiceLabel"),
         ("POST", f"/api/v2/services/{R}/{S}/autoscaler", "CreateServiceAutoScaler"),
         ("GET", f"/api/v2/services/{R}/{S}/autoscaler", "DescribeServiceAutoScaler"),
         ("PUT", f"/api/v2/services/{R}/{S}/autoscaler", "UpdateServiceAutoScaler"),
@@ -344,6 +345,14 @@ class EasApi:
             "Message": f"Releasing service [{service.name}] in region [{service.region}] with weight "
             f"[{service.weight}], service status: [{status}]"
         }
+
+    def _update_service_label(self, context: Context) -> dict[str, Any]:
+        service = self.service(context.args["region"], context.args["name"], context.now)
+        labels = context.json().get("Labels")
+        if not isinstance(labels, dict) or not labels:
+            raise invalid(f"Labels must map label keys to values; got {labels!r}")
+        service.labels.update({str(k): str(v) for k, v in labels.items()})
+        return {"Message": f"Succeed to update labels of service [{service.name}]"}
 
     def _describe_service_endpoints(self, context: Context) -> dict[str, Any]:
         service = self.service(context.args["region"], context.args["name"], context.now)
