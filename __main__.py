@@ -123,6 +123,7 @@ registries = [
             service=svc,
             bucket_name=config.storage.bucket_name,
             workspace_id=workspace.workspace_id,
+            region=config.region,
             trained={
                 job.run: TrainedRun(
                     repository=job.code.repository, commit=job.code.commit, job_id=trainings[job.name].job_id

@@ -112,6 +112,23 @@ def eas_service_name(model: str, version: str) -> str:
     return f"{model}_{version}"
 
 
+# The model registry's version rule (alibabacloud_aiworkspace20210204 8.3.5 CreateModelVersionRequest.version_name):
+# major.minor.patch, major and minor numbers, the patch starting with a digit and holding digits, letters and _.
+REGISTRY_VERSION: Final = re.compile(r"^\d+\.\d+\.\d[0-9A-Za-z_]*$")
+_PLAIN_VERSION: Final = re.compile(r"^v(\d+)$")
+
+
+def registry_version(version: str, explicit: Mapping[str, str]) -> str:
+    """The registry version of a project version id: ``registryVersions`` if mapped, else ``v<N>`` → ``N.0.0``.
+
+    Returns "" for an id the rule cannot map (config validation reports it).
+    """
+    if version in explicit:
+        return explicit[version]
+    plain = _PLAIN_VERSION.match(version)
+    return f"{int(plain.group(1))}.0.0" if plain else ""
+
+
 VersionId = Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9_]*$", max_length=16)]
 
 
@@ -279,6 +296,10 @@ class ModelServiceConfig:
     )
     live: StrictStr = key("Name the version that takes traffic; it must be one of 'versions'")
     rollout: RolloutConfig = key("Give {steps, bakeSeconds, maxP95LatencyMs, maxErrorRate}", dev_default={})
+    registry_versions: dict[StrictStr, StrictStr] = key(
+        "Map a version id to its model registry version (major.minor.patch), e.g. {v6: 1.6.0}; v<N> maps to N.0.0",
+        default_factory=dict,
+    )
     # terraform's pai.Service waits 5 minutes; GPU and custom-image services often need longer (fidelity-audit T2).
     ready_timeout_minutes: StrictInt = key(
         "Set the minutes a version may take to reach Running, e.g. 20 (GPU or custom images may need 30+)",
@@ -293,6 +314,9 @@ class ModelServiceConfig:
 
     def eas_service_name(self, version: str) -> str:
         return eas_service_name(self.name, version)
+
+    def registry_version(self, version: str) -> str:
+        return registry_version(version, self.registry_versions)
 
 
 @dataclass(frozen=True, kw_only=True, config=_MODEL)
@@ -832,6 +856,7 @@ def _version_problems(svc: Mapping[str, Any], where: str) -> list[Problem]:
             )
         )
     problems += _contract_problems(svc, versions, where)
+    problems += _registry_version_problems(svc, versions, where)
     name = _typed(svc, "name", str)
     for version in versions:
         if not (name and isinstance(version, str)):
@@ -847,6 +872,40 @@ def _version_problems(svc: Mapping[str, Any], where: str) -> list[Problem]:
                     "Shorten the service name or the version",
                 )
             )
+    return problems
+
+
+def _registry_version_problems(svc: Mapping[str, Any], versions: list[Any], where: str) -> list[Problem]:
+    """Every deployed version maps to one valid, distinct model registry version."""
+    explicit = _typed(svc, "registryVersions", dict) or {}
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    ids = dict.fromkeys(v for v in versions if isinstance(v, str) and re.fullmatch(r"[a-z0-9][a-z0-9_]*", v))
+    for version in ids:  # a bad or repeated id is reported by its own rule
+        value = explicit.get(version) if version in explicit else registry_version(version, {})
+        if not isinstance(value, str) or not REGISTRY_VERSION.match(value):
+            problems.append(
+                Problem(
+                    where,
+                    f"registryVersions.{version}",
+                    "must be a model registry version major.minor.patch (the registry refuses anything else)"
+                    + ("" if version in explicit else f"; '{version}' is not v<N>, so it needs one"),
+                    value if version in explicit else version,
+                    f"Map it, e.g. registryVersions: {{{version}: 1.0.0}}",
+                )
+            )
+        elif value in seen:
+            problems.append(
+                Problem(
+                    where,
+                    f"registryVersions.{version}",
+                    f"maps to {value}, which {seen[value]} already uses",
+                    value,
+                    "Give every version its own registry version",
+                )
+            )
+        else:
+            seen[value] = version
     return problems
 
 

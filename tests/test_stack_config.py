@@ -386,14 +386,45 @@ BAD_INPUTS = [
         id="latency-zero",
     ),
     pytest.param(
+        "serving.services.0.registryVersions",
+        {"v7": "v7"},
+        [
+            f"{S0} [registryVersions.v7]: must be a model registry version major.minor.patch (the registry refuses "
+            "anything else); got 'v7'. Map it, e.g. registryVersions: {v7: 1.0.0}."
+        ],
+        id="registry-version-not-semver",
+    ),
+    pytest.param(
+        "serving.services.0.registryVersions",
+        {"v6": "7.0.0"},
+        [
+            f"{S0} [registryVersions.v7]: maps to 7.0.0, which v6 already uses; got '7.0.0'. "
+            "Give every version its own registry version."
+        ],
+        id="registry-version-twice",
+    ),
+    pytest.param(
+        "serving.services.0.versions",
+        ["v6", "v7", "beta"],
+        [
+            f"{S0} [registryVersions.beta]: must be a model registry version major.minor.patch (the registry refuses "
+            "anything else); 'beta' is not v<N>, so it needs one; got 'beta'. Map it, e.g. registryVersions: "
+            "{beta: 1.0.0}.",
+            f"{S0} [codeCommits]: has no code commit for beta, so the model registry could not trace them to code; "
+            "got {'v6': '9f1c2ab7', 'v7': '4be2c1d9'}. Add codeCommits: {<version>: <commit>}, or train the version "
+            "as a run of that id under pai-mlops:training.",
+        ],
+        id="registry-version-unmapped",
+    ),
+    pytest.param(
         "serving.services.0.minInstance",
         1,
         [
             f"{S0} [minInstance]: is not a known key; got 1. Did you mean 'minInstances'? Known keys here: "
             "activationReplicas, codeCommits, codeRepository, container, contracts, cpu, cpuPercent, cron, gpu, "
             "instanceType, live, maxInstances, memoryMb, minInstances, name, processor, qpsPerInstance, "
-            "readyTimeoutMinutes, resourceGroup, rollout, scaleInCooldownSeconds, scaleUpWindowSeconds, versions, "
-            "zeroGraceSeconds."
+            "readyTimeoutMinutes, registryVersions, resourceGroup, rollout, scaleInCooldownSeconds, "
+            "scaleUpWindowSeconds, versions, zeroGraceSeconds."
         ],
         id="service-unknown-key",
     ),
