@@ -62,6 +62,7 @@ roles = ServiceRoles(
     ),
 )
 serving_token = pulumi.Config().get_secret("servingToken")  # optional: rotates every EAS service's access token
+registry_auth = pulumi.Config().get_secret("registryAuth")  # optional: dockerAuth for private serving images
 services = [
     BlueGreenService(
         svc.name,
@@ -73,6 +74,7 @@ services = [
             token=serving_token,
             role_arn=roles.role_arns["eas"],
             retain_legacy=config.serving.retain_pai_services,
+            docker_auth=registry_auth,
         ),
         opts=pulumi.ResourceOptions(depends_on=[store, roles]),
     )

@@ -23,6 +23,7 @@ class BlueGreenServiceArgs:
     token: pulumi.Input[str] | None = None  # a secret; rotates every version's access token
     role_arn: pulumi.Input[str] | None = None  # the -eas RAM role every version runs with
     retain_legacy: bool = False  # see ModelServiceArgs.retain_legacy
+    docker_auth: pulumi.Input[str] | None = None  # a secret; see ModelServiceArgs.docker_auth
 
 
 def metrics_settings(metrics: MetricsConfig) -> dict[str, Any]:
@@ -55,6 +56,7 @@ class BlueGreenService(pulumi.ComponentResource):
                 workspace_id=args.workspace_id,
                 role_arn=args.role_arn,
                 retain_legacy=args.retain_legacy,
+                docker_auth=args.docker_auth,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -25,6 +25,7 @@ class ModelServiceArgs:
     workspace_id: pulumi.Input[str]
     role_arn: pulumi.Input[str] | None = None  # the -eas RAM role: EAS reads models and pulls images with it
     retain_legacy: bool = False  # the one `up` that moves a stack off pai.Service (README "Upgrading")
+    docker_auth: pulumi.Input[str] | None = None  # a secret: registry credentials for a custom image (dockerAuth)
 
 
 class ModelService(pulumi.ComponentResource):
@@ -54,6 +55,7 @@ class ModelService(pulumi.ComponentResource):
                     workspace_id=args.workspace_id,
                     role_arn=args.role_arn,
                     ready_timeout_seconds=svc.ready_timeout_minutes * 60,
+                    docker_auth=args.docker_auth if svc.container is not None else None,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )

@@ -24,8 +24,9 @@ This resource, instead:
   (https://www.alibabacloud.com/help/en/pai/user-guide/configure-the-eas-ram-role: "create a role, grant policies,
   then add the role ARN to the service config"; with a custom role "the system accesses the mounted data sources
   and pulls the custom image with the role's permissions"), so ``service_config`` stays plain and known at preview;
-- ``access_token`` (DescribeService ``AccessToken``) is an output the resource always lists in
-  ``additional_secret_outputs``.
+- ``docker_auth`` (a secret input: base64 ``user:password``) goes on the wire only, as ``dockerAuth``, for images
+  in a private registry (EAS service config parameters doc, shared/reference/eas-api.md §3);
+- ``access_token`` (DescribeService ``AccessToken``) and ``docker_auth`` are always in ``additional_secret_outputs``.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from providers.base import ConfiguredProvider
 
 CALL_BUDGET_SECONDS: Final = 120.0
 DEFAULT_READY_SECONDS: Final = 20 * 60  # the official EAS terraform module's create_timeout (fidelity-audit T2)
-SECRET_OUTPUTS: Final = ["access_token"]
+SECRET_OUTPUTS: Final = ["access_token", "docker_auth"]
 OUTPUTS: Final = ("status", "region", "service_id", "access_token")
 # Keys never sent on update and never read back: the autoscaler owns the count, ServiceEndpoint the token.
 UNMANAGED: Final = (("metadata", "instance"), ("token",))
@@ -64,6 +65,7 @@ class EasServiceInputs(BaseModel):
     ready_timeout_seconds: StrictInt = Field(default=DEFAULT_READY_SECONDS, ge=1, le=24 * 3600)
     poll_seconds: StrictFloat | StrictInt = Field(default=10, gt=0, le=300)
     tags: dict[StrictStr, StrictStr] | None = None
+    docker_auth: StrictStr | None = Field(default=None, min_length=4)
 
     @field_validator("service_config")
     @classmethod
@@ -118,14 +120,17 @@ def project(actual: Any, wanted: Any) -> Any:
 
 
 def update_body(props: Mapping[str, Any]) -> dict[str, Any]:
-    """The UpdateService (merge) body: the program's config without ``metadata.instance``, plus the role."""
-    return with_role(without_unmanaged(json.loads(props["service_config"])), props.get("role_arn"))
+    """The UpdateService (merge) body: the program's config without ``metadata.instance``, plus role and auth."""
+    return on_the_wire(without_unmanaged(json.loads(props["service_config"])), props)
 
 
-def with_role(config: dict[str, Any], role_arn: Any) -> dict[str, Any]:
-    if role_arn:
-        config["role_arn"] = role_arn
+def on_the_wire(config: dict[str, Any], props: Mapping[str, Any]) -> dict[str, Any]:
+    """What only the request carries: the RAM role and the registry credentials (``dockerAuth``)."""
+    if props.get("role_arn"):
+        config["role_arn"] = props["role_arn"]
         config.setdefault("options", {})["enable_ram_role"] = True
+    if props.get("docker_auth"):
+        config["dockerAuth"] = props["docker_auth"]
     return config
 
 
@@ -147,6 +152,7 @@ class EasServiceArgs:
     ready_timeout_seconds: int = DEFAULT_READY_SECONDS
     poll_seconds: float = 10.0
     tags: pulumi.Input[Mapping[str, str]] | None = None  # EAS service labels (CreateService Labels, UpdateServiceLabel)
+    docker_auth: pulumi.Input[str] | None = None  # a secret: base64 user:password of a private registry (dockerAuth)
 
 
 class EasServiceProvider(ConfiguredProvider):
@@ -157,7 +163,7 @@ class EasServiceProvider(ConfiguredProvider):
         return pulumi.dynamic.CheckResult(news, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
-        changed = [k for k in ("service_name", "workspace_id", "role_arn") if olds.get(k) != news.get(k)]
+        changed = [k for k in ("service_name", "workspace_id", "role_arn", "docker_auth") if olds.get(k) != news.get(k)]
         old_group = json.loads(olds["service_config"])["metadata"].get("group")
         new_group = json.loads(news["service_config"])["metadata"].get("group")
         if managed_view(olds) != managed_view(news):
@@ -180,7 +186,8 @@ class EasServiceProvider(ConfiguredProvider):
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
         service = _Service(self._config, news)
-        if managed_view(olds) != managed_view(news) or olds.get("role_arn") != news.get("role_arn"):
+        wire = ("role_arn", "docker_auth")
+        if managed_view(olds) != managed_view(news) or any(olds.get(k) != news.get(k) for k in wire):
             service.merge_update()
         if (olds.get("tags") or {}) != (news.get("tags") or {}) and news.get("tags"):
             service.label()
@@ -243,7 +250,7 @@ class _Service:
             progress(f"EAS service {self.name}: exists; adopting it (config merged, instance count left alone)")
             self.merge_update()
             return
-        config = with_role(json.loads(self.props["service_config"]), self.props.get("role_arn"))
+        config = on_the_wire(json.loads(self.props["service_config"]), self.props)
         request = eas.CreateServiceRequest(body=json.dumps(config))
         request.workspace_id = self.props.get("workspace_id")  # the SDK types these as required; both are optional
         request.labels = dict(self.props.get("tags") or {}) or None
@@ -376,6 +383,7 @@ class EasService(pulumi.dynamic.Resource, module="pai", name="EasService"):
             "ready_timeout_seconds": args.ready_timeout_seconds,
             "poll_seconds": args.poll_seconds,
             "tags": args.tags,
+            "docker_auth": args.docker_auth,
             **dict.fromkeys(OUTPUTS),
         }
         secret = pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS)

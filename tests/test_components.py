@@ -241,7 +241,7 @@ def test_model_service_creates_one_eas_service_per_version(mocks: RecordingMocks
         (EAS_SERVICE, "fraud_scorer-v7"),
     ]
     v7 = mocks.one(EAS_SERVICE, "fraud_scorer-v7")
-    assert v7.additional_secret_outputs == ("access_token",)
+    assert v7.additional_secret_outputs == ("access_token", "docker_auth")
     inputs = v7.inputs
     assert (inputs["service_name"], inputs["workspace_id"], inputs["role_arn"]) == ("fraud_scorer_v7", "ws-1", ROLE)
     assert inputs["ready_timeout_seconds"] == 20 * 60  # readyTimeoutMinutes' documented default

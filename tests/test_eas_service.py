@@ -193,3 +193,10 @@ def test_tags_become_service_labels(host: ProviderHost, cloud: Control, clients:
     labels = clients.eas().describe_service(REGION, NAME).body.labels
     assert [(label.label_key, label.label_value) for label in labels] == [("environment", "dev"), ("owner", "ml")]
     assert cloud.calls(api="eas", action="UpdateService") == []  # labels alone never touch the config
+
+
+def test_registry_credentials_go_on_the_wire_as_docker_auth(host: ProviderHost, cloud: Control) -> None:
+    id_, outs = host.create(EasServiceProvider(), props(docker_auth="dXNlcjpwYXNz"))
+    assert cloud.calls(api="eas", action="CreateService")[-1]["body"]["dockerAuth"] == "dXNlcjpwYXNz"
+    host.update(EasServiceProvider(), id_, outs, props(docker_auth="dXNlcjpuZXc="))
+    assert cloud.calls(api="eas", action="UpdateService")[-1]["body"]["dockerAuth"] == "dXNlcjpuZXc="

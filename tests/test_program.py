@@ -67,8 +67,8 @@ def test_program_registers_the_pipeline(stack: str) -> None:
         "alicloud:fc/v3Trigger:V3Trigger": 1 if stack == "dev" else 2,  # dev: new data only; prod: also weekly
         "pai-mlops:serving:BlueGreenService": 2,
         "pai-mlops:images:ContainerRegistry": 1,
-        "alicloud:cr/namespace:Namespace": 1,
-        "alicloud:cr/repo:Repo": 4,
+        "alicloud:cs/registryEnterpriseNamespace:RegistryEnterpriseNamespace": 1,
+        "alicloud:cs/registryEnterpriseRepo:RegistryEnterpriseRepo": 4,
         **(
             {  # prod only: 2 rules per served version (3 versions) and the GPU rule of the training run
                 "pai-mlops:monitoring:ProductionAlarms": 1,
