@@ -114,6 +114,7 @@ class RetrainingTrigger(pulumi.ComponentResource):
             code=fc.V3FunctionCodeArgs(zip_file=function_archive()),
             role=role.arn,
             memory_size=128,
+            cpu=0.05,
             timeout=60,
             environment_variables={
                 "PIPELINE_ID": args.pipeline_id,
