@@ -14,7 +14,7 @@ import yaml
 from config_problems import StackConfigError
 from tests.program_copy import project_copy
 from tools import plan
-from tools.mock_engine import ROOT, run_program, stack_config_values
+from tools.mock_engine import MOCK_ACCOUNT_ID, ROOT, run_program, stack_config_values
 
 SCHEMA = ROOT.parent / "shared" / "schemas" / "pulumi-project.schema.json"
 
@@ -201,3 +201,13 @@ def test_plan_exits_2_with_the_problems_on_bad_config(tmp_path: Path, capsys: py
 def test_plan_refuses_an_unknown_stack(capsys: pytest.CaptureFixture[str]) -> None:
     assert plan.main(["--stack", "staging"]) == 2
     assert capsys.readouterr().err == "error: no Pulumi.staging.yaml; stacks here: dev, prod\n"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_eas_service_runs_with_the_eas_role(stack: str) -> None:
+    """EAS reads the SSE-KMS models/ prefix and pulls the image with the -eas role (role_arn in the service config)."""
+    mocks = run_program(stack)
+    role = mocks.one("alicloud:ram/role:Role", "roles-eas").inputs["roleName"]
+    arns = {r.name: r.inputs["role_arn"] for r in mocks.by_type("pulumi-python:dynamic/pai:EasService")}
+    assert set(arns.values()) == {f"acs:ram::{MOCK_ACCOUNT_ID}:role/{role}"}
+    assert role == f"pai-mlops-{stack}-eas"
