@@ -38,6 +38,7 @@ def test_a_schedule_and_a_data_marker_make_one_function_with_two_triggers(mocks:
         "handler": "index.handler",
         "role": f"acs:ram::123456789012:role/{FUNCTION}",
         "memorySize": 128,
+        "cpu": 0.05,  # 128 MB allows 0.05 or 0.1 vCPU (FC CreateFunctionInput)
         "timeout": 60,
         "environmentVariables": {
             "PIPELINE_ID": "pipeline-fraud_retraining-flow-id",
