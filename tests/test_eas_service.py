@@ -200,3 +200,15 @@ def test_registry_credentials_go_on_the_wire_as_docker_auth(host: ProviderHost, 
     assert cloud.calls(api="eas", action="CreateService")[-1]["body"]["dockerAuth"] == "dXNlcjpwYXNz"
     host.update(EasServiceProvider(), id_, outs, props(docker_auth="dXNlcjpuZXc="))
     assert cloud.calls(api="eas", action="UpdateService")[-1]["body"]["dockerAuth"] == "dXNlcjpuZXc="
+
+
+def test_a_config_change_keeps_a_rotated_token(host: ProviderHost, cloud: Control, clients: ClientFactory) -> None:
+    """ServiceEndpoint rotates tokens with a merge of {"token"}; a later config update must not undo it."""
+    id_, outs = host.create(EasServiceProvider(), props())
+    rotated = "r" * 32
+    clients.eas().update_service(REGION, NAME, eas.UpdateServiceRequest(body={"token": rotated}))
+    cloud.clock(advance=60)
+    updated = host.update(EasServiceProvider(), id_, outs, props(bigger()))
+    assert clients.eas().describe_service(REGION, NAME).body.access_token == rotated
+    assert updated["access_token"] == rotated  # only in the secret output
+    assert rotated not in updated["service_config"]
