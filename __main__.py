@@ -64,6 +64,7 @@ roles = ServiceRoles(
     ),
 )
 serving_token = pulumi.Config().get_secret("servingToken")  # optional: rotates every EAS service's access token
+registry_auth = pulumi.Config().get_secret("registryAuth")  # optional: dockerAuth for private serving images
 services = [
     BlueGreenService(
         svc.name,
@@ -73,8 +74,11 @@ services = [
             workspace_id=workspace.workspace_id,
             metrics=config.serving.metrics,
             token=serving_token,
+            role_arn=roles.role_arns["eas"],
+            retain_legacy=config.serving.retain_pai_services,
+            docker_auth=registry_auth,
         ),
-        opts=pulumi.ResourceOptions(depends_on=[store]),
+        opts=pulumi.ResourceOptions(depends_on=[store, roles]),
     )
     for svc in config.serving.services
 ]
@@ -123,6 +127,7 @@ registries = [
             service=svc,
             bucket_name=config.storage.bucket_name,
             workspace_id=workspace.workspace_id,
+            region=config.region,
             trained={
                 job.run: TrainedRun(
                     repository=job.code.repository, commit=job.code.commit, job_id=trainings[job.name].job_id

@@ -113,6 +113,23 @@ def eas_service_name(model: str, version: str) -> str:
     return f"{model}_{version}"
 
 
+# The model registry's version rule (alibabacloud_aiworkspace20210204 8.3.5 CreateModelVersionRequest.version_name):
+# major.minor.patch, major and minor numbers, the patch starting with a digit and holding digits, letters and _.
+REGISTRY_VERSION: Final = re.compile(r"^\d+\.\d+\.\d[0-9A-Za-z_]*$")
+_PLAIN_VERSION: Final = re.compile(r"^v(\d+)$")
+
+
+def registry_version(version: str, explicit: Mapping[str, str]) -> str:
+    """The registry version of a project version id: ``registryVersions`` if mapped, else ``v<N>`` → ``N.0.0``.
+
+    Returns "" for an id the rule cannot map (config validation reports it).
+    """
+    if version in explicit:
+        return explicit[version]
+    plain = _PLAIN_VERSION.match(version)
+    return f"{int(plain.group(1))}.0.0" if plain else ""
+
+
 VersionId = Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9_]*$", max_length=16)]
 
 
@@ -280,6 +297,17 @@ class ModelServiceConfig:
     )
     live: StrictStr = key("Name the version that takes traffic; it must be one of 'versions'")
     rollout: RolloutConfig = key("Give {steps, bakeSeconds, maxP95LatencyMs, maxErrorRate}", dev_default={})
+    registry_versions: dict[StrictStr, StrictStr] = key(
+        "Map a version id to its model registry version (major.minor.patch), e.g. {v6: 1.6.0}; v<N> maps to N.0.0",
+        default_factory=dict,
+    )
+    # terraform's pai.Service waits 5 minutes; GPU and custom-image services often need longer (fidelity-audit T2).
+    ready_timeout_minutes: StrictInt = key(
+        "Set the minutes a version may take to reach Running, e.g. 20 (GPU or custom images may need 30+)",
+        default=20,
+        ge=1,
+        le=1440,
+    )
 
     @property
     def dedicated(self) -> bool:
@@ -287,6 +315,9 @@ class ModelServiceConfig:
 
     def eas_service_name(self, version: str) -> str:
         return eas_service_name(self.name, version)
+
+    def registry_version(self, version: str) -> str:
+        return registry_version(version, self.registry_versions)
 
 
 @dataclass(frozen=True, kw_only=True, config=_MODEL)
@@ -555,6 +586,28 @@ class ServingConfig:
     metrics: MetricsConfig = key(
         "Give {source, namespace, dimension} or {source: prometheus, endpoint}", default=MetricsConfig()
     )
+    retain_pai_services: StrictBool = key(
+        "Write true for the one `pulumi up` that moves a stack off pai.Service (README 'Upgrading'), then remove it",
+        default=False,
+    )
+
+
+# Container Registry hosts (https://www.alibabacloud.com/help/en/acr/): Personal Edition registry.<region>.aliyuncs.com
+# with the VPC endpoint registry-vpc.<region>.aliyuncs.com; an Enterprise Edition instance <name>-registry.<region>.
+# cr.aliyuncs.com with the VPC domain <name>-registry-vpc.<region>.cr.aliyuncs.com. EAS pulls over the VPC address
+# ("use the VPC address of the image", https://alibabacloud.com/help/en/pai/user-guide/deploy-a-model-service-by-
+# using-a-custom-image), and so do Designer custom components (registry-vpc.<region>.aliyuncs.com, fidelity-audit P5).
+_PERSONAL_HOST: Final = re.compile(r"^registry(-vpc)?\.([a-z0-9-]+)\.aliyuncs\.com$")
+_ENTERPRISE_HOST: Final = re.compile(r"^([a-z0-9][a-z0-9-]*)-registry(-vpc)?\.([a-z0-9-]+)\.cr\.aliyuncs\.com$")
+
+
+def vpc_registry_host(host: str) -> str:
+    """The VPC host of a registry host (itself for a host of neither known form)."""
+    if match := _PERSONAL_HOST.match(host):
+        return f"registry-vpc.{match.group(2)}.aliyuncs.com"
+    if match := _ENTERPRISE_HOST.match(host):
+        return f"{match.group(1)}-registry-vpc.{match.group(3)}.cr.aliyuncs.com"
+    return host
 
 
 @dataclass(frozen=True, kw_only=True, config=_MODEL)
@@ -581,6 +634,11 @@ class RegistryConfig:
     repositories: tuple[Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}[a-z0-9]$")], ...] = key(
         "List the image repositories, e.g. ['fraud-serve', 'fraud-train']", default=()
     )
+
+    @property
+    def vpc_host(self) -> str:
+        """The host EAS and DLC pull from inside Alibaba Cloud: :func:`vpc_registry_host` of ``host``."""
+        return vpc_registry_host(self.host)
 
 
 @dataclass(frozen=True, kw_only=True, config=_MODEL)
@@ -826,6 +884,7 @@ def _version_problems(svc: Mapping[str, Any], where: str) -> list[Problem]:
             )
         )
     problems += _contract_problems(svc, versions, where)
+    problems += _registry_version_problems(svc, versions, where)
     name = _typed(svc, "name", str)
     for version in versions:
         if not (name and isinstance(version, str)):
@@ -841,6 +900,40 @@ def _version_problems(svc: Mapping[str, Any], where: str) -> list[Problem]:
                     "Shorten the service name or the version",
                 )
             )
+    return problems
+
+
+def _registry_version_problems(svc: Mapping[str, Any], versions: list[Any], where: str) -> list[Problem]:
+    """Every deployed version maps to one valid, distinct model registry version."""
+    explicit = _typed(svc, "registryVersions", dict) or {}
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    ids = dict.fromkeys(v for v in versions if isinstance(v, str) and re.fullmatch(r"[a-z0-9][a-z0-9_]*", v))
+    for version in ids:  # a bad or repeated id is reported by its own rule
+        value = explicit.get(version) if version in explicit else registry_version(version, {})
+        if not isinstance(value, str) or not REGISTRY_VERSION.match(value):
+            problems.append(
+                Problem(
+                    where,
+                    f"registryVersions.{version}",
+                    "must be a model registry version major.minor.patch (the registry refuses anything else)"
+                    + ("" if version in explicit else f"; '{version}' is not v<N>, so it needs one"),
+                    value if version in explicit else version,
+                    f"Map it, e.g. registryVersions: {{{version}: 1.0.0}}",
+                )
+            )
+        elif value in seen:
+            problems.append(
+                Problem(
+                    where,
+                    f"registryVersions.{version}",
+                    f"maps to {value}, which {seen[value]} already uses",
+                    value,
+                    "Give every version its own registry version",
+                )
+            )
+        else:
+            seen[value] = version
     return problems
 
 
@@ -1184,11 +1277,13 @@ def _registry_problems(raw: Mapping[str, Any]) -> list[Problem]:
     registry = raw.get("registry")
     if not isinstance(registry, dict) or not isinstance(registry.get("host"), str):
         return []
-    prefix = f"{registry['host']}/{registry.get('namespace')}/"
+    host, namespace = registry["host"], registry.get("namespace")
+    prefixes = [f"{h}/{namespace}/" for h in dict.fromkeys((vpc_registry_host(host), host))]
     declared = [r for r in registry.get("repositories") or [] if isinstance(r, str)]
     problems: list[Problem] = []
     for where, image in _images({k: v for k, v in raw.items() if k != "registry"}):
-        if not image.startswith(prefix):
+        prefix = next((p for p in prefixes if image.startswith(p)), None)
+        if prefix is None:
             continue
         repository = re.split(r"[:@]", image.removeprefix(prefix), maxsplit=1)[0]
         if repository not in declared:
@@ -1202,6 +1297,67 @@ def _registry_problems(raw: Mapping[str, Any]) -> list[Problem]:
                     f"(declared: {', '.join(declared) or 'none'})",
                 )
             )
+    return problems
+
+
+# Where the runtime pulls images: EAS services, DLC jobs, PAI Flow steps (not DSW: notebooks use PAI's images).
+_RUNTIME_IMAGE_SECTIONS: Final = ("serving", "training", "pipeline")
+REGISTRY_AUTH_KEY: Final = "registryAuth"
+
+
+def _runtime_image_problems(raw: Mapping[str, Any], secrets_set: frozenset[str]) -> list[Problem]:
+    """Runtime images in the stack's registry: pulled over its VPC host, and with credentials they can use.
+
+    Private repositories need credentials: EAS takes ``dockerAuth`` (base64 ``user:password``, EAS service config
+    parameters doc, shared/reference/eas-api.md §3) or pulls an Enterprise Edition image with its custom role
+    (https://www.alibabacloud.com/help/en/pai/user-guide/configure-the-eas-ram-role); DLC takes
+    ``JobSpecs[].ImageConfig{DockerRegistry, Username, Password}`` (alibabacloud_pai_dlc20201203 1.11.6
+    ``ImageConfig``), which this project does not send. So a Personal Edition registry serves EAS only, with
+    ``pai-mlops:registryAuth`` set as a secret; DLC and pipeline images need the Enterprise Edition.
+    """
+    registry = raw.get("registry")
+    if not isinstance(registry, dict) or not isinstance(registry.get("host"), str):
+        return []
+    host = registry["host"]
+    vpc = vpc_registry_host(host)
+    personal = not registry.get("instanceId")
+    problems: list[Problem] = []
+    for section in _RUNTIME_IMAGE_SECTIONS:
+        for where, image in _images(raw.get(section), (section,)):
+            if vpc != host and image.startswith(f"{host}/"):
+                problems.append(
+                    Problem(
+                        where,
+                        "image",
+                        "pulls over the registry's public endpoint; EAS and DLC pull over its VPC address",
+                        image,
+                        f"Write it as {vpc}/{image.removeprefix(host + '/')}",
+                    )
+                )
+            if not personal or not image.startswith((f"{host}/", f"{vpc}/")):
+                continue
+            if section != "serving":
+                problems.append(
+                    Problem(
+                        where,
+                        "image",
+                        "is a private Personal Edition image, which DLC and PAI Flow cannot pull here (no ImageConfig "
+                        "credentials are sent)",
+                        image,
+                        "Use an Enterprise Edition instance (pai-mlops:registry.instanceId), as Pulumi.prod.yaml does",
+                    )
+                )
+            elif REGISTRY_AUTH_KEY not in secrets_set:
+                problems.append(
+                    Problem(
+                        where,
+                        "image",
+                        "is a private Personal Edition image and EAS gets no credentials for it",
+                        image,
+                        f"Set `pulumi config set --secret {REGISTRY_AUTH_KEY} <base64 of user:password>` (sent as "
+                        "dockerAuth), or use an Enterprise Edition instance (pai-mlops:registry.instanceId)",
+                    )
+                )
     return problems
 
 
@@ -1472,10 +1628,11 @@ def _training_problems(raw: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
-def parse_stack_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
+def parse_stack_config(raw: Mapping[str, Any], stack: str, secrets_set: frozenset[str] = frozenset()) -> StackConfig:
     """Validate raw config values (camelCase keys, objects already decoded) into a StackConfig.
 
-    Raises StackConfigError listing every problem.
+    ``secrets_set`` names the secret keys the stack sets (their values are never read here). Raises
+    StackConfigError listing every problem.
     """
     environment = raw.get("environment")
     values = with_dev_defaults(StackConfig, dict(raw)) if environment == "dev" else dict(raw)
@@ -1487,7 +1644,7 @@ def parse_stack_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
         problems += problems_from(error, StackConfig, (), str(environment))
     problems += _cross_problems(values) + _metrics_problems(values) + _training_problems(values)
     problems += _provenance_problems(values) + _notebook_problems(values) + _pipeline_problems(values)
-    problems += _registry_problems(values) + _alarm_problems(values)
+    problems += _registry_problems(values) + _alarm_problems(values) + _runtime_image_problems(values, secrets_set)
     if problems or config is None:
         raise StackConfigError(stack, problems)
     return config
@@ -1496,7 +1653,7 @@ def parse_stack_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
 _OBJECT_KEYS: Final = ("storage", "workspace", "serving", "training", "notebook", "pipeline", "registry", "alarms")
 REGION_KEY: Final = "alicloud:region"
 # Secret keys are read where they are used (as Outputs, never in plain text); here they are only known names.
-SECRET_KEYS: Final = ("gitAccessToken", "servingToken")
+SECRET_KEYS: Final = ("gitAccessToken", "servingToken", "registryAuth")
 
 
 def load_stack_config() -> StackConfig:
@@ -1515,7 +1672,10 @@ def load_stack_config() -> StackConfig:
             value = pulumi.Config(namespace).get(name)
             if value is not None:
                 values[full_key] = value
-    return parse_stack_config(raw_from_values(values, project), pulumi.get_stack())
+    secrets_set = frozenset(
+        name for namespace, _, name in (k.partition(":") for k in keys) if namespace == project and name in SECRET_KEYS
+    )
+    return parse_stack_config(raw_from_values(values, project), pulumi.get_stack(), secrets_set)
 
 
 def raw_from_values(values: Mapping[str, str], project: str) -> dict[str, Any]:

@@ -21,6 +21,9 @@ class BlueGreenServiceArgs:
     workspace_id: pulumi.Input[str]
     metrics: MetricsConfig
     token: pulumi.Input[str] | None = None  # a secret; rotates every version's access token
+    role_arn: pulumi.Input[str] | None = None  # the -eas RAM role every version runs with
+    retain_legacy: bool = False  # see ModelServiceArgs.retain_legacy
+    docker_auth: pulumi.Input[str] | None = None  # a secret; see ModelServiceArgs.docker_auth
 
 
 def metrics_settings(metrics: MetricsConfig) -> dict[str, Any]:
@@ -34,7 +37,7 @@ def metrics_settings(metrics: MetricsConfig) -> dict[str, Any]:
 class BlueGreenService(pulumi.ComponentResource):
     """Every version of one model as its own EAS service in one group, released by a gated TrafficShift.
 
-    Children: the ``ModelService`` (one ``pai.Service`` per version), an ``EasAutoscaler`` per version (it owns the
+    Children: the ``ModelService`` (one ``EasService`` per version), an ``EasAutoscaler`` per version (it owns the
     instance count: ``minInstances`` 0 scales a dev version to zero), a ``ServiceEndpoint`` (endpoints and secret
     tokens), and the ``TrafficShift`` that moves the group's traffic to ``live``. The order makes a release safe: the
     shift depends on every version and every autoscaler, so a new version is created, Running and scaled before any
@@ -47,7 +50,14 @@ class BlueGreenService(pulumi.ComponentResource):
         svc = args.service
         self.model = ModelService(
             name,
-            ModelServiceArgs(service=svc, bucket_name=args.bucket_name, workspace_id=args.workspace_id),
+            ModelServiceArgs(
+                service=svc,
+                bucket_name=args.bucket_name,
+                workspace_id=args.workspace_id,
+                role_arn=args.role_arn,
+                retain_legacy=args.retain_legacy,
+                docker_auth=args.docker_auth,
+            ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         names = {version: svc.eas_service_name(version) for version in svc.versions}

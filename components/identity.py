@@ -1,4 +1,13 @@
-"""ServiceRoles: one RAM role each for DSW, DLC and EAS, scoped to the bucket prefixes they need."""
+"""ServiceRoles: one RAM role each for DSW, DLC and EAS, scoped to the bucket prefixes they need.
+
+The ``-eas`` role is the custom role every EAS service runs with (``role_arn`` + ``options.enable_ram_role`` in the
+service config, providers/eas_service.py): per "Configure the EAS RAM role"
+(https://www.alibabacloud.com/help/en/pai/user-guide/configure-the-eas-ram-role), with a custom role EAS accesses
+the mounted data sources and pulls the custom image with that role's permissions, so its OSS read on ``models/`` and
+its ``kms:Decrypt`` on the bucket's customer key are what let EAS load an SSE-KMS model. The deployer needs
+``ram:PassRole`` on it (same page). The trust principal PAI uses for custom roles is UNCONFIRMED (README day-one
+checklist).
+"""
 
 from __future__ import annotations
 

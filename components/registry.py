@@ -26,16 +26,32 @@ class ModelRegistryArgs:
     service: ModelServiceConfig
     bucket_name: str
     workspace_id: pulumi.Input[str]
+    region: str = "cn-hangzhou"
     trained: Mapping[str, TrainedRun] = field(default_factory=lambda: {})  # version → the run that trained it
+
+
+def registry_uri(bucket: str, region: str, path: str) -> str:
+    """``oss://<bucket>.oss-<region>.aliyuncs.com/<path>``: the registry wants the endpoint in the URI."""
+    return f"oss://{bucket}.oss-{region}.aliyuncs.com/{path}"
+
+
+def source_id(region: str, workspace_id: str, job_id: str) -> str:
+    # kind: "PipelineRun (PAI pipeline) and ServiceJob (training service)" per the SDK docstring; a DLC job is
+    # the training service's job. UNCONFIRMED whether the registry checks the id against DLC.
+    return f"region={region},workspaceId={workspace_id},kind=ServiceJob,id={job_id}"
 
 
 class ModelRegistry(pulumi.ComponentResource):
     """A ``pai.WorkspaceModel`` for the served model and a ``pai.WorkspaceModelVersion`` per deployed version.
 
-    Each version records its OSS artifact URI (what EAS serves) and labels ``codeRepository`` and ``codeCommit``;
-    a version trained by a run of this stack also names the run's DLC job (``source_type`` TrainingService,
-    ``source_id`` the job id), so any endpoint version traces back to the code and the job that made it.
-    Output: ``model_id``.
+    Each version records its OSS artifact URI (what EAS serves) and labels ``codeRepository``, ``codeCommit`` and
+    ``projectVersion`` (the id in config, e.g. ``v6``); a version trained by a run of this stack also names the
+    run's DLC job (``source_type`` TrainingService), so any endpoint version traces back to the code and the job.
+
+    The registry's own rules (alibabacloud_aiworkspace20210204 8.3.5 ``CreateModelVersionRequest``): the version
+    name is ``major.minor.patch`` (:meth:`ModelServiceConfig.registry_version`: ``registryVersions`` or ``v<N>`` →
+    ``N.0.0``); an OSS URI is ``oss://<bucket>.<endpoint>/<path>`` (:func:`registry_uri`); ``source_id`` is
+    ``region=<r>,workspaceId=<w>,kind=<kind>,id=<id>``. Output: ``model_id``.
     """
 
     def __init__(self, name: str, args: ModelRegistryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -59,14 +75,21 @@ class ModelRegistry(pulumi.ComponentResource):
             self.versions[version] = pai.WorkspaceModelVersion(
                 f"{name}-{version}",
                 model_id=self.model.id,
-                version_name=version,
-                uri=f"oss://{args.bucket_name}/{MODELS_PREFIX}{svc.name}/{version}/",
+                version_name=svc.registry_version(version),
+                uri=registry_uri(args.bucket_name, args.region, f"{MODELS_PREFIX}{svc.name}/{version}/"),
                 version_description=f"{svc.name} {version} from {repository}@{commit}",
                 source_type="TrainingService" if run else "Custom",
-                source_id=run.job_id if run else None,
+                source_id=(
+                    pulumi.Output.all(args.workspace_id, run.job_id).apply(
+                        lambda ids: source_id(args.region, str(ids[0]), str(ids[1]))
+                    )
+                    if run
+                    else None
+                ),
                 labels=[
                     pai.WorkspaceModelVersionLabelArgs(key="codeRepository", value=repository),
                     pai.WorkspaceModelVersionLabelArgs(key="codeCommit", value=commit),
+                    pai.WorkspaceModelVersionLabelArgs(key="projectVersion", value=version),
                 ],
                 opts=child,
             )

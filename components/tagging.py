@@ -18,6 +18,7 @@ TAGGABLE_TYPES: Final = frozenset(
     {
         "pulumi-python:dynamic/pai:TrainingJob",
         "pulumi-python:dynamic/pai:DswInstance",
+        "pulumi-python:dynamic/pai:EasService",
         "alicloud:cms/alarm:Alarm",
         "alicloud:fc/v3Function:V3Function",
         "alicloud:kms/key:Key",

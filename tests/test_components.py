@@ -228,22 +228,48 @@ def served(**changes: Any) -> ModelServiceConfig:
     return parse_stack_config(raw, "prod").serving.services[0]
 
 
+EAS_SERVICE = "pulumi-python:dynamic/pai:EasService"
+ROLE = "acs:ram::1234567890123456:role/mlops-prod-eas"
+
+
 def test_model_service_creates_one_eas_service_per_version(mocks: RecordingMocks) -> None:
     svc = served(minInstances=0)
-    service = ModelServiceArgs(service=svc, bucket_name="acme-pai-prod", workspace_id="ws-1")
+    service = ModelServiceArgs(service=svc, bucket_name="acme-pai-prod", workspace_id="ws-1", role_arn=ROLE)
     run_under_mocks(lambda: ModelService("fraud_scorer", service))
     assert children(mocks, "pai-mlops:serving:ModelService", "fraud_scorer") == [
-        ("alicloud:pai/service:Service", "fraud_scorer-v6"),
-        ("alicloud:pai/service:Service", "fraud_scorer-v7"),
+        (EAS_SERVICE, "fraud_scorer-v6"),
+        (EAS_SERVICE, "fraud_scorer-v7"),
     ]
-    v7 = mocks.one("alicloud:pai/service:Service", "fraud_scorer-v7").inputs
-    assert v7["workspaceId"] == "ws-1"
-    assert json.loads(v7["serviceConfig"]) == {
+    v7 = mocks.one(EAS_SERVICE, "fraud_scorer-v7")
+    assert v7.additional_secret_outputs == ("access_token", "docker_auth")
+    inputs = v7.inputs
+    assert (inputs["service_name"], inputs["workspace_id"], inputs["role_arn"]) == ("fraud_scorer_v7", "ws-1", ROLE)
+    assert inputs["ready_timeout_seconds"] == 20 * 60  # readyTimeoutMinutes' documented default
+    assert json.loads(inputs["service_config"]) == {
         "cloud": {"computing": {"instance_type": "ecs.c7.large"}},
         "metadata": {"group": "fraud_scorer", "instance": 1, "name": "fraud_scorer_v7"},
         "model_path": "oss://acme-pai-prod/models/fraud_scorer/v7/",
         "processor": "pmml",
     }
+    assert mocks.by_type("alicloud:pai/service:Service") == []
+
+
+def test_each_service_has_its_own_ready_budget(mocks: RecordingMocks) -> None:
+    svc = served(readyTimeoutMinutes=45)
+    run_under_mocks(
+        lambda: ModelService("fraud_scorer", ModelServiceArgs(service=svc, bucket_name="b", workspace_id="w"))
+    )
+    assert mocks.one(EAS_SERVICE, "fraud_scorer-v7").inputs["ready_timeout_seconds"] == 45 * 60
+
+
+def test_moving_off_pai_service_retains_the_old_resource_untouched(mocks: RecordingMocks) -> None:
+    """The upgrade path: the old pai.Service stays declared, never changed, and retained when it leaves."""
+    args = ModelServiceArgs(service=served(), bucket_name="b", workspace_id="w", retain_legacy=True)
+    run_under_mocks(lambda: ModelService("fraud_scorer", args))
+    legacy = mocks.one("alicloud:pai/service:Service", "fraud_scorer-v7")
+    assert legacy.retain_on_delete is True
+    assert sorted(legacy.ignore_changes) == ["develop", "serviceConfig", "status", "tags", "workspaceId"]
+    assert legacy.inputs["serviceConfig"] == mocks.one(EAS_SERVICE, "fraud_scorer-v7").inputs["service_config"]
 
 
 def test_service_config_for_custom_container_on_dedicated_group() -> None:
@@ -585,15 +611,29 @@ def test_every_registered_version_names_its_code_and_a_trained_one_its_job(mocks
         "labels": [
             {"key": "codeRepository", "value": "https://github.com/acme/fraud-models.git"},
             {"key": "codeCommit", "value": "9f1c2ab7"},
+            {"key": "projectVersion", "value": "v6"},
         ],
         "modelId": "registry-fraud_scorer-model-id",
         "sourceType": "Custom",
-        "uri": "oss://acme-pai-prod/models/fraud_scorer/v6/",
+        # the registry's form: oss://<bucket>.<endpoint>/<path>, and a semantic version (aiworkspace SDK)
+        "uri": "oss://acme-pai-prod.oss-cn-hangzhou.aliyuncs.com/models/fraud_scorer/v6/",
         "versionDescription": "fraud_scorer v6 from https://github.com/acme/fraud-models.git@9f1c2ab7",
-        "versionName": "v6",
+        "versionName": "6.0.0",
     }
-    assert (v7["sourceType"], v7["sourceId"], v7["labels"][1]) == (
+    assert (v7["sourceType"], v7["sourceId"], v7["labels"][1], v7["versionName"]) == (
         "TrainingService",
-        "dlc1",
+        "region=cn-hangzhou,workspaceId=ws-1,kind=ServiceJob,id=dlc1",
         {"key": "codeCommit", "value": "aaaa111"},
+        "7.0.0",
+    )
+
+
+def test_an_explicit_registry_version_wins_and_the_uri_uses_the_region(mocks: RecordingMocks) -> None:
+    svc = served(registryVersions={"v7": "2.1.0_rc1"})
+    args = ModelRegistryArgs(service=svc, bucket_name="b", workspace_id="ws-1", region="cn-shanghai")
+    run_under_mocks(lambda: ModelRegistry("registry-fraud_scorer", args))
+    v7 = mocks.one("alicloud:pai/workspaceModelVersion:WorkspaceModelVersion", "registry-fraud_scorer-v7").inputs
+    assert (v7["versionName"], v7["uri"]) == (
+        "2.1.0_rc1",
+        "oss://b.oss-cn-shanghai.aliyuncs.com/models/fraud_scorer/v7/",
     )

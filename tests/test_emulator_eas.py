@@ -84,7 +84,14 @@ def test_update_merge_and_replace(client: Client, cloud: Control) -> None:
     replacement = {"metadata": {"group": "fraud", "instance": 1}, "processor": "pmml"}
     client.update_service(REGION, "fraud_v1", eas.UpdateServiceRequest(body=replacement, update_type="replace"))
     replaced = json.loads(client.describe_service(REGION, "fraud_v1").body.service_config)
-    assert replaced == {"metadata": {"group": "fraud", "instance": 1, "name": "fraud_v1"}, "processor": "pmml"}
+    token = client.describe_service(REGION, "fraud_v1").body.access_token
+    # What was sent plus what the server adds (workspace, region, labels) and the token (see the emulator README).
+    assert replaced == {
+        "metadata": {"group": "fraud", "instance": 1, "name": "fraud_v1", "region": REGION, "workspace_id": ""},
+        "processor": "pmml",
+        "labels": {},
+        "token": token,
+    }
 
 
 def test_update_while_creating_is_refused(client: Client) -> None:

@@ -18,7 +18,10 @@ from tools.mock_engine import ROOT, RecordingMocks, run_under_mocks
 
 HOST = "registry.cn-hangzhou.aliyuncs.com"
 DIGEST = "sha256:" + "0123456789abcdef" * 4
-TRAIN = f"{HOST}/acme-ml-dev/fraud-train"
+VPC = "acme-registry-vpc.cn-hangzhou.cr.aliyuncs.com"
+STACK_HOST = "acme-registry.cn-hangzhou.cr.aliyuncs.com"  # Pulumi.dev.yaml's Enterprise Edition instance
+TRAIN = f"{STACK_HOST}/acme-ml-dev/fraud-train"  # where CI pushes
+TRAIN_VPC = "acme-registry-vpc.cn-hangzhou.cr.aliyuncs.com/acme-ml-dev/fraud-train"  # what EAS and DLC pull
 
 
 def build(mocks: RecordingMocks, **registry: Any) -> ContainerRegistry:
@@ -66,21 +69,26 @@ def test_enterprise_edition_repositories_refuse_overwriting_a_tag(mocks: Recordi
 
 def raw_with_registry(image: str) -> dict[str, Any]:
     raw = copy.deepcopy(VALID_RAW)
-    raw["registry"] = {"host": HOST, "namespace": "acme-ml", "repositories": ["fraud-train"]}
+    raw["registry"] = {
+        "host": STACK_HOST,
+        "instanceId": "cri-acme01",
+        "namespace": "acme-ml",
+        "repositories": ["fraud-train"],
+    }
     raw["training"] = {"jobs": [{**SPOT_JOB, "image": image}]}
     return raw
 
 
 def test_an_image_of_an_undeclared_repository_in_the_namespace_is_refused() -> None:
-    assert problems_of(raw_with_registry(f"{HOST}/acme-ml/fraud-trian:2.3.0")) == [
+    assert problems_of(raw_with_registry(f"{VPC}/acme-ml/fraud-trian:2.3.0")) == [
         "pai-mlops:training.jobs[0] [image]: is in the stack's registry namespace but repository 'fraud-trian' is "
-        f"not declared; got '{HOST}/acme-ml/fraud-trian:2.3.0'. Add 'fraud-trian' to "
+        f"not declared; got '{VPC}/acme-ml/fraud-trian:2.3.0'. Add 'fraud-trian' to "
         "pai-mlops:registry.repositories (declared: fraud-train)."
     ]
 
 
 @pytest.mark.parametrize(
-    "image", [f"{HOST}/acme-ml/fraud-train:2.3.0", f"{HOST}/acme-ml/fraud-train@{DIGEST}", f"{HOST}/pai/other:1.0"]
+    "image", [f"{VPC}/acme-ml/fraud-train:2.3.0", f"{VPC}/acme-ml/fraud-train@{DIGEST}", f"{HOST}/pai/other:1.0"]
 )
 def test_declared_or_foreign_images_pass(image: str) -> None:
     assert parse_stack_config(raw_with_registry(image), "prod").training.jobs[0].image == image
@@ -99,13 +107,16 @@ def test_set_image_rewrites_every_use_of_the_repository_by_digest(
     before = (project / "Pulumi.dev.yaml").read_text()
     assert set_image.main(["--stack", "dev", "--image", f"{TRAIN}@{DIGEST}", "--root", str(project)]) == 0
     after = (project / "Pulumi.dev.yaml").read_text()
-    assert after == before.replace(f"{TRAIN}:2.3.0", f"{TRAIN}@{DIGEST}")
-    line = next(i for i, text in enumerate(before.splitlines(), 1) if f"{TRAIN}:2.3.0" in text)
-    assert capsys.readouterr().out == (f"Pulumi.dev.yaml:{line}: image: {TRAIN}:2.3.0  →  image: {TRAIN}@{DIGEST}\n")
+    # Pushed over the public host, written as the VPC host the runtime pulls from.
+    assert after == before.replace(f"{TRAIN_VPC}:2.3.0", f"{TRAIN_VPC}@{DIGEST}")
+    line = next(i for i, text in enumerate(before.splitlines(), 1) if f"{TRAIN_VPC}:2.3.0" in text)
+    assert capsys.readouterr().out == (
+        f"Pulumi.dev.yaml:{line}: image: {TRAIN_VPC}:2.3.0  →  image: {TRAIN_VPC}@{DIGEST}\n"
+    )
     # Again with a newer digest: the old digest is replaced, not appended to.
     newer = "sha256:" + "f" * 64
     assert set_image.main(["--stack", "dev", "--image", f"{TRAIN}@{newer}", "--root", str(project)]) == 0
-    assert (project / "Pulumi.dev.yaml").read_text() == before.replace(f"{TRAIN}:2.3.0", f"{TRAIN}@{newer}")
+    assert (project / "Pulumi.dev.yaml").read_text() == before.replace(f"{TRAIN_VPC}:2.3.0", f"{TRAIN_VPC}@{newer}")
 
 
 @pytest.mark.parametrize(
@@ -117,12 +128,12 @@ def test_set_image_rewrites_every_use_of_the_repository_by_digest(
             "hex digits> (docker buildx build --push writes it to --metadata-file as containerimage.digest)\n",
         ),
         (
-            f"{HOST}/acme-ml/fraud-train@{DIGEST}",
-            f"error: '{HOST}/acme-ml/fraud-train@{DIGEST}' is not in this stack's registry namespace "
-            f"'{HOST}/acme-ml-dev/'\n",
+            f"{STACK_HOST}/acme-ml/fraud-train@{DIGEST}",
+            f"error: '{STACK_HOST}/acme-ml/fraud-train@{DIGEST}' is not in this stack's registry namespace "
+            f"'{STACK_HOST}/acme-ml-dev/'\n",
         ),
         (
-            f"{HOST}/acme-ml-dev/fraud-serve@{DIGEST}",
+            f"{STACK_HOST}/acme-ml-dev/fraud-serve@{DIGEST}",
             "error: repository 'fraud-serve' is not declared in pai-mlops:registry.repositories of Pulumi.dev.yaml\n",
         ),
     ],
@@ -149,14 +160,18 @@ def test_set_image_leaves_a_stack_that_does_not_use_the_repository_alone(
     )
     (project / "Pulumi.dev.yaml").write_text(text)
     assert (
-        set_image.main(["--stack", "dev", "--image", f"{HOST}/acme-ml-dev/unused@{DIGEST}", "--root", str(project)])
+        set_image.main(
+            ["--stack", "dev", "--image", f"{STACK_HOST}/acme-ml-dev/unused@{DIGEST}", "--root", str(project)]
+        )
         == 0
     )
-    assert capsys.readouterr().out == f"Pulumi.dev.yaml: no image of {HOST}/acme-ml-dev/unused; unchanged\n"
+    assert capsys.readouterr().out == f"Pulumi.dev.yaml: no image of {STACK_HOST}/acme-ml-dev/unused; unchanged\n"
     assert (project / "Pulumi.dev.yaml").read_text() == text
 
 
 def test_targets_lists_every_stack_that_declares_the_repository(capsys: pytest.CaptureFixture[str]) -> None:
     assert set_image.main(["--targets", "fraud-train"]) == 0
-    assert capsys.readouterr().out == (f"dev {HOST}/acme-ml-dev/fraud-train\nprod {HOST}/acme-ml/fraud-train\n")
+    assert capsys.readouterr().out == (
+        f"dev {STACK_HOST}/acme-ml-dev/fraud-train\nprod {STACK_HOST}/acme-ml/fraud-train\n"
+    )
     assert set_image.targets(ROOT, "nothing-like-it") == []

@@ -10,7 +10,7 @@ from pulumi_policy import EnforcementLevel
 from pulumi_policy.proxy import UnknownValueError
 
 from policies.rules import eas
-from policies.rules.common import EAS_AUTOSCALER, EAS_SERVICE, TRAFFIC_SHIFT
+from policies.rules.common import EAS_AUTOSCALER, EAS_DYNAMIC_SERVICE, EAS_SERVICE, TRAFFIC_SHIFT
 from tests.policy_harness import UNKNOWN, Fixture, NotApplicable, check, check_stack
 
 FIX_MIN = "Set minInstances to 1 or more for this service under pai-mlops:serving in the stack's config."
@@ -252,3 +252,23 @@ def test_gated_rollout_applies_only_to_prod() -> None:
 
 def test_gated_rollout_first_step_limit_is_configurable() -> None:
     assert check(eas.eas_prod_gated_rollout, TRAFFIC_SHIFT, rollout(steps=[5, 100]), config={"maxFirstStep": 5}) == []
+
+
+# --- the same rules on the EasService dynamic resource (providers/eas_service.py, input service_config)
+
+
+def eas_service(instance: Any = 2, **extra: Any) -> dict[str, Any]:
+    props = service(instance, **extra)
+    return {"service_name": "fraud_scorer_v7", "service_config": props.pop("serviceConfig"), **props}
+
+
+def test_service_rules_read_an_eas_service_like_a_pai_service() -> None:
+    assert check(eas.eas_prod_min_instances, EAS_DYNAMIC_SERVICE, eas_service(instance=0)) == [
+        f"EAS service 'fraud_scorer_v7' starts with 0 instances (serviceConfig metadata.instance); "
+        f"a production endpoint keeps at least 1. {FIX_MIN}"
+    ]
+    assert check(eas.eas_prod_dedicated_resource_group, EAS_DYNAMIC_SERVICE, eas_service()) == [
+        "production EAS service 'fraud_scorer_v7' runs on the shared public resource group, without reserved "
+        f"capacity or isolation. {DEDICATED_FIX}"
+    ]
+    assert check(eas.eas_prod_min_instances, EAS_DYNAMIC_SERVICE, eas_service()) == []

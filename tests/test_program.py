@@ -14,7 +14,7 @@ import yaml
 from config_problems import StackConfigError
 from tests.program_copy import project_copy
 from tools import plan
-from tools.mock_engine import ROOT, run_program, stack_config_values
+from tools.mock_engine import MOCK_ACCOUNT_ID, ROOT, run_program, stack_config_values
 
 SCHEMA = ROOT.parent / "shared" / "schemas" / "pulumi-project.schema.json"
 
@@ -49,7 +49,7 @@ def test_program_registers_the_pipeline(stack: str) -> None:
         "alicloud:ram/role:Role": 5,  # DSW, DLC, EAS; the trigger's start role and OSS invocation role
         "alicloud:ram/policy:Policy": 8,
         "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment": 8,
-        "alicloud:pai/service:Service": 3,
+        "pulumi-python:dynamic/pai:EasService": 3,
         "pai-mlops:training:Training": 1,
         "pai-mlops:code:CodeRepositories": 1,
         "alicloud:pai/workspaceCodeSource:WorkspaceCodeSource": 1,
@@ -69,8 +69,8 @@ def test_program_registers_the_pipeline(stack: str) -> None:
         "alicloud:fc/v3Trigger:V3Trigger": 1 if stack == "dev" else 2,  # dev: new data only; prod: also weekly
         "pai-mlops:serving:BlueGreenService": 2,
         "pai-mlops:images:ContainerRegistry": 1,
-        "alicloud:cr/namespace:Namespace": 1,
-        "alicloud:cr/repo:Repo": 4,
+        "alicloud:cs/registryEnterpriseNamespace:RegistryEnterpriseNamespace": 1,
+        "alicloud:cs/registryEnterpriseRepo:RegistryEnterpriseRepo": 4,
         **(
             {  # prod only: 2 rules per served version (3 versions) and the GPU rule of the training run
                 "pai-mlops:monitoring:ProductionAlarms": 1,
@@ -114,7 +114,9 @@ def test_program_registers_the_pipeline(stack: str) -> None:
 
 def eas_configs(stack: str) -> dict[str, dict[str, Any]]:
     mocks = run_program(stack)
-    return {r.name: json.loads(r.inputs["serviceConfig"]) for r in mocks.by_type("alicloud:pai/service:Service")}
+    return {
+        r.name: json.loads(r.inputs["service_config"]) for r in mocks.by_type("pulumi-python:dynamic/pai:EasService")
+    }
 
 
 def test_dev_services_start_with_one_instance_on_the_shared_group() -> None:
@@ -179,7 +181,7 @@ def test_plan_prints_the_tree_and_writes_the_json_plan(tmp_path: Path, capsys: p
             "│",
             "│",
             "└─",
-            "alicloud:pai/service:Service",
+            "pulumi-python:dynamic/pai:EasService",
             "fraud_scorer-v7",
             "name=fraud_scorer_v7",
             "group=fraud_scorer",
@@ -209,3 +211,13 @@ def test_plan_exits_2_with_the_problems_on_bad_config(tmp_path: Path, capsys: py
 def test_plan_refuses_an_unknown_stack(capsys: pytest.CaptureFixture[str]) -> None:
     assert plan.main(["--stack", "staging"]) == 2
     assert capsys.readouterr().err == "error: no Pulumi.staging.yaml; stacks here: dev, prod\n"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_eas_service_runs_with_the_eas_role(stack: str) -> None:
+    """EAS reads the SSE-KMS models/ prefix and pulls the image with the -eas role (role_arn in the service config)."""
+    mocks = run_program(stack)
+    role = mocks.one("alicloud:ram/role:Role", "roles-eas").inputs["roleName"]
+    arns = {r.name: r.inputs["role_arn"] for r in mocks.by_type("pulumi-python:dynamic/pai:EasService")}
+    assert set(arns.values()) == {f"acs:ram::{MOCK_ACCOUNT_ID}:role/{role}"}
+    assert role == f"pai-mlops-{stack}-eas"

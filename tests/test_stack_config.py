@@ -20,6 +20,7 @@ from stack_config import (
     TrainingJobConfig,
     load_stack_config,
     parse_stack_config,
+    vpc_registry_host,
 )
 from tests.conftest import VALID_RAW
 from tools.mock_engine import RecordingMocks, run_under_mocks
@@ -386,13 +387,45 @@ BAD_INPUTS = [
         id="latency-zero",
     ),
     pytest.param(
+        "serving.services.0.registryVersions",
+        {"v7": "v7"},
+        [
+            f"{S0} [registryVersions.v7]: must be a model registry version major.minor.patch (the registry refuses "
+            "anything else); got 'v7'. Map it, e.g. registryVersions: {v7: 1.0.0}."
+        ],
+        id="registry-version-not-semver",
+    ),
+    pytest.param(
+        "serving.services.0.registryVersions",
+        {"v6": "7.0.0"},
+        [
+            f"{S0} [registryVersions.v7]: maps to 7.0.0, which v6 already uses; got '7.0.0'. "
+            "Give every version its own registry version."
+        ],
+        id="registry-version-twice",
+    ),
+    pytest.param(
+        "serving.services.0.versions",
+        ["v6", "v7", "beta"],
+        [
+            f"{S0} [registryVersions.beta]: must be a model registry version major.minor.patch (the registry refuses "
+            "anything else); 'beta' is not v<N>, so it needs one; got 'beta'. Map it, e.g. registryVersions: "
+            "{beta: 1.0.0}.",
+            f"{S0} [codeCommits]: has no code commit for beta, so the model registry could not trace them to code; "
+            "got {'v6': '9f1c2ab7', 'v7': '4be2c1d9'}. Add codeCommits: {<version>: <commit>}, or train the version "
+            "as a run of that id under pai-mlops:training.",
+        ],
+        id="registry-version-unmapped",
+    ),
+    pytest.param(
         "serving.services.0.minInstance",
         1,
         [
             f"{S0} [minInstance]: is not a known key; got 1. Did you mean 'minInstances'? Known keys here: "
             "activationReplicas, codeCommits, codeRepository, container, contracts, cpu, cpuPercent, cron, gpu, "
-            "instanceType, live, maxInstances, memoryMb, minInstances, name, processor, qpsPerInstance, resourceGroup, "
-            "rollout, scaleInCooldownSeconds, scaleUpWindowSeconds, versions, zeroGraceSeconds."
+            "instanceType, live, maxInstances, memoryMb, minInstances, name, processor, qpsPerInstance, "
+            "readyTimeoutMinutes, registryVersions, resourceGroup, rollout, scaleInCooldownSeconds, "
+            "scaleUpWindowSeconds, versions, zeroGraceSeconds."
         ],
         id="service-unknown-key",
     ),
@@ -859,4 +892,68 @@ def test_gpu_types_are_refused_unless_in_the_form_each_api_documents() -> None:
         "names it, e.g. 'Tesla-V100-16G', or leave gpuType out.",
         "pai-mlops:notebook.instances[0].resources [gpuType]: is not one of DSW's GPU types V100, A100, T4, A10, P100; "
         "got 'Tesla-V100-16G'. Write e.g. 'A10' or 'V100', or leave gpuType out.",
+# --- runtime images: the registry's VPC host, and credentials a private image can be pulled with
+
+PERSONAL = {"host": "registry.cn-hangzhou.aliyuncs.com", "namespace": "acme-ml", "repositories": ["tagger", "train"]}
+ENTERPRISE = {**PERSONAL, "host": "acme-registry.cn-hangzhou.cr.aliyuncs.com", "instanceId": "cri-acme01"}
+TAGGER = {"image": "", "port": 8000, "command": "python -m tagger"}
+
+
+def with_images(raw: dict[str, Any], registry: dict[str, Any], serving: str) -> dict[str, Any]:
+    raw["registry"] = registry
+    service = raw["serving"]["services"][0]
+    service.pop("processor", None)
+    service["container"] = {**TAGGER, "image": serving}
+    return raw
+
+
+def image_problems(raw: dict[str, Any], secrets: frozenset[str] = frozenset()) -> list[str]:
+    try:
+        parse_stack_config(raw, "prod", secrets)
+    except StackConfigError as error:
+        return [str(p) for p in error.problems]
+    return []
+
+
+@pytest.mark.parametrize(
+    ("host", "vpc"),
+    [
+        ("registry.cn-hangzhou.aliyuncs.com", "registry-vpc.cn-hangzhou.aliyuncs.com"),
+        ("acme-registry.cn-shanghai.cr.aliyuncs.com", "acme-registry-vpc.cn-shanghai.cr.aliyuncs.com"),
+        ("acme-registry-vpc.cn-shanghai.cr.aliyuncs.com", "acme-registry-vpc.cn-shanghai.cr.aliyuncs.com"),
+        ("r.example.com", "r.example.com"),
+    ],
+)
+def test_vpc_registry_host(host: str, vpc: str) -> None:
+    assert vpc_registry_host(host) == vpc
+
+
+def test_a_runtime_image_on_the_public_host_is_refused(raw: dict[str, Any]) -> None:
+    image = "acme-registry.cn-hangzhou.cr.aliyuncs.com/acme-ml/tagger:1.0.0"
+    assert image_problems(with_images(raw, ENTERPRISE, image)) == [
+        f"{S0}.container [image]: pulls over the registry's public endpoint; EAS and DLC pull over its VPC address; "
+        f"got '{image}'. Write it as acme-registry-vpc.cn-hangzhou.cr.aliyuncs.com/acme-ml/tagger:1.0.0."
+    ]
+    assert image_problems(with_images(raw, ENTERPRISE, image.replace("-registry.", "-registry-vpc."))) == []
+
+
+def test_a_personal_edition_serving_image_needs_the_registry_auth_secret(raw: dict[str, Any]) -> None:
+    image = "registry-vpc.cn-hangzhou.aliyuncs.com/acme-ml/tagger:1.0.0"
+    assert image_problems(with_images(raw, PERSONAL, image)) == [
+        f"{S0}.container [image]: is a private Personal Edition image and EAS gets no credentials for it; got "
+        f"'{image}'. Set `pulumi config set --secret registryAuth <base64 of user:password>` (sent as dockerAuth), "
+        "or use an Enterprise Edition instance (pai-mlops:registry.instanceId)."
+    ]
+    assert image_problems(with_images(raw, PERSONAL, image), frozenset({"registryAuth"})) == []
+
+
+def test_a_personal_edition_training_image_is_refused(raw: dict[str, Any]) -> None:
+    image = "registry-vpc.cn-hangzhou.aliyuncs.com/acme-ml/train:1.0.0"
+    raw = with_images(raw, PERSONAL, "registry-vpc.cn-hangzhou.aliyuncs.com/acme-ml/tagger:1.0.0")
+    raw["training"] = {"jobs": [{"image": image}]}
+    found = [p for p in image_problems(raw, frozenset({"registryAuth"})) if "Personal Edition" in p]
+    assert found == [
+        f"pai-mlops:training.jobs[0] [image]: is a private Personal Edition image, which DLC and PAI Flow cannot pull "
+        f"here (no ImageConfig credentials are sent); got '{image}'. Use an Enterprise Edition instance "
+        "(pai-mlops:registry.instanceId), as Pulumi.prod.yaml does."
     ]

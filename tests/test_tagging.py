@@ -12,6 +12,7 @@ import pytest
 
 from components.tagging import TAGGABLE_TYPES, merged_tags, tag_transform
 from providers.autoscaler import EasAutoscalerArgs
+from providers.eas_service import EasServiceArgs
 from providers.endpoint import ServiceEndpointArgs
 from providers.metric_meta import MetricMetaCheckArgs
 from providers.notebook import DswInstanceArgs
@@ -54,6 +55,7 @@ DYNAMIC_ARGS: dict[str, type] = {
     "pulumi-python:dynamic/pai:TrafficShift": TrafficShiftArgs,
     "pulumi-python:dynamic/pai:DswInstance": DswInstanceArgs,
     "pulumi-python:dynamic/pai:MetricMetaCheck": MetricMetaCheckArgs,
+    "pulumi-python:dynamic/pai:EasService": EasServiceArgs,
 }
 
 

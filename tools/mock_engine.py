@@ -53,6 +53,7 @@ class Registration:
     additional_secret_outputs: tuple[str, ...] = ()
     dependencies: tuple[str, ...] = ()
     property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: {})
+    retain_on_delete: bool = False
     ignore_changes: tuple[str, ...] = ()  # the property names as the engine receives them (camelCase)
 
 
@@ -166,6 +167,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 additional_secret_outputs=tuple(request.additionalSecretOutputs),
                 dependencies=tuple(request.dependencies),
                 property_dependencies={key: tuple(deps.urns) for key, deps in request.propertyDependencies.items()},
+                retain_on_delete=bool(request.retainOnDelete),
                 ignore_changes=tuple(request.ignoreChanges),
             )
         )

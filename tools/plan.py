@@ -9,8 +9,12 @@ then starts the policy pack as its own process and sends it every resource and t
 Analyzer gRPC protocol, as the CLI does, and prints the violations by enforcement level. Writes
 everything as JSON to ``build/plan-<stack>.json``.
 
-Exit status: 0 no mandatory violation; 1 mandatory violations; 2 bad stack or policy config, or the
-program or the pack failed (the message names the key or file).
+Before the policy pack, every ``alicloud:*`` resource is checked against the provider's contract
+(``tools/contract.py``: required inputs, validated enums, ranges and patterns, API constraints),
+which the mock engine does not run but ``pulumi preview`` would.
+
+Exit status: 0 no mandatory violation; 1 mandatory violations; 2 bad stack or policy config, a
+contract violation, or the program or the pack failed (the message names the key, input or file).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from pulumi.runtime.rpc import UNKNOWN
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 
 from config_problems import StackConfigError
+from tools import contract
 from tools.mock_engine import (
     ROOT,
     SECRET_PLACEHOLDER,
@@ -84,7 +89,7 @@ def display(value: Any) -> Any:
 
 
 def _service_summary(properties: Mapping[str, Any]) -> str:
-    config = json.loads(properties["serviceConfig"])
+    config = json.loads(properties.get("service_config") or properties["serviceConfig"])
     metadata = config["metadata"]
     where = metadata.get("resource") or config.get("cloud", {}).get("computing", {}).get("instance_type")
     return f"name={metadata['name']} group={metadata['group']} instances={metadata['instance']} on={where}"
@@ -92,7 +97,7 @@ def _service_summary(properties: Mapping[str, Any]) -> str:
 
 def key_inputs(registration: Registration) -> str:
     properties = display(registration.properties)
-    if registration.type == "alicloud:pai/service:Service":
+    if registration.type in ("alicloud:pai/service:Service", "pulumi-python:dynamic/pai:EasService"):
         return _service_summary(properties)
     keys = KEY_INPUTS.get(registration.type, ())
     return " ".join(f"{k}={properties[k]}" for k in keys if k in properties)
@@ -254,14 +259,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         traceback.print_exc()
         print(f"error: the program failed for stack '{stack}': {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_ERROR
+    broken = contract.violations([contract.Resource(r.type, r.name, r.properties) for r in mocks.registrations])
     document = plan_document(stack, mocks.registrations, report)
+    document["contract"] = [str(v) for v in broken]
+    if broken:
+        document["exitCode"] = EXIT_ERROR
     out: Path = args.out or root / "build" / f"plan-{stack}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(document, indent=2, sort_keys=True) + "\n"
     out.write_text(text)
     if args.json:
         sys.stdout.write(text)
-        return exit_code(report)
+        return EXIT_ERROR if broken else exit_code(report)
     print(f"Offline plan of stack '{stack}' (project {project}): Pulumi mock engine as a preview, no cloud calls\n")
     print("\n".join(render_tree(mocks.stack_urn, mocks.registrations)))
     custom = sum(1 for r in mocks.registrations if r.custom)
@@ -271,6 +280,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print("\n".join(render_report(report, len(mocks.registrations))))
     print(f"Plan with every input and the policy report: {out.relative_to(root) if out.is_relative_to(root) else out}")
+    if broken:
+        print(f"\nerror: {len(broken)} input(s) the alicloud provider or API would refuse:", file=sys.stderr)
+        for violation in broken:
+            print(f"  {violation}", file=sys.stderr)
+        return EXIT_ERROR
     return exit_code(report)
 
 

@@ -63,14 +63,18 @@ def set_image(root: Path, stack: str, reference: str) -> list[Change]:
     if registry is None:
         raise ImageError(f"{stack_file.name} has no pai-mlops:registry; declare the stack's registry first")
     prefix = f"{registry.host}/{registry.namespace}/"
+    vpc_prefix = f"{registry.vpc_host}/{registry.namespace}/"
     repository = match["repository"]
-    if not repository.startswith(prefix):
+    if not repository.startswith((prefix, vpc_prefix)):
         raise ImageError(f"{reference!r} is not in this stack's registry namespace {prefix!r}")
-    name = repository.removeprefix(prefix)
+    name = repository.removeprefix(prefix).removeprefix(vpc_prefix)
     if name not in registry.repositories:
         raise ImageError(f"repository {name!r} is not declared in pai-mlops:registry.repositories of {stack_file.name}")
-    # The repository, then an optional tag and an optional digest, up to the end of the YAML scalar.
-    pattern = re.compile(re.escape(repository) + r"(?::[A-Za-z0-9_.-]+)?(?:@sha256:[0-9a-f]{64})?(?=[\s\"']|$)")
+    # CI pushes over the public host; EAS and DLC pull over the VPC host, so that is what the config names.
+    reference = f"{vpc_prefix}{name}@{reference.rsplit('@', 1)[1]}"
+    # The repository under either host, then an optional tag and an optional digest, to the end of the YAML scalar.
+    hosts = "|".join(re.escape(p + name) for p in dict.fromkeys((prefix, vpc_prefix)))
+    pattern = re.compile(rf"(?:{hosts})(?::[A-Za-z0-9_.-]+)?(?:@sha256:[0-9a-f]{{64}})?(?=[\s\"']|$)")
     changes: list[Change] = []
     lines = stack_file.read_text(encoding="utf-8").splitlines(keepends=True)
     for index, line in enumerate(lines):

@@ -44,6 +44,10 @@ CODE_SOURCE: Final = "alicloud:pai/workspaceCodeSource:WorkspaceCodeSource"
 # the contract between the providers and these rules.
 EAS_AUTOSCALER: Final = "pulumi-python:dynamic/pai:EasAutoscaler"
 TRAFFIC_SHIFT: Final = "pulumi-python:dynamic/pai:TrafficShift"
+# The EAS service as pai-mlops creates it (providers/eas_service.py, input ``service_config``); the rules that read
+# a service config apply to it and to a pai.Service alike.
+EAS_DYNAMIC_SERVICE: Final = "pulumi-python:dynamic/pai:EasService"
+EAS_SERVICES: Final = (EAS_SERVICE, EAS_DYNAMIC_SERVICE)
 SERVICE_ENDPOINT: Final = "pulumi-python:dynamic/pai:ServiceEndpoint"
 TRAINING_JOB: Final = "pulumi-python:dynamic/pai:TrainingJob"
 DSW_INSTANCE: Final = "pulumi-python:dynamic/pai:DswInstance"

@@ -23,7 +23,7 @@ from pulumi_policy import (
 
 from .common import (
     EAS_AUTOSCALER,
-    EAS_SERVICE,
+    EAS_SERVICES,
     TRAFFIC_SHIFT,
     MalformedDocument,
     Settings,
@@ -42,6 +42,8 @@ SERVING_KEY: Final = "pai-mlops:serving"
 
 
 def service_config(props: Mapping[str, Any]) -> dict[str, Any]:
+    if "service_config" in props:  # EasService
+        return json_object(props.get("service_config"), "service_config")
     return json_object(props.get("serviceConfig"), "serviceConfig")
 
 
@@ -62,7 +64,7 @@ def _too_few(value: Any) -> bool:
 
 
 def validate_min_instances(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type not in (EAS_SERVICE, EAS_AUTOSCALER):
+    if args.resource_type not in (*EAS_SERVICES, EAS_AUTOSCALER):
         return
     only_in_environments(args, MIN_INSTANCES)
     fix = f"Set minInstances to 1 or more for this service under {SERVING_KEY} in the stack's config"
@@ -127,7 +129,7 @@ def validate_scale_to_zero(args: StackValidationArgs, report: ReportViolation) -
                 number(resource.props.get("min_instances"))
             )
     for resource in args.resources:
-        if resource.resource_type != EAS_SERVICE or environment_of(resource.urn, resource.props) not in wanted:
+        if resource.resource_type not in EAS_SERVICES or environment_of(resource.urn, resource.props) not in wanted:
             continue
         try:
             name = service_name(service_config(resource.props), resource.name)
@@ -209,7 +211,7 @@ DEDICATED = Settings(
 
 
 def validate_dedicated(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type != EAS_SERVICE:
+    if args.resource_type not in EAS_SERVICES:
         return
     only_in_environments(args, DEDICATED)
     try:

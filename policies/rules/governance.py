@@ -23,7 +23,9 @@ from .common import (
     CMS_ALARM,
     CODE_SOURCE,
     DSW_INSTANCE,
+    EAS_DYNAMIC_SERVICE,
     EAS_SERVICE,
+    EAS_SERVICES,
     FC_FUNCTION,
     KMS_KEY,
     OSS_BUCKET,
@@ -54,6 +56,7 @@ TAGS = Settings(
         "default": sorted(
             [
                 EAS_SERVICE,
+                EAS_DYNAMIC_SERVICE,
                 KMS_KEY,
                 OSS_BUCKET,
                 RAM_POLICY,
@@ -124,7 +127,7 @@ def _secret_named(env: Any) -> list[str]:
 
 
 def _eas_plaintext(args: ResourceValidationArgs, report: ReportViolation, masked: Sequence[str]) -> None:
-    if "serviceConfig" in masked:
+    if "serviceConfig" in masked or "service_config" in masked:
         return
     try:
         config = service_config(args.props)
@@ -161,7 +164,7 @@ def validate_secrets(args: ResourceValidationArgs, report: ReportViolation) -> N
                 f"additional_secret_outputs.",
                 None,
             )
-    if args.resource_type == EAS_SERVICE:
+    if args.resource_type in EAS_SERVICES:
         _eas_plaintext(args, report, masked)
     env_input = ENV_INPUTS.get(args.resource_type)
     if env_input and env_input not in masked:
