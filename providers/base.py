@@ -12,7 +12,7 @@ from pulumi.runtime import rpc
 from pydantic import TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
-from config_problems import Problem, problems_from
+from config_problems import Problem, field_at, problems_from
 from providers.props import plain
 
 PROVIDER_KEY: Final = "__provider"
@@ -67,13 +67,26 @@ def _is_unknown(value: Any, loc: tuple[str | int, ...]) -> bool:
     return _unknown(value)
 
 
-def _failure(resource: str, problem: Problem, secrets: frozenset[str]) -> pulumi.dynamic.CheckFailure:
+def _fix(model: type, loc: tuple[str | int, ...], found: str) -> str:
+    """The fix of the innermost input that declares one (a key of a mapping input has no field of its own)."""
+    for end in range(len(loc), 0, -1):
+        info = field_at(model, loc[:end])
+        extra = info.json_schema_extra if info is not None else None
+        fix = extra.get("fix") if isinstance(extra, dict) else None
+        if isinstance(fix, str):
+            return fix
+    return found
+
+
+def _failure(
+    resource: str, model: type, problem: Problem, loc: tuple[str | int, ...], secrets: frozenset[str]
+) -> pulumi.dynamic.CheckFailure:
     # problems_from names places the way stack config does ("pai-mlops:cron[0]" + "schedule"); inputs are
     # named by their path in the resource's properties instead.
     where = problem.where.removeprefix("pai-mlops").removeprefix(":")
     prop = f"{where}.{problem.key}" if where else problem.key
     value = SECRET_SHOWN_AS if prop.split(".")[0].split("[")[0] in secrets else problem.value
-    shown = Problem(resource, prop, problem.problem, value, problem.fix)
+    shown = Problem(resource, prop, problem.problem, value, _fix(model, loc, problem.fix))
     return pulumi.dynamic.CheckFailure(prop, str(shown))
 
 
@@ -104,7 +117,7 @@ def check_inputs(
     except ValidationError as error:
         hidden = frozenset(secrets)
         failures = [
-            _failure(resource, problem, hidden)
+            _failure(resource, model, problem, tuple(detail["loc"]), hidden)
             for problem, detail in zip(problems_from(error, model, (), "prod"), error.errors(), strict=True)
             if not _is_unknown(candidate, tuple(detail["loc"]))
         ]
