@@ -1,5 +1,13 @@
-"""What every pai-mlops dynamic provider shares: the stack config ``configure()`` hands it, one typed ``check``,
-drift recorded by ``read``, and changes confirmed by reading them back when an answer is lost."""
+"""What every pai-mlops dynamic provider shares: the stack config ``configure()`` hands it, one typed ``check``
+from an input model, and changes confirmed by reading them back when an answer is lost.
+
+``read`` of a provider that can see drift records what it found under :data:`OBSERVED` (input names), beside the
+declared inputs it leaves untouched; its ``diff`` compares the new inputs with both (the engine passes the stored
+outputs as ``olds``), so a change made by hand shows in ``pulumi preview`` after ``pulumi refresh`` until ``pulumi
+up`` puts the declared value back. A cloud object that is gone is reported as ``ReadResult("", {})``: an empty id
+is how a provider tells the engine the resource no longer exists (pulumi ``ReadResult`` docstring "blank if
+missing"; pulumi/pulumi#1145; pulumi/pulumi#20186), and refresh drops it from the state.
+"""
 
 from __future__ import annotations
 
@@ -127,29 +135,6 @@ def check_inputs(
     inputs = {**values, **plain(adapter.dump_python(validated, mode="json"))}
     rules = semantic(inputs) if semantic is not None else []
     return pulumi.dynamic.CheckResult(inputs, [pulumi.dynamic.CheckFailure(p, r) for p, r in rules])
-
-
-# -- read: what is there, beside what was declared ---------------------------------------------------------------
-
-
-def drifted(declared: Mapping[str, Any], observed: Mapping[str, Any] | None) -> list[str]:
-    """The inputs whose observed value (``read`` records them under ``observed``) differs from the declared one."""
-    if not observed:
-        return []
-    return sorted(key for key, value in observed.items() if key in declared and plain(declared[key]) != plain(value))
-
-
-def changed_inputs(olds: Mapping[str, Any], news: Mapping[str, Any], keys: Iterable[str]) -> list[str]:
-    """What ``diff`` reports: inputs changed since the last operation, and inputs that drifted in the cloud.
-
-    ``olds`` are the stored outputs (the engine's DiffRequest.olds): the last declared inputs plus, after a
-    ``pulumi refresh``, what ``read`` observed under ``observed``. Comparing the new inputs with both keeps a
-    change made by hand visible until ``pulumi up`` puts the declared value back.
-    """
-    wanted = list(keys)
-    observed = olds.get(OBSERVED)
-    drift = set(drifted(news, observed if isinstance(observed, Mapping) else None))
-    return [key for key in wanted if plain(olds.get(key)) != plain(news.get(key)) or key in drift]
 
 
 # -- updates whose answer was lost --------------------------------------------------------------------------------

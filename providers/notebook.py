@@ -31,7 +31,7 @@ from pydantic.dataclasses import dataclass as input_model
 
 from config_problems import key
 from providers.base import ConfiguredProvider, check_inputs, confirmed, model_defaults
-from providers.props import plain, requested_resources
+from providers.props import ResourcesInput, plain, requested_resources
 
 CALL_BUDGET_SECONDS: Final = 120.0
 _NAME = re.compile(r"^[A-Za-z0-9_]{1,27}$")
@@ -40,14 +40,6 @@ Seconds = Annotated[float, Strict(), Field(gt=0)]
 Labels = dict[StrictStr, StrictStr]
 # Statuses in which DSW takes an update (tests/emulator/dsw.py SETTLED): anything else is waited out first.
 SETTLED: Final = frozenset({"Running", "Stopped", "Failed"})
-
-
-@input_model(config=_INPUTS, kw_only=True)
-class NotebookResourcesInput:
-    cpu: StrictInt = key("Give the vCPUs, e.g. 8", ge=1)
-    memory_gb: StrictInt = key("Give the memory in GiB, e.g. 32", ge=1)
-    gpu: StrictInt = key("Give the GPUs, or 0", default=0, ge=0)
-    gpu_type: StrictStr | None = key("Name the GPU type, or leave it out", default=None)
 
 
 @input_model(config=_INPUTS, kw_only=True)
@@ -71,7 +63,7 @@ class DswInstanceInputs:
     workspace_id: StrictStr | None = key("Give the PAI workspace id", default=None)
     instance_type: StrictStr | None = key("Give an ECS instance type, e.g. 'ecs.g6.xlarge'", default=None)
     resource_group: StrictStr | None = key("Give the dedicated resource group id, or leave it out", default=None)
-    resources: NotebookResourcesInput | None = key("Give {cpu, memory_gb[, gpu, gpu_type]}", default=None)
+    resources: ResourcesInput | None = key("Give {cpu, memory_gb[, gpu, gpu_type]}", default=None)
     image_url: StrictStr | None = key("Give a custom image reference", default=None)
     image_id: StrictStr | None = key("Give a built-in image id", default=None)
     datasets: tuple[DatasetInput, ...] = key("List {dataset_id, mount_path} objects", default=())

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeGuard
+from typing import Annotated, Any, TypeGuard
+
+from pydantic import ConfigDict, Strict, StrictInt, StrictStr
+from pydantic.dataclasses import dataclass as input_model
+
+from config_problems import key
 
 
 def plain(value: Any) -> Any:
@@ -35,3 +40,13 @@ def requested_resources(resources: Mapping[str, Any]) -> dict[str, str]:
         if resources.get("gpu_type"):
             config["GPUType"] = str(resources["gpu_type"])
     return config
+
+
+@input_model(config=ConfigDict(extra="forbid"), kw_only=True)
+class ResourcesInput:
+    """``resources`` of a notebook or a training pod on a dedicated group: the typed half of their ``check``."""
+
+    cpu: StrictInt = key("Give the vCPUs, e.g. 8", ge=1)
+    memory_gb: Annotated[float, Strict()] = key("Give the memory in GiB, e.g. 32", gt=0)
+    gpu: StrictInt = key("Give the GPUs, or 0", default=0, ge=0)
+    gpu_type: StrictStr | None = key("Name the GPU type, or leave it out", default=None)

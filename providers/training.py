@@ -32,6 +32,7 @@ from pydantic.dataclasses import dataclass as input_model
 from config_problems import key
 from providers import training_spec as spec
 from providers.base import ConfiguredProvider, check_inputs
+from providers.props import ResourcesInput
 from providers.training_spec import Attempt
 
 # DLC should stop a job at JobMaxRunningTimeMinutes itself; pai-mlops stops it this much later if it has not.
@@ -119,14 +120,6 @@ Text = dict[StrictStr, StrictStr]
 
 
 @input_model(config=_INPUTS, kw_only=True)
-class PodResourcesInput:
-    cpu: StrictInt = key("Give the vCPUs per pod, e.g. 8", ge=1)
-    memory_gb: Number = key("Give the memory per pod in GiB, e.g. 32", gt=0)
-    gpu: StrictInt = key("Give the GPUs per pod, or 0", default=0, ge=0)
-    gpu_type: StrictStr | None = key("Name the GPU type, or leave it out", default=None)
-
-
-@input_model(config=_INPUTS, kw_only=True)
 class DataSourceInput:
     uri: StrictStr = key("Give an oss://<bucket>/<prefix>/ location", min_length=1)
     mount_path: StrictStr = key("Give an absolute path such as /mnt/data", min_length=1)
@@ -157,7 +150,7 @@ class TrainingJobInputs:
     roles: dict[StrictStr, StrictInt] = key("Map extra roles to pod counts, e.g. {Master: 1}", default_factory=dict)
     instance_type: StrictStr | None = key("Give an ECS instance type, or leave it out", default=None)
     resource_group: StrictStr | None = key("Give the quota / resource group id, or leave it out", default=None)
-    resources: PodResourcesInput | None = key("Give {cpu, memory_gb[, gpu, gpu_type]}", default=None)
+    resources: ResourcesInput | None = key("Give {cpu, memory_gb[, gpu, gpu_type]}", default=None)
     spot: StrictBool = key("Write true or false (not a string)", default=False)
     spot_discount_limit: Number | None = key("Give a fraction above 0 and at most 1, e.g. 0.6", default=None)
     checkpoint_interval_minutes: Minutes | None = key("Give whole minutes, at least 1, or leave it out", default=None)
