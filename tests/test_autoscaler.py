@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from alibabacloud_eas20210701 import models as eas
 
-from providers.autoscaler import DEFAULTS, EasAutoscalerArgs, EasAutoscalerProvider
+from providers.autoscaler import DEFAULTS, EasAutoscalerProvider
 from providers.clients import ClientFactory
 from tests.emulator import Control
 from tests.provider_host import ProviderHost
@@ -331,16 +331,3 @@ def test_check_fills_the_defaults_from_the_input_model_and_waits_for_unknown_val
     assert failures == []
     _, failures = host.check(EasAutoscalerProvider(), {}, scaler(min_instances=2, max_instances=2))
     assert failures == [("max_instances", "must be greater than min_instances (2), as EAS requires; got 2")]
-
-
-def test_the_component_arguments_have_the_input_models_names_and_defaults() -> None:
-    import dataclasses
-
-    from providers.autoscaler import EasAutoscalerInputs
-
-    args = {f.name: f for f in dataclasses.fields(EasAutoscalerArgs)}
-    assert set(args) == set(getattr(EasAutoscalerInputs, "__pydantic_fields__"))  # noqa: B009 - set by pydantic
-    for name, default in DEFAULTS.items():
-        field = args[name]
-        value = field.default if field.default is not dataclasses.MISSING else list(field.default_factory())  # type: ignore[misc]
-        assert (list(value) if isinstance(value, tuple) else value) == default, name

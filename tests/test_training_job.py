@@ -651,11 +651,3 @@ def test_check_refuses_each_wrongly_typed_input_naming_it_and_the_fix(
 ) -> None:
     _, failures = host.check(TrainingJobProvider(), {}, inputs(**changes))
     assert failures == [failure]
-
-
-def test_the_input_model_has_the_defaults_the_provider_fills_in() -> None:
-    from providers.base import model_defaults
-    from providers.training import TrainingJobInputs
-    from providers.training_spec import DEFAULTS
-
-    assert model_defaults(TrainingJobInputs) == dict(DEFAULTS)
