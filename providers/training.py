@@ -285,7 +285,12 @@ class _Run:
         return response
 
     def get(self, job_id: str) -> dict[str, Any] | None:
-        """GetJob as a dict of wire names; None when the job no longer exists (any 404)."""
+        """GetJob as a dict of wire names; None when the job no longer exists.
+
+        Gone is a 404, or a record DLC still answers for with ``Status: Deleted``: whether a deleted job is removed
+        or kept as a soft-deleted record (ListJobs items carry ``IsDeleted``, SDK 1.11.6 ``JobItem``) is
+        UNCONFIRMED, so both read as gone.
+        """
         from alibabacloud_pai_dlc20201203 import models as dlc
 
         from providers import retry
@@ -298,7 +303,8 @@ class _Run:
             if retry.is_not_found(error):
                 return None
             raise
-        return response.body.to_map()
+        job: dict[str, Any] = response.body.to_map()
+        return None if job.get("Status") == "Deleted" else job
 
     def find(self) -> list[dict[str, Any]]:
         """Every job submitted for this run (its key in Settings.Tags), oldest attempt first."""

@@ -571,13 +571,21 @@ def test_an_update_carries_on_with_the_attempts_whose_records_exist(
     assert f"{first} (attempt 1) no longer exists; carrying on with the attempts that do" in host.stderr
 
 
+@pytest.mark.parametrize("deletion", ["removed", "soft-deleted"])
 def test_refresh_keeps_a_run_while_any_record_exists_and_drops_it_when_none_does(
-    host: ProviderHost, cloud: Control, clients: ClientFactory
+    host: ProviderHost, cloud: Control, clients: ClientFactory, deletion: str
 ) -> None:
     cloud.job_outcomes({"outcome": "preempted", "after_running_seconds": 60}, {"outcome": "succeeded"})
     outs = create(host, inputs())
     first, second = (attempt["job_id"] for attempt in outs["attempts"])
-    clients.dlc().delete_job(first)
+
+    def delete(job_id: str) -> None:  # DLC may remove a deleted job or keep its record as Deleted (UNCONFIRMED)
+        if deletion == "removed":
+            clients.dlc().delete_job(job_id)
+        else:
+            cloud.soft_delete_job(job_id)
+
+    delete(first)
 
     id_, refreshed = host.read(TrainingJobProvider(), outs["key"], outs)
     assert id_ == outs["key"] and refreshed["job_id"] == second
@@ -585,7 +593,7 @@ def test_refresh_keeps_a_run_while_any_record_exists_and_drops_it_when_none_does
     assert refreshed["attempts"][0]["reason"] == (
         "the job record no longer exists (deleted in the console or by delete_records)"
     )
-    clients.dlc().delete_job(second)
+    delete(second)
     assert host.read(TrainingJobProvider(), outs["key"], refreshed) == ("", {})
 
 
