@@ -84,7 +84,7 @@ def test_scale_to_zero_survives_every_later_up_by_recreating_never_updating_to_m
     # Second up: a new threshold, still min 0. UpdateServiceAutoScaler documents min > 0 (the emulator refuses it).
     outs = host.update(EasAutoscalerProvider(), id_, outs, scaler(qps_per_instance=30))
     assert scaler_actions(cloud) == ["CreateServiceAutoScaler", "DeleteServiceAutoScaler", "CreateServiceAutoScaler"]
-    assert described(service)[:3] == (0, 2, [("qps", 30)])
+    assert described(service)[:3] == (0, 2, [("QPS", 30)])
     assert "min 0 cannot go through Update; recreating the autoscaler" in host.stderr
 
     # Third up: another change, same path; the answer the provider keeps shows what is there.
@@ -166,7 +166,7 @@ def test_refresh_records_hand_made_changes_preview_shows_them_and_up_restores_th
 
     restored = host.update(EasAutoscalerProvider(), id_, refreshed, scaler(PROD))
     assert described(service)[2:] == (
-        [("qps", 20), ("cpu", 70)],
+        [("QPS", 20), ("CPU", 70)],
         {"scaleUp": {"stabilizationWindowSeconds": 0}, "scaleDown": {"stabilizationWindowSeconds": 300}},
     )
     jobs = client.describe_service_cron_scaler(REGION, SERVICE).body.scale_jobs
@@ -215,7 +215,7 @@ def test_a_lost_answer_on_the_recreate_of_a_min_0_scaler_is_confirmed_by_reading
     host.update(EasAutoscalerProvider(), id_, outs, scaler(qps_per_instance=30))
     creates = cloud.calls(api="eas", action="CreateServiceAutoScaler")
     assert [c["fault"] for c in creates] == [None, "lost_response"]  # asked once, confirmed by reading
-    assert described(service)[:3] == (0, 2, [("qps", 30)])
+    assert described(service)[:3] == (0, 2, [("QPS", 30)])
     assert "the change took effect" in host.stderr
 
 
@@ -229,7 +229,7 @@ def test_a_lost_answer_on_a_scaler_update_is_read_back_not_sent_again(
     assert update["fault"] == "lost_response"
     following = [c["action"] for c in cloud.calls(api="eas") if c["seq"] > update["seq"]]
     assert following[0] == "DescribeServiceAutoScaler" and "UpdateServiceAutoScaler" not in following
-    assert described(service)[2] == [("qps", 20), ("cpu", 80)]
+    assert described(service)[2] == [("QPS", 20), ("CPU", 80)]
 
 
 # -- check --------------------------------------------------------------------------------------------------------

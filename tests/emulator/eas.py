@@ -460,7 +460,11 @@ class EasApi:
             "MinReplica": scaler["min"],
             "MaxReplica": scaler["max"],
             "Behavior": scaler.get("behavior") or {},
-            "ScaleStrategies": scaler.get("scaleStrategies") or [],
+            # The Describe reference lists metric names in upper case (QPS, CPU; eas-api.md §4), whatever was sent.
+            "ScaleStrategies": [
+                {**strategy, "metricName": str(strategy.get("metricName", "")).upper()}
+                for strategy in scaler.get("scaleStrategies") or []
+            ],
             "CurrentMetrics": [],
         }
 
