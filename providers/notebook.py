@@ -22,34 +22,63 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 import pulumi
 import pulumi.dynamic
+from pydantic import ConfigDict, Field, Strict, StrictInt, StrictStr
+from pydantic.dataclasses import dataclass as input_model
 
-from providers.base import ConfiguredProvider
-from providers.props import dsw_requested_resource, plain, service_role
+from config_problems import key
+from providers.base import ConfiguredProvider, check_inputs, confirmed, model_defaults
+from providers.props import ResourcesInput, dsw_requested_resource, plain, service_role
 
 CALL_BUDGET_SECONDS: Final = 120.0
 _NAME = re.compile(r"^[A-Za-z0-9_]{1,27}$")
-DEFAULTS: Final[Mapping[str, Any]] = {
-    "workspace_id": None,
-    "instance_type": None,
-    "resource_group": None,
-    "resources": None,
-    "image_url": None,
-    "image_id": None,
-    "datasets": [],
-    "role_arn": None,
-    "vpc": None,
-    "idle_shutdown_minutes": 60,
-    "env": {},
-    "labels": {},
-    "tags": {},
-    "start_command": "",
-    "wait_timeout_seconds": 1800,
-    "poll_seconds": 10,
-}
+_INPUTS: Final = ConfigDict(extra="forbid")
+Seconds = Annotated[float, Strict(), Field(gt=0)]
+Labels = dict[StrictStr, StrictStr]
+# Statuses in which DSW takes an update (tests/emulator/dsw.py SETTLED): anything else is waited out first.
+SETTLED: Final = frozenset({"Running", "Stopped", "Failed"})
+
+
+@input_model(config=_INPUTS, kw_only=True)
+class DatasetInput:
+    dataset_id: StrictStr = key("Give the workspace dataset id", min_length=1)
+    mount_path: StrictStr = key("Give an absolute path, e.g. /mnt/data", pattern=r"^/", rule="an absolute path")
+
+
+@input_model(config=_INPUTS, kw_only=True)
+class VpcInput:
+    vpc_id: StrictStr = key("Give the VPC id", min_length=1)
+    vswitch_id: StrictStr = key("Give the vSwitch id", min_length=1)
+    security_group_id: StrictStr = key("Give the security group id", min_length=1)
+
+
+@input_model(config=_INPUTS, kw_only=True)
+class DswInstanceInputs:
+    """The inputs of a ``DswInstance``; ``check`` and the defaults follow it."""
+
+    instance_name: StrictStr = key("Name the notebook with 1-27 letters, digits or underscores", min_length=1)
+    workspace_id: StrictStr | None = key("Give the PAI workspace id", default=None)
+    instance_type: StrictStr | None = key("Give an ECS instance type, e.g. 'ecs.g6.xlarge'", default=None)
+    resource_group: StrictStr | None = key("Give the dedicated resource group id, or leave it out", default=None)
+    resources: ResourcesInput | None = key("Give {cpu, memory_gb[, gpu, gpu_type]}", default=None)
+    image_url: StrictStr | None = key("Give a custom image reference", default=None)
+    image_id: StrictStr | None = key("Give a built-in image id", default=None)
+    datasets: tuple[DatasetInput, ...] = key("List {dataset_id, mount_path} objects", default=())
+    role_arn: StrictStr | None = key("Give the DSW RAM role ARN, or leave it out", default=None)
+    vpc: VpcInput | None = key("Give {vpc_id, vswitch_id, security_group_id}, or leave it out", default=None)
+    idle_shutdown_minutes: StrictInt = key("Give whole minutes, 0 (never) or more", default=60, ge=0)
+    env: Labels = key("Map variable names to strings", default_factory=dict)
+    labels: Labels = key("Map label keys to strings", default_factory=dict)
+    tags: Labels = key("Map tag keys to strings", default_factory=dict)
+    start_command: StrictStr = key("Give the command run on every start, or ''", default="")
+    wait_timeout_seconds: Seconds = key("Give a positive number of seconds, e.g. 1800", default=1800)
+    poll_seconds: Seconds = key("Give a positive number of seconds, e.g. 10", default=10)
+
+
+DEFAULTS: Final[Mapping[str, Any]] = model_defaults(DswInstanceInputs)
 REPLACE: Final = ("instance_name", "workspace_id", "vpc", "resource_group", "tags")
 MACHINE: Final = ("instance_type", "image_url", "image_id", "resources")
 IN_PLACE: Final = ("datasets", "env", "role_arn", "start_command", "labels", "idle_shutdown_minutes")
@@ -109,16 +138,15 @@ def with_defaults(props: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def problems(props: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(input, reason) for every invalid input (after :func:`with_defaults`)."""
+    """(input, reason) for the rules across inputs (after the typed model passed them)."""
     found: list[tuple[str, str]] = []
-    name = props.get("instance_name")
-    if not isinstance(name, str) or not _NAME.match(name):
+    name = props["instance_name"]
+    if not _NAME.match(name):
         found.append(("instance_name", f"must be 1-27 letters, digits or underscores; got {name!r}"))
     if props.get("resource_group"):
-        resources = props.get("resources")
         if props.get("instance_type"):
             found.append(("instance_type", "applies to shared resources only; size the notebook with resources"))
-        if not isinstance(resources, Mapping) or not resources.get("cpu") or not resources.get("memory_gb"):
+        if not props.get("resources"):
             found.append(("resources", "a dedicated resource group needs resources {cpu, memory_gb[, gpu]}"))
     elif not str(props.get("instance_type") or "").startswith("ecs."):
         found.append(
@@ -126,24 +154,6 @@ def problems(props: Mapping[str, Any]) -> list[tuple[str, str]]:
         )
     if bool(props.get("image_url")) == bool(props.get("image_id")):
         found.append(("image_url", "give exactly one of image_url (a custom image) and image_id (a built-in one)"))
-    minutes = props.get("idle_shutdown_minutes")
-    if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes < 0:
-        found.append(
-            ("idle_shutdown_minutes", f"must be a whole number of minutes, 0 (never) or more; got {minutes!r}")
-        )
-    for index, dataset in enumerate(props.get("datasets") or []):
-        if (
-            not isinstance(dataset, Mapping)
-            or not dataset.get("dataset_id")
-            or not str(dataset.get("mount_path", "")).startswith("/")
-        ):
-            found.append(
-                (f"datasets[{index}]", f"must be {{dataset_id, mount_path}} with an absolute path; got {dataset!r}")
-            )
-    for name_ in ("wait_timeout_seconds", "poll_seconds"):
-        value = props.get(name_)
-        if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
-            found.append((name_, f"must be a positive number of seconds; got {value!r}"))
     return found
 
 
@@ -202,8 +212,7 @@ class DswInstanceProvider(ConfiguredProvider):
     """Stateless: SDK imports and clients live inside the methods (the object is pickled into state)."""
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
-        inputs = with_defaults(news)
-        return pulumi.dynamic.CheckResult(inputs, [pulumi.dynamic.CheckFailure(p, r) for p, r in problems(inputs)])
+        return check_inputs(DswInstanceInputs, news, resource="DswInstance", outputs=OUTPUTS, semantic=problems)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
         olds, news = with_defaults(olds), with_defaults(news)
@@ -366,28 +375,77 @@ class _Notebook:
             request = dsw.CreateIdleInstanceCullerRequest(max_idle_time_in_minutes=minutes)
             self._call("set the idle culler", lambda: self.client.create_idle_instance_culler(instance_id, request))
 
-    def update(self, instance_id: str, olds: Mapping[str, Any]) -> dict[str, Any]:
+    def settle(self, instance_id: str) -> dict[str, Any]:
+        """The notebook once DSW takes a change (Running, Stopped or Failed): a start, an update or a stop in
+        progress, by pai-mlops or someone else, is waited out within ``wait_timeout_seconds``."""
+        from providers.waiting import Deadline, Poll, wait_for
+
+        def read() -> dict[str, Any]:
+            view = self.get(instance_id)
+            if view is None:
+                raise NotebookFailed(
+                    f"{self.label}: {instance_id} no longer exists; run pulumi refresh, then pulumi up"
+                )
+            return view
+
+        return wait_for(
+            read,
+            done=lambda view: view.get("Status") in SETTLED,
+            describe=lambda view: str(view.get("Status")),
+            what=f"{self.label} ({instance_id}) to settle before it changes",
+            deadline=Deadline(float(self.props["wait_timeout_seconds"])),
+            poll=Poll(interval=float(self.props["poll_seconds"])),
+        )
+
+    def _stop(self, instance_id: str) -> None:
         from alibabacloud_pai_dsw20220101 import models as dsw
 
+        def stopping() -> bool:
+            return (self.get(instance_id) or {}).get("Status") in ("Stopping", "Stopped")
+
+        confirmed(
+            lambda: self._call(
+                "stop", lambda: self.client.stop_instance(instance_id, dsw.StopInstanceRequest()), idempotent=False
+            ),
+            stopping,
+            what=f"{self.label}: stop",
+        )
+
+    def _apply(self, instance_id: str, patch: dict[str, Any]) -> None:
+        """UpdateInstance, confirmed by reading the notebook back when the answer is lost (DSW refuses the same
+        update again while it is applying the first one)."""
+        from alibabacloud_pai_dsw20220101 import models as dsw
+
+        request = dsw.UpdateInstanceRequest().from_map(patch)
+        shown = ("EcsSpec", "ImageUrl", "ImageId", "RequestedResource", "EnvironmentVariables")
+
+        def took_effect() -> bool:
+            view = self.get(instance_id) or {}
+            compared = [k for k in shown if k in patch and k in view]  # what GetInstance echoes back
+            return bool(compared) and all(plain(view[k]) == plain(patch[k]) for k in compared)
+
+        confirmed(
+            lambda: self._call("update", lambda: self.client.update_instance(instance_id, request), idempotent=False),
+            took_effect,
+            what=f"{self.label}: update",
+        )
+
+    def update(self, instance_id: str, olds: Mapping[str, Any]) -> dict[str, Any]:
         machine = [key for key in MACHINE if olds.get(key) != self.props.get(key)]
         settings = [
             key for key in ("datasets", "env", "role_arn", "start_command") if olds.get(key) != self.props.get(key)
         ]
-        view = self.get(instance_id)
-        if view is None:
-            raise NotebookFailed(f"{self.label}: {instance_id} no longer exists; run pulumi refresh, then pulumi up")
+        view = self.settle(instance_id)
         if machine or settings:
             patch = settings_body(self.props)
             if machine:
                 patch.update(machine_body(self.props))
                 if view.get("Status") != "Stopped":
                     self.report(f"{self.label}: stopping {instance_id} to change {', '.join(machine)}")
-                    if view.get("Status") != "Stopping":
-                        self._call("stop", lambda: self.client.stop_instance(instance_id, dsw.StopInstanceRequest()))
+                    self._stop(instance_id)
                     self.wait(instance_id, "Stopped")
                 patch["StartInstance"] = True
-            request = dsw.UpdateInstanceRequest().from_map(patch)
-            self._call("update", lambda: self.client.update_instance(instance_id, request))
+            self._apply(instance_id, patch)
         self._relabel(instance_id, olds.get("labels") or {})
         self.set_culler(instance_id, previous=int(olds.get("idle_shutdown_minutes") or 0))
         return self.wait(instance_id, RUNNING) if machine or settings else (self.get(instance_id) or view)

@@ -14,15 +14,35 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Annotated, Any, Final, Literal
 
 import pulumi
 import pulumi.dynamic
+from pydantic import ConfigDict, Strict, StrictStr
+from pydantic.dataclasses import dataclass as input_model
 
-from providers.base import ConfiguredProvider
+from config_problems import key
+from providers.base import ConfiguredProvider, check_inputs, model_defaults
 
 API_NAMES: Final = ("eas", "dlc", "dsw", "oss")
 DEFAULT_DEADLINE_SECONDS: Final = 60
+OUTPUTS: Final = ("region", "reachable", "requests")
+
+
+@input_model(config=ConfigDict(extra="forbid"), kw_only=True)
+class ApiProbeInputs:
+    """The inputs of an ``ApiProbe``; ``check`` and the defaults follow it."""
+
+    apis: tuple[Literal["eas", "dlc", "dsw", "oss"], ...] = key(
+        "List the APIs to probe, from eas, dlc, dsw and oss", default=API_NAMES[:3], min_length=1
+    )
+    bucket: StrictStr | None = key("Name the bucket to list when probing oss", default=None, min_length=1)
+    deadline_seconds: Annotated[float, Strict()] = key(
+        "Give the probe's budget in seconds, e.g. 60", default=DEFAULT_DEADLINE_SECONDS, gt=0
+    )
+
+
+DEFAULTS: Final[Mapping[str, Any]] = model_defaults(ApiProbeInputs)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,29 +53,17 @@ class ApiProbeArgs:
 
 
 def problems(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(property, reason) for every invalid input; empty when the inputs are valid."""
-    found: list[tuple[str, str]] = []
-    apis = inputs.get("apis")
-    if not isinstance(apis, Sequence) or isinstance(apis, str) or not apis:
-        found.append(("apis", f"list at least one of {', '.join(API_NAMES)}; got {apis!r}"))
-    else:
-        unknown = [api for api in apis if api not in API_NAMES]
-        if unknown:
-            found.append(("apis", f"unknown API {', '.join(map(repr, unknown))}; choose from {', '.join(API_NAMES)}"))
-        if "oss" in apis and not inputs.get("bucket"):
-            found.append(("bucket", "probing oss needs the bucket to list; set bucket"))
-    deadline = inputs.get("deadline_seconds", DEFAULT_DEADLINE_SECONDS)
-    if not isinstance(deadline, int | float) or isinstance(deadline, bool) or deadline <= 0:
-        found.append(("deadline_seconds", f"must be a positive number of seconds; got {deadline!r}"))
-    return found
+    """(property, reason) for the rules across inputs (after the typed model passed them)."""
+    if "oss" in inputs["apis"] and not inputs.get("bucket"):
+        return [("bucket", "probing oss needs the bucket to list; set bucket")]
+    return []
 
 
 class ApiProbeProvider(ConfiguredProvider):
     """Stateless: the SDK imports and clients live inside the methods (the object is pickled into state)."""
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
-        failures = [pulumi.dynamic.CheckFailure(prop, reason) for prop, reason in problems(news)]
-        return pulumi.dynamic.CheckResult(news, failures)
+        return check_inputs(ApiProbeInputs, news, resource="ApiProbe", outputs=OUTPUTS, semantic=problems)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
         keys = ("apis", "bucket", "deadline_seconds")
@@ -70,7 +78,7 @@ class ApiProbeProvider(ConfiguredProvider):
         return pulumi.dynamic.UpdateResult(self._probe(news))
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
-        return pulumi.dynamic.ReadResult(id_, props)
+        return pulumi.dynamic.ReadResult(id_, props)  # it created nothing that could be deleted in the console
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         return None  # nothing was created

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Final, TypeGuard
+from typing import Annotated, Any, Final, TypeGuard
+
+from pydantic import ConfigDict, Strict, StrictInt, StrictStr
+from pydantic.dataclasses import dataclass as input_model
+
+from config_problems import key
 
 
 def plain(value: Any) -> Any:
@@ -74,3 +79,13 @@ def service_role(role_arn: str) -> dict[str, str]:
     if match is not None:
         role["AssumeRoleFor"] = match["account"]
     return role
+
+
+@input_model(config=ConfigDict(extra="forbid"), kw_only=True)
+class ResourcesInput:
+    """``resources`` of a notebook or a training pod on a dedicated group: the typed half of their ``check``."""
+
+    cpu: StrictInt = key("Give the vCPUs, e.g. 8", ge=1)
+    memory_gb: Annotated[float, Strict()] = key("Give the memory in GiB, e.g. 32", gt=0)
+    gpu: StrictInt = key("Give the GPUs, or 0", default=0, ge=0)
+    gpu_type: StrictStr | None = key("Name the GPU type, or leave it out", default=None)

@@ -22,13 +22,17 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 import pulumi
 import pulumi.dynamic
+from pydantic import ConfigDict, Field, Strict, StrictBool, StrictInt, StrictStr
+from pydantic.dataclasses import dataclass as input_model
 
+from config_problems import key
 from providers import training_spec as spec
-from providers.base import ConfiguredProvider
+from providers.base import ConfiguredProvider, check_inputs
+from providers.props import ResourcesInput
 from providers.training_spec import Attempt
 
 # DLC should stop a job at JobMaxRunningTimeMinutes itself; pai-mlops stops it this much later if it has not.
@@ -39,6 +43,8 @@ CALL_BUDGET_SECONDS: Final = 300.0  # one API call, its retries included
 STOP_BUDGET_SECONDS: Final = 600.0  # stopping a job on delete or past its deadline
 HEARTBEAT_SECONDS: Final = 60.0
 SUBMIT_TRIES: Final = 3
+# How an attempt whose job record was deleted (in the console, or by delete_records) shows in ``attempts``.
+RECORD_GONE: Final = ("Deleted", "the job record no longer exists (deleted in the console or by delete_records)")
 
 
 class TrainingFailed(Exception):
@@ -107,18 +113,68 @@ class TrainingJobArgs:
 
 
 OUTPUTS: Final = ("key", "job_id", "status", "attempts", "model_uri", "duration_seconds")
+_INPUTS: Final = ConfigDict(extra="forbid")
+Number = Annotated[float, Strict()]
+Minutes = Annotated[StrictInt, Field(ge=1)]
+Text = dict[StrictStr, StrictStr]
 
 
-def _failures(props: Mapping[str, Any]) -> list[pulumi.dynamic.CheckFailure]:
-    return [pulumi.dynamic.CheckFailure(prop, reason) for prop, reason in spec.problems(props)]
+@input_model(config=_INPUTS, kw_only=True)
+class DataSourceInput:
+    uri: StrictStr = key("Give an oss://<bucket>/<prefix>/ location", min_length=1)
+    mount_path: StrictStr = key("Give an absolute path such as /mnt/data", min_length=1)
+
+
+@input_model(config=_INPUTS, kw_only=True)
+class CodeSourceInput:
+    source_id: StrictStr = key("Give the workspace code source id", min_length=1)
+    commit: StrictStr | None = key("Give the commit to train from, or leave it out", default=None)
+    branch: StrictStr | None = key("Give the branch, or leave it out", default=None)
+    repository: StrictStr | None = key("Give the repository URL, or leave it out", default=None)
+    mount_path: StrictStr = key("Give an absolute path", default=spec.CODE_MOUNT, min_length=1)
+
+
+@input_model(config=_INPUTS, kw_only=True)
+class TrainingJobInputs:
+    """The inputs of a ``TrainingJob``: ``check`` types them here, then :func:`providers.training_spec.problems`
+    applies the rules across inputs. The defaults are ``training_spec.DEFAULTS`` (a test holds them equal)."""
+
+    scope: StrictStr = key("Give <project>/<stack>/<resource name>", min_length=1)
+    display_name: StrictStr = key("Give the run's display name", min_length=1)
+    job_type: StrictStr = key("Give a DLC job type, e.g. PyTorchJob", min_length=1)
+    image: StrictStr = key("Give the training image reference", min_length=1)
+    command: StrictStr = key("Give the command every pod runs", min_length=1)
+    output_uri: StrictStr = key("Give an oss://<bucket>/<prefix>/ location", min_length=1)
+    checkpoint_uri: StrictStr = key("Give an oss://<bucket>/<prefix>/ location", min_length=1)
+    worker_count: StrictInt = key("Give the worker pods, at least 1", default=1, ge=1)
+    roles: dict[StrictStr, StrictInt] = key("Map extra roles to pod counts, e.g. {Master: 1}", default_factory=dict)
+    instance_type: StrictStr | None = key("Give an ECS instance type, or leave it out", default=None)
+    resource_group: StrictStr | None = key("Give the quota / resource group id, or leave it out", default=None)
+    resources: ResourcesInput | None = key("Give {cpu, memory_gb[, gpu, gpu_type]}", default=None)
+    spot: StrictBool = key("Write true or false (not a string)", default=False)
+    spot_discount_limit: Number | None = key("Give a fraction above 0 and at most 1, e.g. 0.6", default=None)
+    checkpoint_interval_minutes: Minutes | None = key("Give whole minutes, at least 1, or leave it out", default=None)
+    max_runtime_minutes: Minutes | None = key("Give whole minutes, at least 1, or leave it out", default=None)
+    queue_timeout_minutes: Minutes = key("Give whole minutes, at least 1", default=60)
+    data_sources: tuple[DataSourceInput, ...] = key("List {uri, mount_path} objects", default=())
+    code: CodeSourceInput | None = key("Give {source_id[, commit, branch]}, or leave it out", default=None)
+    role_arn: StrictStr | None = key("Give the DLC RAM role ARN, or leave it out", default=None)
+    workspace_id: StrictStr | None = key("Give the PAI workspace id", default=None)
+    wait: StrictStr = key("Give none, running or completed", default="completed")
+    max_resubmits: StrictInt = key("Give a whole number, 0 or more", default=0, ge=0)
+    resubmit_on: StrictStr = key("Give preemption or any_failure", default="preemption")
+    env: Text = key("Map variable names to strings", default_factory=dict)
+    tags: Text = key("Map tag keys to strings", default_factory=dict)
+    description: StrictStr = key("Give a description, or ''", default="")
+    poll_seconds: Number = key("Give a positive number of seconds", default=30, gt=0)
+    delete_records: StrictBool = key("Write true or false (not a string)", default=False)
 
 
 class TrainingJobProvider(ConfiguredProvider):
     """Stateless: SDK imports and clients live inside the methods (the object is pickled into state)."""
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
-        inputs = spec.with_defaults(news)
-        return pulumi.dynamic.CheckResult(inputs, _failures(inputs))
+        return check_inputs(TrainingJobInputs, news, resource="TrainingJob", outputs=OUTPUTS, semantic=spec.problems)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
         olds, news = spec.with_defaults(olds), spec.with_defaults(news)
@@ -144,10 +200,12 @@ class TrainingJobProvider(ConfiguredProvider):
         olds, news = spec.with_defaults(olds), spec.with_defaults(news)
         run = _Run(self._config, news)
         run.restore(olds)
-        if news["description"] != olds["description"]:
-            run.describe(news["description"])
-        if news["tags"] != olds["tags"]:
-            run.retag(olds["tags"], news["tags"])
+        if news["description"] != olds["description"] or news["tags"] != olds["tags"]:
+            attempts = run.existing()  # a record deleted in the console is skipped, not an error
+            if news["description"] != olds["description"]:
+                run.describe(news["description"], attempts)
+            if news["tags"] != olds["tags"]:
+                run.retag(olds["tags"], news["tags"], attempts)
         return pulumi.dynamic.UpdateResult(run.outputs())
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
@@ -227,7 +285,12 @@ class _Run:
         return response
 
     def get(self, job_id: str) -> dict[str, Any] | None:
-        """GetJob as a dict of wire names; None when the job no longer exists (any 404)."""
+        """GetJob as a dict of wire names; None when the job no longer exists.
+
+        Gone is a 404, or a record DLC still answers for with ``Status: Deleted``: whether a deleted job is removed
+        or kept as a soft-deleted record (ListJobs items carry ``IsDeleted``, SDK 1.11.6 ``JobItem``) is
+        UNCONFIRMED, so both read as gone.
+        """
         from alibabacloud_pai_dlc20201203 import models as dlc
 
         from providers import retry
@@ -240,7 +303,8 @@ class _Run:
             if retry.is_not_found(error):
                 return None
             raise
-        return response.body.to_map()
+        job: dict[str, Any] = response.body.to_map()
+        return None if job.get("Status") == "Deleted" else job
 
     def find(self) -> list[dict[str, Any]]:
         """Every job submitted for this run, oldest attempt first.
@@ -457,20 +521,35 @@ class _Run:
 
     # -- changes in place, refresh, stop and delete -----------------------------------------------------------
 
-    def describe(self, description: str) -> None:
+    def existing(self) -> list[Attempt]:
+        """The attempts whose job record still exists; the others are reported and left alone."""
+        found: list[Attempt] = []
+        for attempt in self.attempts:
+            if self.get(attempt.job_id) is None:
+                self.report(
+                    f"{self.label}: {attempt.job_id} (attempt {attempt.attempt}) no longer exists; "
+                    "carrying on with the attempts that do"
+                )
+            else:
+                found.append(attempt)
+        return found
+
+    def describe(self, description: str, attempts: Sequence[Attempt]) -> None:
         from alibabacloud_pai_dlc20201203 import models as dlc
 
-        for attempt in self.attempts:
+        for attempt in attempts:
             self._call(
                 f"{self.label}: describe {attempt.job_id}",
                 lambda a=attempt: self.client.update_job(a.job_id, dlc.UpdateJobRequest(description=description)),
             )
 
-    def retag(self, old: Mapping[str, str], new: Mapping[str, str]) -> None:
+    def retag(self, old: Mapping[str, str], new: Mapping[str, str], attempts: Sequence[Attempt]) -> None:
         """Set the new tags on every attempt and remove dropped ones; the run's own key tags are never touched."""
         from alibabacloud_pai_dlc20201203 import models as dlc
 
-        ids = [attempt.job_id for attempt in self.attempts]
+        ids = [attempt.job_id for attempt in attempts]
+        if not ids:
+            return
         region = self.factory.region
         if new:
             tags = [dlc.TagResourcesRequestTag(key=k, value=str(v)) for k, v in sorted(new.items())]
@@ -482,12 +561,17 @@ class _Run:
             self._call(f"{self.label}: untag its jobs", lambda: self.client.untag_resources(untag))
 
     def refresh(self) -> bool:
-        """Re-read the current attempt; False if its job no longer exists."""
-        job = self.get(self.current.job_id)
-        if job is None:
-            return False
-        self.current.observe(job)
-        return True
+        """Re-read every attempt. One whose job record was deleted stays in the history as ``Deleted``; False when
+        no record of the run is left (refresh then drops the resource)."""
+        left = 0
+        for attempt in self.attempts:
+            job = self.get(attempt.job_id)
+            if job is None:
+                attempt.status, attempt.reason = RECORD_GONE
+            else:
+                attempt.observe(job)
+                left += 1
+        return left > 0
 
     def stop_current(self, *, reason: str) -> None:
         """Stop the current attempt if it has not finished, and wait until DLC says it stopped."""

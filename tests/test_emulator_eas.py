@@ -198,7 +198,7 @@ def test_autoscaler_lifecycle(client: Client) -> None:
     client.create_service_auto_scaler(REGION, "fraud_v1", request)
     scaler = client.describe_service_auto_scaler(REGION, "fraud_v1").body
     assert (scaler.min_replica, scaler.max_replica) == (0, 4)
-    assert [(s.metric_name, s.threshold) for s in scaler.scale_strategies] == [("qps", 20)]
+    assert [(s.metric_name, s.threshold) for s in scaler.scale_strategies] == [("QPS", 20)]
     assert scaler.behavior == {
         "scaleDown": {"stabilizationWindowSeconds": 300},
         "onZero": {"scaleDownGracePeriodSeconds": 600, "scaleUpActivationReplicas": 1},

@@ -232,3 +232,132 @@ def test_a_dedicated_group_sizes_the_notebook_in_dsws_units() -> None:
     )
     # DSW's RequestedResource: memory a number of GB (no 'Gi'), GPUType from the SDK's enum.
     assert body == {"RequestedResource": {"CPU": "8", "Memory": "32", "GPU": "1", "GPUType": "A10"}, "ImageId": "img"}
+
+
+# -- lost answers, busy notebooks, deletion in the console, typed check ---------------------------------------------
+
+
+def test_a_lost_answer_on_the_machine_change_is_read_back_not_sent_again(
+    host: ProviderHost, cloud: Control, clients: ClientFactory
+) -> None:
+    id_, olds = host.create(DswInstanceProvider(), notebook())
+    cloud.timing(dsw={"update": 2000})  # the update DSW applied is still in progress when a retry would come
+    cloud.fault("UpdateInstance", "lost_response", api="dsw")
+
+    outs = host.update(DswInstanceProvider(), id_, olds, notebook(instance_type="ecs.gn6i-c4g1.xlarge"))
+
+    assert outs["status"] == "Running"
+    assert [c["fault"] for c in cloud.calls(api="dsw", action="UpdateInstance")] == ["lost_response"]
+    assert clients.dsw().get_instance(id_, dsw.GetInstanceRequest()).body.ecs_spec == "ecs.gn6i-c4g1.xlarge"
+    assert "notebook mlops_dev_alice: update: the change took effect" in host.stderr
+
+
+def test_a_lost_answer_on_the_stop_is_read_back(host: ProviderHost, cloud: Control) -> None:
+    id_, olds = host.create(DswInstanceProvider(), notebook())
+    cloud.timing(dsw={"stop": 2000})
+    cloud.fault("StopInstance", "lost_response", api="dsw")
+    outs = host.update(DswInstanceProvider(), id_, olds, notebook(image_url="r/custom:2"))
+    assert outs["status"] == "Running"
+    assert [c["fault"] for c in cloud.calls(api="dsw", action="StopInstance")] == ["lost_response"]
+
+
+def test_a_notebook_busy_updating_is_waited_for_before_it_changes(
+    host: ProviderHost, cloud: Control, clients: ClientFactory
+) -> None:
+    id_, olds = host.create(DswInstanceProvider(), notebook())
+    cloud.timing(dsw={"update": 1000})  # half a real second
+    # Someone changes the notebook in the console just before pulumi up.
+    by_hand = dsw.UpdateInstanceRequest(environment_variables={"BY_HAND": "1"})
+    clients.dsw().update_instance(id_, by_hand)
+    outs = host.update(DswInstanceProvider(), id_, olds, notebook(env={"PAI_MLOPS_BUCKET": "mlops-dev", "EPOCHS": "3"}))
+    assert outs["status"] == "Running"
+    assert [c["status"] for c in cloud.calls(api="dsw", action="UpdateInstance")] == [200, 200]
+    assert f"notebook mlops_dev_alice ({id_}) to settle before it changes: Updating" in host.stderr
+    view = clients.dsw().get_instance(id_, dsw.GetInstanceRequest()).body
+    assert view.environment_variables == {"PAI_MLOPS_BUCKET": "mlops-dev", "EPOCHS": "3"}
+
+
+def test_refresh_after_deletion_in_the_console_drops_it(
+    host: ProviderHost, cloud: Control, clients: ClientFactory
+) -> None:
+    id_, outs = host.create(DswInstanceProvider(), notebook())
+    clients.dsw().delete_instance(id_)
+    cloud.clock(advance=60)
+    assert host.read(DswInstanceProvider(), id_, outs) == ("", {})
+
+
+@pytest.mark.parametrize(
+    ("changes", "failure"),
+    [
+        (
+            {"idle_shutdown_minutes": "60"},
+            (
+                "idle_shutdown_minutes",
+                "DswInstance [idle_shutdown_minutes]: must be a whole number; got '60'. "
+                "Give whole minutes, 0 (never) or more.",
+            ),
+        ),
+        (
+            {"idle_shutdown_minutes": False},
+            (
+                "idle_shutdown_minutes",
+                "DswInstance [idle_shutdown_minutes]: must be a whole number; got False. "
+                "Give whole minutes, 0 (never) or more.",
+            ),
+        ),
+        (
+            {"idle_shutdown_minutes": -5},
+            (
+                "idle_shutdown_minutes",
+                "DswInstance [idle_shutdown_minutes]: must be at least 0; got -5. "
+                "Give whole minutes, 0 (never) or more.",
+            ),
+        ),
+        (
+            {"datasets": "d-data123"},
+            (
+                "datasets",
+                "DswInstance [datasets]: must be a list; got 'd-data123'. List {dataset_id, mount_path} objects.",
+            ),
+        ),
+        (
+            {"datasets": [{"dataset_id": "d-1", "mount_path": "mnt/data"}]},
+            (
+                "datasets[0].mount_path",
+                "DswInstance [datasets[0].mount_path]: must be an absolute path; got 'mnt/data'. "
+                "Give an absolute path, e.g. /mnt/data.",
+            ),
+        ),
+        (
+            {"env": "EPOCHS=3"},
+            (
+                "env",
+                "DswInstance [env]: must be an object (a YAML mapping); got 'EPOCHS=3'. Map variable names to strings.",
+            ),
+        ),
+        (
+            {"env": {"EPOCHS": 3}},
+            ("env.EPOCHS", "DswInstance [env.EPOCHS]: must be a string; got 3. Map variable names to strings."),
+        ),
+        (
+            {"instance_name": ""},
+            (
+                "instance_name",
+                "DswInstance [instance_name]: must not be empty; got ''. "
+                "Name the notebook with 1-27 letters, digits or underscores.",
+            ),
+        ),
+        (
+            {"poll_seconds": "10"},
+            (
+                "poll_seconds",
+                "DswInstance [poll_seconds]: must be a number; got '10'. Give a positive number of seconds, e.g. 10.",
+            ),
+        ),
+    ],
+)
+def test_check_refuses_each_wrongly_typed_input(
+    host: ProviderHost, changes: dict[str, Any], failure: tuple[str, str]
+) -> None:
+    _, failures = host.check(DswInstanceProvider(), {}, notebook(**changes))
+    assert failures == [failure]

@@ -66,10 +66,46 @@ def test_check_reports_each_bad_input(host: ProviderHost) -> None:
     host.configure(CONFIG, SECRET)
     _, failures = host.check(ApiProbeProvider(), {}, {"apis": ["eas", "ecs", "oss"], "deadline_seconds": 0})
     assert failures == [
-        ("apis", "unknown API 'ecs'; choose from eas, dlc, dsw, oss"),
-        ("bucket", "probing oss needs the bucket to list; set bucket"),
-        ("deadline_seconds", "must be a positive number of seconds; got 0.0"),  # numbers cross gRPC as floats
+        (
+            "apis[1]",
+            "ApiProbe [apis[1]]: must be one of 'eas', 'dlc', 'dsw' or 'oss'; got 'ecs'. "
+            "List the APIs to probe, from eas, dlc, dsw and oss.",
+        ),
+        (
+            "deadline_seconds",
+            "ApiProbe [deadline_seconds]: must be greater than 0; got 0. Give the probe's budget in seconds, e.g. 60.",
+        ),
     ]
+    _, failures = host.check(ApiProbeProvider(), {}, {"apis": ["eas", "oss"]})
+    assert failures == [("bucket", "probing oss needs the bucket to list; set bucket")]
+
+
+@pytest.mark.parametrize(
+    ("inputs", "failure"),
+    [
+        (
+            {"apis": "eas"},
+            "ApiProbe [apis]: must be a list; got 'eas'. List the APIs to probe, from eas, dlc, dsw and oss.",
+        ),
+        (
+            {"apis": []},
+            "ApiProbe [apis]: must not be empty; got []. List the APIs to probe, from eas, dlc, dsw and oss.",
+        ),
+        (
+            {"deadline_seconds": "60"},
+            "ApiProbe [deadline_seconds]: must be a number; got '60'. Give the probe's budget in seconds, e.g. 60.",
+        ),
+        (
+            {"deadline_seconds": True},
+            "ApiProbe [deadline_seconds]: must be a number; got True. Give the probe's budget in seconds, e.g. 60.",
+        ),
+    ],
+)
+def test_check_refuses_wrong_types_instead_of_crashing_later(
+    host: ProviderHost, inputs: dict[str, object], failure: str
+) -> None:
+    _, failures = host.check(ApiProbeProvider(), {}, inputs)
+    assert [reason for _, reason in failures] == [failure]
 
 
 def test_throttling_is_retried_inside_the_host(host: ProviderHost, cloud: Control) -> None:

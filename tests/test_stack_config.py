@@ -892,6 +892,9 @@ def test_gpu_types_are_refused_unless_in_the_form_each_api_documents() -> None:
         "names it, e.g. 'Tesla-V100-16G', or leave gpuType out.",
         "pai-mlops:notebook.instances[0].resources [gpuType]: is not one of DSW's GPU types V100, A100, T4, A10, P100; "
         "got 'Tesla-V100-16G'. Write e.g. 'A10' or 'V100', or leave gpuType out.",
+    ]
+
+
 # --- runtime images: the registry's VPC host, and credentials a private image can be pulled with
 
 PERSONAL = {"host": "registry.cn-hangzhou.aliyuncs.com", "namespace": "acme-ml", "repositories": ["tagger", "train"]}

@@ -554,3 +554,114 @@ def test_a_retried_create_never_restarts_a_run_that_was_stopped(
         "destroy); pai-mlops never restarts a stopped job. Give the run a new id to train again."
         in failure.value.details
     )
+
+
+# -- records deleted in the console, typed check ------------------------------------------------------------------
+
+
+def test_an_update_carries_on_with_the_attempts_whose_records_exist(
+    host: ProviderHost, cloud: Control, clients: ClientFactory
+) -> None:
+    cloud.job_outcomes({"outcome": "preempted", "after_running_seconds": 60}, {"outcome": "succeeded"})
+    olds = create(host, inputs())
+    first, second = (attempt["job_id"] for attempt in olds["attempts"])
+    clients.dlc().delete_job(first)  # someone cleans up the preempted attempt in the console
+
+    news = inputs(tags={"environment": "dev", "team": "fraud"}, description="fraud scorer, run r1 (kept)")
+    outs = host.update(TrainingJobProvider(), olds["key"], olds, news)
+
+    assert [call["path"] for call in actions(cloud, "UpdateJob")] == [f"/api/v1/jobs/{second}"]
+    [tag] = actions(cloud, "TagResources")
+    assert tag["body"]["ResourceId"] == [second]
+    assert (outs["job_id"], outs["tags"]) == (second, news["tags"])
+    assert f"{first} (attempt 1) no longer exists; carrying on with the attempts that do" in host.stderr
+
+
+@pytest.mark.parametrize("deletion", ["removed", "soft-deleted"])
+def test_refresh_keeps_a_run_while_any_record_exists_and_drops_it_when_none_does(
+    host: ProviderHost, cloud: Control, clients: ClientFactory, deletion: str
+) -> None:
+    cloud.job_outcomes({"outcome": "preempted", "after_running_seconds": 60}, {"outcome": "succeeded"})
+    outs = create(host, inputs())
+    first, second = (attempt["job_id"] for attempt in outs["attempts"])
+
+    def delete(job_id: str) -> None:  # DLC may remove a deleted job or keep its record as Deleted (UNCONFIRMED)
+        if deletion == "removed":
+            clients.dlc().delete_job(job_id)
+        else:
+            cloud.soft_delete_job(job_id)
+
+    delete(first)
+
+    id_, refreshed = host.read(TrainingJobProvider(), outs["key"], outs)
+    assert id_ == outs["key"] and refreshed["job_id"] == second
+    assert [(a["job_id"], a["status"]) for a in refreshed["attempts"]] == [(first, "Deleted"), (second, "Succeeded")]
+    assert refreshed["attempts"][0]["reason"] == (
+        "the job record no longer exists (deleted in the console or by delete_records)"
+    )
+    delete(second)
+    assert host.read(TrainingJobProvider(), outs["key"], refreshed) == ("", {})
+
+
+@pytest.mark.parametrize(
+    ("changes", "failure"),
+    [
+        (
+            {"worker_count": "2"},
+            (
+                "worker_count",
+                "TrainingJob [worker_count]: must be a whole number; got '2'. Give the worker pods, at least 1.",
+            ),
+        ),
+        (
+            {"worker_count": True},
+            (
+                "worker_count",
+                "TrainingJob [worker_count]: must be a whole number; got True. Give the worker pods, at least 1.",
+            ),
+        ),
+        (
+            {"max_resubmits": -1},
+            (
+                "max_resubmits",
+                "TrainingJob [max_resubmits]: must be at least 0; got -1. Give a whole number, 0 or more.",
+            ),
+        ),
+        (
+            {"spot": "false"},
+            ("spot", "TrainingJob [spot]: must be true or false; got 'false'. Write true or false (not a string)."),
+        ),
+        (
+            {"data_sources": "oss://mlops-dev/data/"},
+            (
+                "data_sources",
+                "TrainingJob [data_sources]: must be a list; got 'oss://mlops-dev/data/'. "
+                "List {uri, mount_path} objects.",
+            ),
+        ),
+        (
+            {"roles": "Master"},
+            (
+                "roles",
+                "TrainingJob [roles]: must be an object (a YAML mapping); got 'Master'. "
+                "Map extra roles to pod counts, e.g. {Master: 1}.",
+            ),
+        ),
+        (
+            {"image": ""},
+            ("image", "TrainingJob [image]: must not be empty; got ''. Give the training image reference."),
+        ),
+        (
+            {"poll_seconds": "30"},
+            (
+                "poll_seconds",
+                "TrainingJob [poll_seconds]: must be a number; got '30'. Give a positive number of seconds.",
+            ),
+        ),
+    ],
+)
+def test_check_refuses_each_wrongly_typed_input_naming_it_and_the_fix(
+    host: ProviderHost, changes: dict[str, Any], failure: tuple[str, str]
+) -> None:
+    _, failures = host.check(TrainingJobProvider(), {}, inputs(**changes))
+    assert failures == [failure]

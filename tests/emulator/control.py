@@ -63,6 +63,10 @@ class Control:
     def fail_job(self, job_id: str, **reason: str) -> dict[str, Any]:
         return self._send("POST", f"dlc/jobs/{quote(job_id, safe='')}/fail", reason)
 
+    def soft_delete_job(self, job_id: str) -> dict[str, Any]:
+        """Delete a finished job the way a soft-deleting DLC would: GetJob answers ``Status: Deleted``."""
+        return self._send("POST", f"dlc/jobs/{quote(job_id, safe='')}/soft-delete", {})
+
     def job_outcomes(self, *outcomes: dict[str, Any]) -> list[dict[str, Any]]:
         return self._send("POST", "dlc/outcomes", {"outcomes": list(outcomes)})
 

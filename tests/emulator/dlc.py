@@ -149,6 +149,16 @@ class DlcApi:
         job.lifecycle.replan(now, [("Failed", 0)], (outcome.reason_code, outcome.reason_message))
         return job
 
+    def soft_delete(self, job_id: str, now: float) -> Job:
+        """Delete a finished job but keep its record, answering ``Status: Deleted`` (the other reading of DeleteJob:
+        whether DLC removes a deleted job or keeps a soft-deleted record, ListJobs' ``IsDeleted``, is UNCONFIRMED)."""
+        job = self.job(job_id)
+        status = job.lifecycle.status(now)
+        if status not in TERMINAL:
+            raise invalid(f"Job {job_id} is {status}; stop it before deleting it.", "InvalidJobStatus")
+        job.lifecycle.replan(now, [("Deleted", 0)])
+        return job
+
     # -- validation ------------------------------------------------------------------------------------------
 
     @staticmethod

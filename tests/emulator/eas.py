@@ -471,7 +471,12 @@ class EasApi:
 
     def _update_service_auto_scaler(self, context: Context) -> dict[str, Any]:
         service = self._scaler(context, "autoscaler")
-        service.autoscaler = self._autoscaler_body(context)
+        body = self._autoscaler_body(context)
+        if body["min"] < 1:
+            # UpdateServiceAutoScaler: "min … The value must be greater than 0" (API reference and SDK 7.0.0
+            # UpdateServiceAutoScalerRequest); Create states no bound. The error code is UNCONFIRMED.
+            raise invalid(f"min must be greater than 0 on UpdateServiceAutoScaler; got min={body['min']}")
+        service.autoscaler = body
         return {"Message": f"Succeed to update autoscaler for service [{service.name}]"}
 
     def _describe_service_auto_scaler(self, context: Context) -> dict[str, Any]:
@@ -482,7 +487,11 @@ class EasApi:
             "MinReplica": scaler["min"],
             "MaxReplica": scaler["max"],
             "Behavior": scaler.get("behavior") or {},
-            "ScaleStrategies": scaler.get("scaleStrategies") or [],
+            # The Describe reference lists metric names in upper case (QPS, CPU; eas-api.md §4), whatever was sent.
+            "ScaleStrategies": [
+                {**strategy, "metricName": str(strategy.get("metricName", "")).upper()}
+                for strategy in scaler.get("scaleStrategies") or []
+            ],
             "CurrentMetrics": [],
         }
 

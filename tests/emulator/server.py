@@ -81,6 +81,7 @@ class Emulator:
                 Rule("/_emulator/calls", methods=["GET", "DELETE"], endpoint="calls"),
                 Rule("/_emulator/dlc/jobs/<job_id>/preempt", methods=["POST"], endpoint="dlc_preempt"),
                 Rule("/_emulator/dlc/jobs/<job_id>/fail", methods=["POST"], endpoint="dlc_fail"),
+                Rule("/_emulator/dlc/jobs/<job_id>/soft-delete", methods=["POST"], endpoint="dlc_soft_delete"),
                 Rule("/_emulator/dlc/outcomes", methods=["GET", "POST", "DELETE"], endpoint="dlc_outcomes"),
                 Rule("/_emulator/eas/services/<region>/<name>/fail", methods=["POST"], endpoint="eas_fail"),
                 Rule("/_emulator/dsw/instances/<instance_id>/fail", methods=["POST"], endpoint="dsw_fail"),
@@ -221,6 +222,9 @@ class Emulator:
     def _c_dlc_fail(self, request: Request, body: dict[str, Any], job_id: str) -> dict[str, Any]:
         outcome = Outcome.parse({"outcome": "failed", **body})
         return self.dlc.view(self.dlc.end_now(job_id, self.clock.now(), outcome), self.clock.now())
+
+    def _c_dlc_soft_delete(self, request: Request, body: dict[str, Any], job_id: str) -> dict[str, Any]:
+        return self.dlc.view(self.dlc.soft_delete(job_id, self.clock.now()), self.clock.now())
 
     def _c_dlc_outcomes(self, request: Request, body: dict[str, Any]) -> Any:
         if request.method == "POST":
