@@ -69,10 +69,17 @@ def group(cloud: Control, clients: ClientFactory) -> ClientFactory:
     return clients
 
 
-def live_on_v6(host: ProviderHost) -> dict[str, Any]:
-    """The stack's state after a first deployment with v6 live."""
+def live_on_v6(host: ProviderHost, cloud: Control) -> dict[str, Any]:
+    """The stack's state after a first deployment with v6 live; the call log starts after it.
+
+    The group was created in ``auto`` mode: the first operation pins the split EAS made (v6 took it all) as weights,
+    then sets ``customized``.
+    """
     id_, outs = host.create(TrafficShiftProvider(), shift(), timeout=30)
     assert id_ == "cn-hangzhou/fraud_scorer" and outs["weights"] == {"v6": 100, "v7": 0}
+    assert releases(cloud) == REVERTED
+    assert [c["body"] for c in cloud.calls(api="eas", action="UpdateGroup")] == [{"TrafficMode": "customized"}]
+    cloud.clear_calls()
     return outs
 
 
@@ -104,7 +111,7 @@ REVERTED = [(V6, 1000, "grouping"), (V7, 0, "standalone")]
 def test_a_healthy_release_moves_10_50_100_and_records_every_step(
     host: ProviderHost, cloud: Control, group: ClientFactory
 ) -> None:
-    olds = live_on_v6(host)
+    olds = live_on_v6(host, cloud)
     assert releases(cloud) == []  # v6 already took all traffic: nothing to move
     cloud.set_metrics(V7, **HEALTHY)
 
@@ -119,11 +126,12 @@ def test_a_healthy_release_moves_10_50_100_and_records_every_step(
     assert (outs["live"], outs["weights"], outs["previous_lives"]) == ("v7", {"v6": 0, "v7": 100}, ["v6", "v7"])
     steps = [(e["phase"], e["step"], e["weights"], e["verdict"]) for e in outs["history"]]
     assert steps == [
+        ("traffic_mode", 0, {"v6": 100, "v7": 0}, "customized"),  # from the first deployment
         ("step", 10, {"v6": 90, "v7": 10}, "pass"),
         ("step", 50, {"v6": 50, "v7": 50}, "pass"),
         ("step", 100, {"v6": 0, "v7": 100}, "pass"),
     ]
-    assert outs["history"][0]["metrics"] == {"p95_latency_ms": 90.0, "error_ratio": 0.001, "qps": 50.0}
+    assert outs["history"][1]["metrics"] == {"p95_latency_ms": 90.0, "error_ratio": 0.001, "qps": 50.0}
     assert all(e["at"].endswith("Z") for e in outs["history"])
     assert "traffic fraud_scorer: step 50% (v6 50%, v7 50%), baking 0.5s" in host.stderr
 
@@ -131,7 +139,7 @@ def test_a_healthy_release_moves_10_50_100_and_records_every_step(
 def test_an_error_breach_at_50_percent_restores_the_weights_and_names_the_metric(
     host: ProviderHost, cloud: Control, group: ClientFactory
 ) -> None:
-    olds = live_on_v6(host)
+    olds = live_on_v6(host, cloud)
     cloud.set_metrics(V7, **HEALTHY)
     cloud.set_metrics(V7, error_ratio=0.2, from_share=50)  # breaks under half the traffic
 
@@ -151,7 +159,7 @@ def test_an_error_breach_at_50_percent_restores_the_weights_and_names_the_metric
 def test_a_latency_breach_at_10_percent_never_gets_further(
     host: ProviderHost, cloud: Control, group: ClientFactory
 ) -> None:
-    olds = live_on_v6(host)
+    olds = live_on_v6(host, cloud)
     cloud.set_metrics(V7, **{**HEALTHY, "p95_latency_ms": 900})
 
     with pytest.raises(ProviderFailed) as failure:
@@ -166,7 +174,7 @@ def test_a_latency_breach_at_10_percent_never_gets_further(
 def test_no_traffic_is_inconclusive_then_fails_by_default(
     host: ProviderHost, cloud: Control, group: ClientFactory
 ) -> None:
-    olds = live_on_v6(host)  # v7 has no metrics: it takes no traffic the metrics can see
+    olds = live_on_v6(host, cloud)  # v7 has no metrics: it takes no traffic the metrics can see
 
     with pytest.raises(ProviderFailed) as failure:
         host.update(TrafficShiftProvider(), "id", olds, shift(live="v7"), timeout=60)
@@ -182,14 +190,14 @@ def test_no_traffic_is_inconclusive_then_fails_by_default(
 def test_no_traffic_with_no_data_proceed_moves_on_and_says_so(
     host: ProviderHost, cloud: Control, group: ClientFactory
 ) -> None:
-    olds = live_on_v6(host)
+    olds = live_on_v6(host, cloud)
     outs = host.update(TrafficShiftProvider(), "id", olds, shift(live="v7", no_data="proceed"), timeout=60)
-    assert [e["verdict"] for e in outs["history"]] == ["proceeded_without_data"] * 3
+    assert [e["verdict"] for e in outs["history"] if e["phase"] == "step"] == ["proceeded_without_data"] * 3
     assert outs["weights"] == {"v6": 0, "v7": 100}
 
 
 def test_too_few_requests_is_inconclusive(host: ProviderHost, cloud: Control, group: ClientFactory) -> None:
-    olds = live_on_v6(host)
+    olds = live_on_v6(host, cloud)
     cloud.set_metrics(V7, **{**HEALTHY, "qps": 1})
     with pytest.raises(ProviderFailed) as failure:
         host.update(TrafficShiftProvider(), "id", olds, shift(live="v7", min_requests=100), timeout=60)
@@ -205,7 +213,7 @@ def test_an_interrupted_release_is_resumed_from_the_real_weights(
     cloud.set_metrics(V7, **HEALTHY)
     with ProviderHost(env=emulator.environment()) as first:
         first.configure(PROVIDER_CONFIG)
-        olds = live_on_v6(first)
+        olds = live_on_v6(first, cloud)
         with ThreadPoolExecutor(1) as pool:
             running = pool.submit(first.update, TrafficShiftProvider(), "id", olds, shift(live="v7", bake_seconds=1.5))
             wait_until(lambda: weights_now(group)[V7] == (500, "grouping"), timeout=30)
@@ -220,13 +228,13 @@ def test_an_interrupted_release_is_resumed_from_the_real_weights(
         assert "v7 already takes 50%; resuming there" in again.stderr
 
     assert releases(cloud)[4:] == STEP[50] + STEP[100]  # the interrupted step is baked again, then finished
-    assert [(e["phase"], e["step"]) for e in outs["history"]] == [("resume", 50), ("step", 100)]
+    assert [(e["phase"], e["step"]) for e in outs["history"]] == [("traffic_mode", 0), ("resume", 50), ("step", 100)]
 
 
 def test_an_interrupted_release_set_back_is_reverted_without_bakes(
     host: ProviderHost, cloud: Control, group: ClientFactory
 ) -> None:
-    olds = live_on_v6(host)
+    olds = live_on_v6(host, cloud)
     client = group.eas()
     client.release_service(REGION, V6, eas.ReleaseServiceRequest(weight=500, traffic_state="grouping"))
     client.release_service(REGION, V7, eas.ReleaseServiceRequest(weight=500, traffic_state="grouping"))
@@ -244,7 +252,7 @@ def test_a_rollback_to_the_previous_version_skips_the_bakes(
     host: ProviderHost, cloud: Control, group: ClientFactory
 ) -> None:
     cloud.set_metrics(V7, **HEALTHY)
-    released = host.update(TrafficShiftProvider(), "id", live_on_v6(host), shift(live="v7"), timeout=60)
+    released = host.update(TrafficShiftProvider(), "id", live_on_v6(host, cloud), shift(live="v7"), timeout=60)
     before = len(releases(cloud))
 
     started = time.monotonic()
@@ -258,7 +266,7 @@ def test_a_rollback_to_the_previous_version_skips_the_bakes(
 def test_throttling_during_a_shift_is_retried_without_an_extra_traffic_change(
     host: ProviderHost, cloud: Control, group: ClientFactory
 ) -> None:
-    olds = live_on_v6(host)
+    olds = live_on_v6(host, cloud)
     cloud.set_metrics(V7, **HEALTHY)
     cloud.fault("ReleaseService", "throttle", times=2, api="eas")
 
@@ -272,7 +280,7 @@ def test_throttling_during_a_shift_is_retried_without_an_extra_traffic_change(
 def test_a_new_version_that_is_not_running_gets_no_traffic(
     host: ProviderHost, cloud: Control, group: ClientFactory
 ) -> None:
-    olds = live_on_v6(host)
+    olds = live_on_v6(host, cloud)
     cloud.fail_service(V7, reason="ImagePullFailed", message="image not found")
     with pytest.raises(ProviderFailed) as failure:
         host.update(TrafficShiftProvider(), "id", olds, shift(live="v7"), timeout=30)
@@ -283,17 +291,17 @@ def test_a_new_version_that_is_not_running_gets_no_traffic(
 def test_removing_a_version_that_takes_traffic_is_refused(
     host: ProviderHost, cloud: Control, group: ClientFactory
 ) -> None:
-    olds = live_on_v6(host)
+    olds = live_on_v6(host, cloud)
     group.eas().release_service(REGION, V7, eas.ReleaseServiceRequest(weight=100, traffic_state="grouping"))
     with pytest.raises(ProviderFailed) as failure:
         host.update(TrafficShiftProvider(), "id", olds, shift(services={"v6": V6}), timeout=30)
-    assert "refusing to remove v7 (50%): it still takes traffic." in failure.value.details
+    assert "refusing to remove v7 (9%): it still takes traffic." in failure.value.details  # 100 of 1100
 
 
 def test_a_shadow_phase_gates_the_new_version_on_mirrored_requests(
     host: ProviderHost, cloud: Control, group: ClientFactory
 ) -> None:
-    olds = live_on_v6(host)
+    olds = live_on_v6(host, cloud)
     cloud.set_metrics(V7, **{**HEALTHY, "error_ratio": 0.3})  # broken before any user sees it
     with pytest.raises(ProviderFailed) as failure:
         host.update(TrafficShiftProvider(), "id", olds, shift(live="v7", shadow_percent=20, shadow_seconds=0.3))
@@ -324,7 +332,7 @@ def test_check_refuses_a_release_across_major_api_contracts(host: ProviderHost) 
 def test_prometheus_is_a_metrics_source_too(
     emulator: Emulator, host: ProviderHost, cloud: Control, group: ClientFactory
 ) -> None:
-    olds = live_on_v6(host)
+    olds = live_on_v6(host, cloud)
     cloud.set_metrics(V7, **{**HEALTHY, "p95_latency_ms": 500})
     metrics = {"source": "prometheus", "endpoint": "https://prometheus.example.com"}  # the emulator stands in
     with pytest.raises(ProviderFailed) as failure:
