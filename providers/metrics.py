@@ -127,7 +127,7 @@ class CloudMonitorReader:
         return MetricsRefused(
             f"CloudMonitor refused the query for {metric} of {service} (namespace {settings['namespace']!r}, "
             f"dimension {settings['dimension']!r}): {detail}. Fix {keys} (the TrafficShift input metrics.*) to the "
-            f"names the CloudMonitor console shows for EAS, or grant the deploying identity cms:QueryMetricLast."
+            f"names the CloudMonitor console shows for EAS, or grant the deploying identity cms:QueryMetricLast"
         )
 
     def _last(self, setting: str, service: str) -> float | None:
@@ -185,7 +185,7 @@ class PrometheusReader:
                 return None  # transient: the next check asks again
             raise MetricsRefused(
                 f"Prometheus refused the query {query!r} for {service} (HTTP {error.code}). Fix "
-                f"{CONFIG_KEYS['endpoint']} or the TrafficShift input metrics.{setting}."
+                f"{CONFIG_KEYS['endpoint']} or the TrafficShift input metrics.{setting}"
             ) from error
         except (urllib.error.URLError, TimeoutError, ValueError):
             return None  # the backend did not answer: no data, which never passes a gate
@@ -194,7 +194,7 @@ class PrometheusReader:
         if body.get("status") == "error":
             raise MetricsRefused(
                 f"Prometheus refused the query {query!r} for {service}: {body.get('errorType')}: {body.get('error')}. "
-                f"Fix the TrafficShift input metrics.{setting}."
+                f"Fix the TrafficShift input metrics.{setting}"
             )
         result = (body.get("data") or {}).get("result") or [] if body.get("status") == "success" else []
         if not isinstance(result, list) or len(result) != 1:

@@ -341,6 +341,344 @@ def test_prometheus_is_a_metrics_source_too(
     assert cloud.calls(api="metrics", action="PrometheusQuery") != []
 
 
+# -- the group's traffic mode and members ---------------------------------------------------------------------------
+
+
+def test_an_auto_group_is_pinned_then_set_to_customized_before_any_weight_moves(
+    host: ProviderHost, cloud: Control, group: ClientFactory
+) -> None:
+    host.create(TrafficShiftProvider(), shift(), timeout=30)
+
+    calls = [(c["action"], c["path"].split("/")[-1], c["body"]) for c in cloud.calls(api="eas") if c["method"] == "PUT"]
+    assert calls == [  # in auto mode weights carry no traffic: v6 took it all by instance count, pinned as 1000
+        ("ReleaseService", "release", {"Weight": 1000, "TrafficState": "grouping"}),
+        ("ReleaseService", "release", {"Weight": 0, "TrafficState": "standalone"}),
+        ("UpdateGroup", "fraud_scorer", {"TrafficMode": "customized"}),
+    ]
+    assert group.eas().describe_group(REGION, "fraud_scorer").body.traffic_mode == "customized"
+    assert "traffic fraud_scorer: traffic mode auto -> customized" in host.stderr
+
+
+def test_a_group_switched_to_auto_mid_release_stops_it_as_drift(
+    host: ProviderHost, cloud: Control, group: ClientFactory
+) -> None:
+    olds = live_on_v6(host, cloud)
+    cloud.set_metrics(V7, **HEALTHY)
+    cloud.at_metrics_query(3, traffic_mode="fraud_scorer", mode="auto")  # during the bake of 10%
+
+    with pytest.raises(ProviderFailed) as failure:
+        host.update(TrafficShiftProvider(), "id", olds, shift(live="v7"), timeout=60)
+
+    assert releases(cloud) == STEP[10]  # stopped as it was: nothing more moved, nothing undone
+    assert (
+        "traffic shift of group fraud_scorer to v7 stopped at step 10%: someone else changed the group during the "
+        "release: the group's traffic mode is now auto instead of customized: EAS splits its traffic by instance "
+        "count and ignores the weights." in failure.value.details
+    )
+    assert group.eas().describe_group(REGION, "fraud_scorer").body.traffic_mode == "auto"
+
+
+def test_a_new_version_outside_the_group_gets_no_traffic(
+    host: ProviderHost, cloud: Control, group: ClientFactory
+) -> None:
+    olds = live_on_v6(host, cloud)
+    v8 = "fraud_scorer_v8"  # its config has no metadata.group: it never joined
+    group.eas().create_service(
+        eas.CreateServiceRequest(body=json.dumps({"metadata": {"name": v8}, "processor": "pmml"}))
+    )
+    cloud.clock(advance=120)
+    services = {"v6": V6, "v7": V7, "v8": v8}
+
+    with pytest.raises(ProviderFailed) as failure:
+        host.update(TrafficShiftProvider(), "id", olds, shift(services=services, live="v8"), timeout=30)
+
+    assert (
+        "traffic fraud_scorer: fraud_scorer_v8 (v8) is not a member of EAS service group fraud_scorer: "
+        "ListServices(GroupName=fraud_scorer) does not list it; the service reports ServiceGroup ''. The project "
+        "joins a version to its group with the service config key metadata.group (components/eas_config.py), which "
+        "is UNCONFIRMED for the real EAS API" in failure.value.details
+    )
+    assert releases(cloud) == [] and cloud.calls(api="eas", action="UpdateGroup") == []
+
+
+def test_a_release_from_a_live_version_outside_the_group_is_refused(
+    host: ProviderHost, cloud: Control, group: ClientFactory
+) -> None:
+    v5 = "fraud_scorer_v5"
+    group.eas().create_service(
+        eas.CreateServiceRequest(body=json.dumps({"metadata": {"name": v5}, "processor": "pmml"}))
+    )
+    cloud.clock(advance=120)
+    cloud.set_metrics(V7, **HEALTHY)
+    services = {"v5": v5, "v6": V6, "v7": V7}
+    olds = {**shift(services=services, live="v5"), "weights": {"v5": 100}, "history": [], "previous_lives": ["v5"]}
+
+    with pytest.raises(ProviderFailed) as failure:
+        host.update(TrafficShiftProvider(), "id", olds, shift(services=services, live="v7"), timeout=30)
+
+    assert (
+        "traffic fraud_scorer: refusing the release before anything moves: the live version v5 (fraud_scorer_v5) is "
+        "not a member of EAS service group fraud_scorer" in failure.value.details
+    )
+    assert releases(cloud) == [] and cloud.calls(api="eas", action="UpdateGroup") == []
+
+
+def test_a_release_whose_fallback_cannot_serve_is_refused_before_anything_moves(
+    host: ProviderHost, cloud: Control, group: ClientFactory
+) -> None:
+    olds = live_on_v6(host, cloud)
+    cloud.set_metrics(V7, **HEALTHY)
+    cloud.operate(stop=V6)  # v6 still holds the group's weight but no longer serves
+    cloud.clock(advance=60)
+
+    with pytest.raises(ProviderFailed) as failure:
+        host.update(TrafficShiftProvider(), "id", olds, shift(live="v7"), timeout=30)
+
+    assert (
+        "traffic fraud_scorer: refusing the release to v7 before anything moves: restoring the current weights after "
+        "a failed gate would fail, as it would leave the group with no serving member: traffic would go to v6 "
+        "(status Stopped, 0 running instance(s))." in failure.value.details
+    )
+    assert releases(cloud) == []
+
+
+# -- someone else in the middle of a release ----------------------------------------------------------------------
+
+
+def test_a_manual_rollback_mid_bake_stops_the_release_and_is_never_undone(
+    host: ProviderHost, cloud: Control, group: ClientFactory
+) -> None:
+    olds = live_on_v6(host, cloud)
+    cloud.set_metrics(V7, **HEALTHY)
+    cloud.at_metrics_query(3, release=V6, weight=1000, state="grouping")  # the on-call rolls back in the console
+    cloud.at_metrics_query(3, release=V7, weight=0, state="standalone")
+
+    with pytest.raises(ProviderFailed) as failure:
+        host.update(TrafficShiftProvider(), "id", olds, shift(live="v7"), timeout=60)
+
+    assert releases(cloud) == STEP[10]  # no step after, and no "revert" over the operator's weights
+    assert weights_now(group) == {V6: (1000, "grouping"), V7: (0, "standalone")}
+    assert (
+        "traffic shift of group fraud_scorer to v7 stopped at step 10%: someone else changed the group during the "
+        "release: its weights are not what the shift set: fraud_scorer_v6 900 (grouping) -> 1000 (grouping); "
+        "fraud_scorer_v7 100 (grouping) -> 0 (standalone). The shift leaves their change as it is (it never undoes "
+        "a manual move); weights now: v6 1000 (grouping), v7 0 (standalone). If it was a rollback, set live to the "
+        "version that now takes the traffic" in failure.value.details
+    )
+    assert "STOPPED at step 10%" in host.stderr
+
+
+def test_an_operator_move_between_steps_stops_the_next_step(
+    host: ProviderHost, cloud: Control, group: ClientFactory
+) -> None:
+    olds = live_on_v6(host, cloud)
+    cloud.set_metrics(V7, **HEALTHY)
+    # The last reading of the 10% bake (5 checks of 3 queries at 0.1 s in 0.5 s, then one after its end) is
+    # followed by a look; an operator's change at the very last query is still seen before 50% is set.
+    cloud.at_metrics_query(0, release=V7, weight=300, state="grouping")
+
+    with pytest.raises(ProviderFailed) as failure:
+        host.update(TrafficShiftProvider(), "id", olds, shift(live="v7"), timeout=60)
+
+    assert releases(cloud) == STEP[10]
+    assert "fraud_scorer_v7 100 (grouping) -> 300 (grouping)" in failure.value.details
+    assert weights_now(group) == {V6: (900, "grouping"), V7: (300, "grouping")}
+
+
+@pytest.mark.parametrize(
+    ("action", "state"),
+    [
+        ({"fail": V7, "reason": "OOMKilled", "message": "the container ran out of memory"}, "status Failed"),
+        ({"stop": V7}, "status Stopp"),  # Stopping or Stopped by the next look
+        ({"scale": V7, "instances": 0}, "status Running, 0 running instance(s)"),  # scaled away
+    ],
+)
+def test_a_version_that_stops_serving_mid_bake_is_reverted_naming_its_status(
+    host: ProviderHost, cloud: Control, group: ClientFactory, action: dict[str, Any], state: str
+) -> None:
+    olds = live_on_v6(host, cloud)
+    cloud.set_metrics(V7, **HEALTHY)
+    cloud.at_metrics_query(3, **action)
+
+    with pytest.raises(ProviderFailed) as failure:
+        host.update(TrafficShiftProvider(), "id", olds, shift(live="v7"), timeout=60)
+
+    assert releases(cloud) == STEP[10] + REVERTED
+    assert weights_now(group) == {V6: (1000, "grouping"), V7: (0, "standalone")}
+    assert (
+        f"traffic shift of group fraud_scorer to v7 reverted at step 10%: fraud_scorer_v7 is no longer serving: {state}"
+        in failure.value.details
+    )
+    if "fail" in action:
+        assert "reason OOMKilled: the container ran out of memory. Weights restored: v6 100%, v7 0%." in (
+            failure.value.details
+        )
+
+
+# -- readings that cannot be trusted, and queries the metrics service refuses ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "lie",
+    [
+        {"error_ratio": "NaN"},
+        {"p95_latency_ms": "Infinity"},
+        {"qps": "Infinity"},
+        {"error_ratio": None},
+        {"p95_latency_ms": "missing"},
+        {"error_ratio": "0.0001"},  # a string is no number
+    ],
+)
+def test_a_reading_that_is_not_a_finite_number_never_passes(
+    host: ProviderHost, cloud: Control, group: ClientFactory, lie: dict[str, Any]
+) -> None:
+    olds = live_on_v6(host, cloud)
+    cloud.set_metrics(V7, **{**HEALTHY, **lie})
+
+    with pytest.raises(ProviderFailed) as failure:
+        host.update(TrafficShiftProvider(), "id", olds, shift(live="v7"), timeout=60)
+
+    assert releases(cloud) == STEP[10] + REVERTED
+    assert "reverted at step 10%: no metric data: the new version took no traffic or the metrics did not answer" in (
+        failure.value.details
+    )
+
+
+def test_a_finite_breach_counts_even_when_another_metric_lies(
+    host: ProviderHost, cloud: Control, group: ClientFactory
+) -> None:
+    olds = live_on_v6(host, cloud)
+    cloud.set_metrics(V7, **{**HEALTHY, "p95_latency_ms": "NaN", "error_ratio": 0.3})
+    with pytest.raises(ProviderFailed) as failure:
+        host.update(TrafficShiftProvider(), "id", olds, shift(live="v7"), timeout=60)
+    assert "reverted at step 10%: error ratio of fraud_scorer_v7 was 0.3, above its threshold 0.01." in (
+        failure.value.details
+    )
+
+
+def test_prometheus_nan_never_passes(host: ProviderHost, cloud: Control, group: ClientFactory) -> None:
+    olds = live_on_v6(host, cloud)
+    cloud.set_metrics(V7, **{**HEALTHY, "error_ratio": "NaN"})
+    metrics = {"source": "prometheus", "endpoint": "https://prometheus.example.com"}
+    with pytest.raises(ProviderFailed) as failure:
+        host.update(TrafficShiftProvider(), "id", olds, shift(live="v7", metrics=metrics), timeout=60)
+    assert releases(cloud) == STEP[10] + REVERTED
+    assert "no metric data" in failure.value.details
+
+
+@pytest.mark.parametrize(
+    ("refuse", "metrics", "detail", "keys"),
+    [
+        (
+            None,
+            {"source": "cloudmonitor", "namespace": "acs_eas"},
+            "ResourceNotFound (HTTP 404): code: 404, The specified resource is not found.",
+            "serving.metrics.namespace, serving.metrics.dimension, serving.metrics.latencyMetric",
+        ),
+        (
+            None,
+            {"source": "cloudmonitor", "latency_metric": "TP99ResponseTime"},
+            "ResourceNotFound (HTTP 404)",
+            "serving.metrics.latencyMetric",
+        ),
+        (
+            None,
+            {"source": "cloudmonitor", "dimension": "instanceId"},
+            "InvalidParameter (HTTP 400): code: 400, Dimensions must name the service",
+            "serving.metrics.dimension",
+        ),
+        ((403, "Forbidden", "not authorized", False), {"source": "cloudmonitor"}, "Forbidden (HTTP 403)", "grant"),
+        ((403, "", "not authorized", True), {"source": "cloudmonitor"}, "Code 403, Success False: not authorized", ""),
+    ],
+)
+def test_a_refused_metrics_query_reverts_at_once_naming_the_key_to_fix(
+    host: ProviderHost,
+    cloud: Control,
+    group: ClientFactory,
+    refuse: tuple[int, str, str, bool] | None,
+    metrics: dict[str, Any],
+    detail: str,
+    keys: str,
+) -> None:
+    olds = live_on_v6(host, cloud)
+    cloud.set_metrics(V7, **HEALTHY)
+    if refuse is not None:
+        status, code, message, in_body = refuse
+        cloud.refuse_metrics(status, code, message, in_body=in_body)
+
+    with pytest.raises(ProviderFailed) as failure:
+        host.update(TrafficShiftProvider(), "id", olds, shift(live="v7", metrics=metrics), timeout=60)
+
+    assert releases(cloud) == STEP[10] + REVERTED
+    assert len(cloud.calls(api="metrics")) == 1  # the first refused query: no retry, no further check
+    details = failure.value.details
+    assert "reverted at step 10%: the metrics service refused a query: CloudMonitor refused the query for " in details
+    assert detail in details and keys in details and "Weights restored: v6 100%, v7 0%." in details
+
+
+def test_a_refused_prometheus_query_reverts_naming_the_query(
+    host: ProviderHost, cloud: Control, group: ClientFactory
+) -> None:
+    olds = live_on_v6(host, cloud)
+    cloud.set_metrics(V7, **HEALTHY)
+    metrics = {
+        "source": "prometheus",
+        "endpoint": "https://prometheus.example.com",
+        "latency_query": 'histogram_quantile(0.95, rate(latency_bucket{{service="{service}"}}[5m]))',
+    }
+    with pytest.raises(ProviderFailed) as failure:
+        host.update(TrafficShiftProvider(), "id", olds, shift(live="v7", metrics=metrics), timeout=60)
+    assert releases(cloud) == STEP[10] + REVERTED
+    assert "Prometheus refused the query" in failure.value.details
+    assert "HTTP 400). Fix serving.metrics.endpoint or the TrafficShift input metrics.latency_query. Weights" in (
+        failure.value.details
+    )
+
+
+def test_throttled_metrics_queries_are_retried_within_the_check_interval(
+    host: ProviderHost, cloud: Control, group: ClientFactory
+) -> None:
+    olds = live_on_v6(host, cloud)
+    cloud.set_metrics(V7, **HEALTHY)
+    cloud.fault("DescribeMetricLast", "throttle", times=2, api="metrics")
+    outs = host.update(TrafficShiftProvider(), "id", olds, shift(live="v7"), timeout=60)
+    assert outs["weights"] == {"v6": 0, "v7": 100}
+    assert [c["fault"] for c in cloud.calls(api="metrics") if c["fault"]] == ["throttle"] * 2
+
+
+def test_a_release_past_its_deadline_restores_the_weights(
+    host: ProviderHost, cloud: Control, group: ClientFactory
+) -> None:
+    olds = live_on_v6(host, cloud)
+    cloud.set_metrics(V7, **HEALTHY)
+    with pytest.raises(ProviderFailed) as failure:
+        host.update(TrafficShiftProvider(), "id", olds, shift(live="v7", deadline_seconds=0.8), timeout=60)
+    assert releases(cloud)[:2] == STEP[10] and releases(cloud)[-2:] == REVERTED
+    assert weights_now(group) == {V6: (1000, "grouping"), V7: (0, "standalone")}
+    assert "the release ran past deadline_seconds (1s); run pulumi up again to resume" in failure.value.details
+
+
+# -- resuming -----------------------------------------------------------------------------------------------------
+
+
+def test_a_sliver_below_the_first_step_resumes_at_the_first_step(
+    host: ProviderHost, cloud: Control, group: ClientFactory
+) -> None:
+    olds = live_on_v6(host, cloud)
+    cloud.set_metrics(V7, **HEALTHY)
+    client = group.eas()
+    client.release_service(REGION, V6, eas.ReleaseServiceRequest(weight=996, traffic_state="grouping"))
+    client.release_service(REGION, V7, eas.ReleaseServiceRequest(weight=4, traffic_state="grouping"))
+    cloud.clear_calls()
+
+    outs = host.update(TrafficShiftProvider(), "id", olds, shift(live="v7"), timeout=60)
+
+    assert releases(cloud) == STEP[10] + STEP[50] + STEP[100]  # never a "0%" step
+    steps = [(e["phase"], e["step"]) for e in outs["history"] if e["phase"] in ("step", "resume")]
+    assert steps == [("resume", 10), ("step", 50), ("step", 100)]
+    assert "v7 already takes 0.4%, below the first step; resuming at 10%" in host.stderr
+
+
 # -- autoscaler and endpoints ---------------------------------------------------------------------------------------
 
 SCALER: dict[str, Any] = {
