@@ -97,6 +97,20 @@ def weights_now(clients: ClientFactory) -> dict[str, tuple[int, str]]:
     return {s.service_name: (s.weight, s.traffic_state) for s in services}
 
 
+def outside_the_group(clients: ClientFactory, cloud: Control, name: str) -> None:
+    """A Running service whose config has no metadata.group: it never joined."""
+    body = json.dumps({"metadata": {"name": name}, "processor": "pmml"})
+    clients.eas().create_service(eas.CreateServiceRequest(body=body))
+    cloud.clock(advance=120)
+
+
+def failed_update(host: ProviderHost, olds: dict[str, Any], **changes: Any) -> str:
+    """Run an update that must fail; the provider's message (with its traceback)."""
+    with pytest.raises(ProviderFailed) as failure:
+        host.update(TrafficShiftProvider(), "id", olds, shift(**changes), timeout=60)
+    return failure.value.details
+
+
 STEP = {
     10: [(V6, 900, "grouping"), (V7, 100, "grouping")],
     50: [(V6, 500, "grouping"), (V7, 500, "grouping")],
@@ -366,16 +380,30 @@ def test_a_group_switched_to_auto_mid_release_stops_it_as_drift(
     cloud.set_metrics(V7, **HEALTHY)
     cloud.at_metrics_query(3, traffic_mode="fraud_scorer", mode="auto")  # during the bake of 10%
 
-    with pytest.raises(ProviderFailed) as failure:
-        host.update(TrafficShiftProvider(), "id", olds, shift(live="v7"), timeout=60)
+    details = failed_update(host, olds, live="v7")
 
     assert releases(cloud) == STEP[10]  # stopped as it was: nothing more moved, nothing undone
     assert (
         "traffic shift of group fraud_scorer to v7 stopped at step 10%: someone else changed the group during the "
         "release: the group's traffic mode is now auto instead of customized: EAS splits its traffic by instance "
-        "count and ignores the weights." in failure.value.details
+        "count and ignores the weights." in details
     )
     assert group.eas().describe_group(REGION, "fraud_scorer").body.traffic_mode == "auto"
+
+
+def test_a_group_found_in_auto_shows_as_drift_and_up_sets_it_back_without_moving_traffic(
+    host: ProviderHost, cloud: Control, group: ClientFactory
+) -> None:
+    olds = live_on_v6(host, cloud)
+    cloud.operate(traffic_mode="fraud_scorer", mode="auto")  # someone switched it in the console
+
+    assert host.diff(TrafficShiftProvider(), "id", olds, shift()).changes == "DIFF_SOME"
+    outs = host.update(TrafficShiftProvider(), "id", olds, shift(), timeout=30)
+
+    assert group.eas().describe_group(REGION, "fraud_scorer").body.traffic_mode == "customized"
+    assert releases(cloud) == REVERTED  # the split auto made (v6 all of it), pinned before the switch
+    assert outs["weights"] == {"v6": 100, "v7": 0}
+    assert host.diff(TrafficShiftProvider(), "id", outs, shift()).changes == "DIFF_NONE"
 
 
 def test_a_new_version_outside_the_group_gets_no_traffic(
@@ -383,20 +411,16 @@ def test_a_new_version_outside_the_group_gets_no_traffic(
 ) -> None:
     olds = live_on_v6(host, cloud)
     v8 = "fraud_scorer_v8"  # its config has no metadata.group: it never joined
-    group.eas().create_service(
-        eas.CreateServiceRequest(body=json.dumps({"metadata": {"name": v8}, "processor": "pmml"}))
-    )
-    cloud.clock(advance=120)
+    outside_the_group(group, cloud, v8)
     services = {"v6": V6, "v7": V7, "v8": v8}
 
-    with pytest.raises(ProviderFailed) as failure:
-        host.update(TrafficShiftProvider(), "id", olds, shift(services=services, live="v8"), timeout=30)
+    details = failed_update(host, olds, services=services, live="v8")
 
     assert (
         "traffic fraud_scorer: fraud_scorer_v8 (v8) is not a member of EAS service group fraud_scorer: "
         "ListServices(GroupName=fraud_scorer) does not list it; the service reports ServiceGroup ''. The project "
         "joins a version to its group with the service config key metadata.group (components/eas_config.py), which "
-        "is UNCONFIRMED for the real EAS API" in failure.value.details
+        "is UNCONFIRMED for the real EAS API" in details
     )
     assert releases(cloud) == [] and cloud.calls(api="eas", action="UpdateGroup") == []
 
@@ -405,20 +429,16 @@ def test_a_release_from_a_live_version_outside_the_group_is_refused(
     host: ProviderHost, cloud: Control, group: ClientFactory
 ) -> None:
     v5 = "fraud_scorer_v5"
-    group.eas().create_service(
-        eas.CreateServiceRequest(body=json.dumps({"metadata": {"name": v5}, "processor": "pmml"}))
-    )
-    cloud.clock(advance=120)
+    outside_the_group(group, cloud, v5)
     cloud.set_metrics(V7, **HEALTHY)
     services = {"v5": v5, "v6": V6, "v7": V7}
     olds = {**shift(services=services, live="v5"), "weights": {"v5": 100}, "history": [], "previous_lives": ["v5"]}
 
-    with pytest.raises(ProviderFailed) as failure:
-        host.update(TrafficShiftProvider(), "id", olds, shift(services=services, live="v7"), timeout=30)
+    details = failed_update(host, olds, services=services, live="v7")
 
     assert (
         "traffic fraud_scorer: refusing the release before anything moves: the live version v5 (fraud_scorer_v5) is "
-        "not a member of EAS service group fraud_scorer" in failure.value.details
+        "not a member of EAS service group fraud_scorer" in details
     )
     assert releases(cloud) == [] and cloud.calls(api="eas", action="UpdateGroup") == []
 
@@ -431,13 +451,12 @@ def test_a_release_whose_fallback_cannot_serve_is_refused_before_anything_moves(
     cloud.operate(stop=V6)  # v6 still holds the group's weight but no longer serves
     cloud.clock(advance=60)
 
-    with pytest.raises(ProviderFailed) as failure:
-        host.update(TrafficShiftProvider(), "id", olds, shift(live="v7"), timeout=30)
+    details = failed_update(host, olds, live="v7")
 
     assert (
         "traffic fraud_scorer: refusing the release to v7 before anything moves: restoring the current weights after "
         "a failed gate would fail, as it would leave the group with no serving member: traffic would go to v6 "
-        "(status Stopped, 0 running instance(s))." in failure.value.details
+        "(status Stopped, 0 running instance(s))." in details
     )
     assert releases(cloud) == []
 
@@ -453,8 +472,7 @@ def test_a_manual_rollback_mid_bake_stops_the_release_and_is_never_undone(
     cloud.at_metrics_query(3, release=V6, weight=1000, state="grouping")  # the on-call rolls back in the console
     cloud.at_metrics_query(3, release=V7, weight=0, state="standalone")
 
-    with pytest.raises(ProviderFailed) as failure:
-        host.update(TrafficShiftProvider(), "id", olds, shift(live="v7"), timeout=60)
+    details = failed_update(host, olds, live="v7")
 
     assert releases(cloud) == STEP[10]  # no step after, and no "revert" over the operator's weights
     assert weights_now(group) == {V6: (1000, "grouping"), V7: (0, "standalone")}
@@ -463,7 +481,7 @@ def test_a_manual_rollback_mid_bake_stops_the_release_and_is_never_undone(
         "release: its weights are not what the shift set: fraud_scorer_v6 900 (grouping) -> 1000 (grouping); "
         "fraud_scorer_v7 100 (grouping) -> 0 (standalone). The shift leaves their change as it is (it never undoes "
         "a manual move); weights now: v6 1000 (grouping), v7 0 (standalone). If it was a rollback, set live to the "
-        "version that now takes the traffic" in failure.value.details
+        "version that now takes the traffic" in details
     )
     assert "STOPPED at step 10%" in host.stderr
 
@@ -477,11 +495,10 @@ def test_an_operator_move_between_steps_stops_the_next_step(
     # followed by a look; an operator's change at the very last query is still seen before 50% is set.
     cloud.at_metrics_query(0, release=V7, weight=300, state="grouping")
 
-    with pytest.raises(ProviderFailed) as failure:
-        host.update(TrafficShiftProvider(), "id", olds, shift(live="v7"), timeout=60)
+    details = failed_update(host, olds, live="v7")
 
     assert releases(cloud) == STEP[10]
-    assert "fraud_scorer_v7 100 (grouping) -> 300 (grouping)" in failure.value.details
+    assert "fraud_scorer_v7 100 (grouping) -> 300 (grouping)" in details
     assert weights_now(group) == {V6: (900, "grouping"), V7: (300, "grouping")}
 
 
@@ -500,19 +517,16 @@ def test_a_version_that_stops_serving_mid_bake_is_reverted_naming_its_status(
     cloud.set_metrics(V7, **HEALTHY)
     cloud.at_metrics_query(3, **action)
 
-    with pytest.raises(ProviderFailed) as failure:
-        host.update(TrafficShiftProvider(), "id", olds, shift(live="v7"), timeout=60)
+    details = failed_update(host, olds, live="v7")
 
     assert releases(cloud) == STEP[10] + REVERTED
     assert weights_now(group) == {V6: (1000, "grouping"), V7: (0, "standalone")}
     assert (
         f"traffic shift of group fraud_scorer to v7 reverted at step 10%: fraud_scorer_v7 is no longer serving: {state}"
-        in failure.value.details
+        in details
     )
     if "fail" in action:
-        assert "reason OOMKilled: the container ran out of memory. Weights restored: v6 100%, v7 0%." in (
-            failure.value.details
-        )
+        assert "reason OOMKilled: the container ran out of memory. Weights restored: v6 100%, v7 0%." in (details)
 
 
 # -- readings that cannot be trusted, and queries the metrics service refuses ------------------------------------------
@@ -535,12 +549,11 @@ def test_a_reading_that_is_not_a_finite_number_never_passes(
     olds = live_on_v6(host, cloud)
     cloud.set_metrics(V7, **{**HEALTHY, **lie})
 
-    with pytest.raises(ProviderFailed) as failure:
-        host.update(TrafficShiftProvider(), "id", olds, shift(live="v7"), timeout=60)
+    details = failed_update(host, olds, live="v7")
 
     assert releases(cloud) == STEP[10] + REVERTED
     assert "reverted at step 10%: no metric data: the new version took no traffic or the metrics did not answer" in (
-        failure.value.details
+        details
     )
 
 
@@ -549,21 +562,17 @@ def test_a_finite_breach_counts_even_when_another_metric_lies(
 ) -> None:
     olds = live_on_v6(host, cloud)
     cloud.set_metrics(V7, **{**HEALTHY, "p95_latency_ms": "NaN", "error_ratio": 0.3})
-    with pytest.raises(ProviderFailed) as failure:
-        host.update(TrafficShiftProvider(), "id", olds, shift(live="v7"), timeout=60)
-    assert "reverted at step 10%: error ratio of fraud_scorer_v7 was 0.3, above its threshold 0.01." in (
-        failure.value.details
-    )
+    details = failed_update(host, olds, live="v7")
+    assert "reverted at step 10%: error ratio of fraud_scorer_v7 was 0.3, above its threshold 0.01." in (details)
 
 
 def test_prometheus_nan_never_passes(host: ProviderHost, cloud: Control, group: ClientFactory) -> None:
     olds = live_on_v6(host, cloud)
     cloud.set_metrics(V7, **{**HEALTHY, "error_ratio": "NaN"})
     metrics = {"source": "prometheus", "endpoint": "https://prometheus.example.com"}
-    with pytest.raises(ProviderFailed) as failure:
-        host.update(TrafficShiftProvider(), "id", olds, shift(live="v7", metrics=metrics), timeout=60)
+    details = failed_update(host, olds, live="v7", metrics=metrics)
     assert releases(cloud) == STEP[10] + REVERTED
-    assert "no metric data" in failure.value.details
+    assert "no metric data" in details
 
 
 @pytest.mark.parametrize(
@@ -606,12 +615,11 @@ def test_a_refused_metrics_query_reverts_at_once_naming_the_key_to_fix(
         status, code, message, in_body = refuse
         cloud.refuse_metrics(status, code, message, in_body=in_body)
 
-    with pytest.raises(ProviderFailed) as failure:
-        host.update(TrafficShiftProvider(), "id", olds, shift(live="v7", metrics=metrics), timeout=60)
+    details = failed_update(host, olds, live="v7", metrics=metrics)
 
     assert releases(cloud) == STEP[10] + REVERTED
     assert len(cloud.calls(api="metrics")) == 1  # the first refused query: no retry, no further check
-    details = failure.value.details
+    details = details
     assert "reverted at step 10%: the metrics service refused a query: CloudMonitor refused the query for " in details
     assert detail in details and keys in details and "Weights restored: v6 100%, v7 0%." in details
 
@@ -626,12 +634,11 @@ def test_a_refused_prometheus_query_reverts_naming_the_query(
         "endpoint": "https://prometheus.example.com",
         "latency_query": 'histogram_quantile(0.95, rate(latency_bucket{{service="{service}"}}[5m]))',
     }
-    with pytest.raises(ProviderFailed) as failure:
-        host.update(TrafficShiftProvider(), "id", olds, shift(live="v7", metrics=metrics), timeout=60)
+    details = failed_update(host, olds, live="v7", metrics=metrics)
     assert releases(cloud) == STEP[10] + REVERTED
-    assert "Prometheus refused the query" in failure.value.details
+    assert "Prometheus refused the query" in details
     assert "HTTP 400). Fix serving.metrics.endpoint or the TrafficShift input metrics.latency_query. Weights" in (
-        failure.value.details
+        details
     )
 
 
@@ -651,11 +658,10 @@ def test_a_release_past_its_deadline_restores_the_weights(
 ) -> None:
     olds = live_on_v6(host, cloud)
     cloud.set_metrics(V7, **HEALTHY)
-    with pytest.raises(ProviderFailed) as failure:
-        host.update(TrafficShiftProvider(), "id", olds, shift(live="v7", deadline_seconds=0.8), timeout=60)
+    details = failed_update(host, olds, live="v7", deadline_seconds=0.8)
     assert releases(cloud)[:2] == STEP[10] and releases(cloud)[-2:] == REVERTED
     assert weights_now(group) == {V6: (1000, "grouping"), V7: (0, "standalone")}
-    assert "the release ran past deadline_seconds (1s); run pulumi up again to resume" in failure.value.details
+    assert "the release ran past deadline_seconds (1s); run pulumi up again to resume" in details
 
 
 # -- resuming -----------------------------------------------------------------------------------------------------
