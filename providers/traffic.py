@@ -9,12 +9,22 @@ metric, the value, the threshold and the step, so the stack keeps the old ``live
 (``fail`` reverts, ``proceed`` moves on and records that it did). Nothing passes silently.
 
 Every operation starts from the group's actual weights (``ListServices``), not from the state: a shift that was
-interrupted half-way is resumed (the step it stopped at is baked again) or, if ``live`` was set back, reverted; a
-group created outside Pulumi is adopted the same way. Going back to a version that was fully live before is a
-rollback and skips the bakes (``rollback_without_bake``). With ``shadow_percent`` the new version first receives
-a mirrored share of the live version's requests (EAS service mirror) for ``shadow_seconds``, gated the same way
-while it answers no user. The shift never changes instance counts (the autoscaler owns them) and waits for the new
-version to be ``Running`` before any traffic moves.
+interrupted half-way is resumed (the step it stopped at is baked again; a sliver below the first step resumes at
+the first step) or, if ``live`` was set back, reverted; a group created outside Pulumi is adopted the same way.
+Going back to a version that was fully live before is a rollback and skips the bakes (``rollback_without_bake``).
+With ``shadow_percent`` the new version first receives a mirrored share of the live version's requests (EAS
+service mirror) for ``shadow_seconds``, gated the same way while it answers no user. The shift never changes
+instance counts (the autoscaler owns them) and waits for the new version to be ``Running`` before any traffic moves.
+
+Before anything moves it proves the release possible (:mod:`providers.eas_group`): the new version and the live
+one are members of the group; the versions a failed gate would restore can serve; and the group is in
+``customized`` traffic mode, the only one that honours weights (an ``auto`` group is switched by UpdateGroup after
+its current instance-count split is pinned as weights). Then it looks before every move: before each step and at
+every metric check it re-reads the group and the new version. Weights it did not set, or a group back in ``auto``,
+mean someone else is acting: it stops at once and leaves their change. A new version that is no longer Running (or
+was scaled to no instance while taking traffic) is reverted. Readings that are not finite numbers never pass, and a
+refused metrics query reverts at once; no failure path leaves traffic split between versions (except the
+operator's own weights, which are kept).
 
 Outputs: ``live``, ``weights`` (version → % of the group's traffic), ``history`` (every step: weights, metrics,
 verdict, time) and ``previous_lives``. The rules are in :mod:`providers.traffic_spec`; metrics in
@@ -32,8 +42,10 @@ from typing import Any, Final
 import pulumi
 import pulumi.dynamic
 
+from providers import eas_group
 from providers import traffic_spec as spec
 from providers.base import ConfiguredProvider
+from providers.eas_group import MEMBERSHIP_KEY, Observed, ServiceState
 from providers.traffic_spec import Member, Verdict
 
 CALL_BUDGET_SECONDS: Final = 120.0
@@ -139,73 +151,6 @@ class TrafficShiftProvider(ConfiguredProvider):
         return None  # weights stay as they are; the services go with their own resources
 
 
-@dataclass(frozen=True)
-class ServiceState:
-    """A member's serving state as ListServices reports it."""
-
-    status: str
-    reason: str
-    message: str
-    running: int | None  # RunningInstance, when reported
-
-    @property
-    def serving(self) -> bool:
-        return self.status == "Running" and (self.running is None or self.running > 0)
-
-    def describe(self) -> str:
-        running = "" if self.running is None else f", {self.running} running instance(s)"
-        why = f", reason {self.reason}: {self.message}" if self.reason or self.message else ""
-        return f"status {self.status}{running}{why}"
-
-
-@dataclass(frozen=True)
-class Observed:
-    """One look at the group: its traffic mode ("" when the group does not exist), members and their states."""
-
-    mode: str
-    members: dict[str, Member]
-    states: dict[str, ServiceState]
-
-    @property
-    def shares(self) -> dict[str, float]:
-        """Each member's % of the group's traffic as EAS splits it in this mode."""
-        if self.mode == "customized":
-            return spec.shares(self.members)
-        return spec.instance_shares(self.members, {n: s.running or 0 for n, s in self.states.items()})
-
-
-def update_group_traffic_mode(client: Any, region: str, group: str, mode: str) -> Any:
-    """UpdateGroup: ``PUT /api/v2/groups/{ClusterId}/{GroupName}`` with the JSON body ``{"TrafficMode": mode}``.
-
-    alibabacloud-eas20210701 7.0.0, the newest release on PyPI, has no UpdateGroup operation, so this is the
-    project's one generic call: the EAS client's own ``call_api`` (its signing, endpoint and error handling) with
-    the method, path and body the API reference documents
-    (https://help.aliyun.com/zh/pai/developer-reference/api-eas-2021-07-01-updategroup: ROA, ``PUT``, body field
-    ``TrafficMode`` ∈ {auto, customized}; the answer is ``{RequestId, Message}``).
-    """
-    from alibabacloud_openapi_util.client import Client as OpenApiUtil
-    from alibabacloud_tea_openapi import models as open_api
-    from alibabacloud_tea_util import models as util_models
-
-    path = f"/api/v2/groups/{OpenApiUtil.get_encode_param(region)}/{OpenApiUtil.get_encode_param(group)}"
-    params = open_api.Params(
-        action="UpdateGroup",
-        version="2021-07-01",
-        protocol="HTTPS",
-        pathname=path,
-        method="PUT",
-        auth_type="AK",
-        style="ROA",
-        req_body_type="json",
-        body_type="json",
-    )
-    request = open_api.OpenApiRequest(headers={}, body={"TrafficMode": mode})
-    return client.call_api(params, request, util_models.RuntimeOptions())
-
-
-MEMBERSHIP_KEY: Final = "metadata.group"
-
-
 class _Shift:
     def __init__(self, config: Any, props: dict[str, Any]) -> None:
         from providers import metrics
@@ -230,7 +175,7 @@ class _Shift:
         self.sources: dict[str, float] = {}  # the members that held the traffic before, and their shares
         self.names: list[str] = []
         self.where = "the start"
-        self.states: dict[str, ServiceState] = {}
+        self.states: dict[str, ServiceState] = {}  # the members as last seen: only those can be set
 
     # -- state ------------------------------------------------------------------------------------------------
 
@@ -289,40 +234,8 @@ class _Shift:
         return retry.call(operation, what=f"traffic {self.group}: {what}", deadline=budget)
 
     def look(self) -> Observed:
-        """The group as EAS has it now: traffic mode (DescribeGroup), members, weights and states (ListServices)."""
-        from alibabacloud_eas20210701 import models as eas
-
-        from providers import retry
-
-        members: dict[str, Member] = {}
-        states: dict[str, ServiceState] = {}
-        page = 1
-        while True:
-            request = eas.ListServicesRequest(group_name=self.group, page_number=page, page_size=100)
-            body = self._call("read weights", lambda r=request: self.client.list_services(r)).body
-            for service in body.services or []:
-                if service.service_group != self.group:
-                    continue
-                name = str(service.service_name)
-                members[name] = Member(int(service.weight or 0), str(service.traffic_state))
-                running = service.running_instance
-                states[name] = ServiceState(
-                    str(service.status),
-                    str(service.reason or ""),
-                    str(service.message or ""),
-                    int(running) if running is not None else None,
-                )
-            if page * 100 >= int(body.total_count or 0):
-                break
-            page += 1
-        try:
-            group = self._call("read group", lambda: self.client.describe_group(self.region, self.group)).body
-            mode = str(group.traffic_mode or "")
-        except Exception as error:
-            if not retry.is_not_found(error):
-                raise
-            mode = ""
-        return Observed(mode, members, states)
+        """The group as EAS has it now: traffic mode, members, weights and states."""
+        return eas_group.read(self.client, self.region, self.group, self._call)
 
     def weights(self) -> dict[str, int]:
         return {self.versions.get(s, s): round(share) for s, share in self.look().shares.items()}
@@ -399,7 +312,7 @@ class _Shift:
         self.apply(pinned)  # in auto mode weights carry no traffic: this changes nothing until the switch
         self._call(
             "set traffic mode customized",
-            lambda: update_group_traffic_mode(self.client, self.region, self.group, "customized"),
+            lambda: eas_group.update_traffic_mode(self.client, self.region, self.group, "customized"),
         )
         after = self.look()
         if after.mode != "customized":
@@ -478,7 +391,8 @@ class _Shift:
 
     def _fail_reverted(self, reason: str) -> None:
         """Restore the weights the release started from, then fail naming ``reason``."""
-        restore = spec.plan(self.target, 0, self.sources, self.names)
+        plan = spec.plan(self.target, 0, self.sources, self.names)
+        restore = {service: member for service, member in plan.items() if service in self.states}  # still members
         empty = self.empties_group(restore)
         if empty is None:
             self.apply(restore)

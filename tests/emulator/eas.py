@@ -376,8 +376,9 @@ class EasApi:
         """What an operator does by hand in the console, for tests to schedule in the middle of a release.
 
         ``{"release": name, "weight": w, "state": s}`` moves a weight, ``{"fail": name, "reason", "message"}``
-        fails a service, ``{"stop": name}`` stops it, ``{"scale": name, "instances": n}`` sets its instance count
-        (0: scaled away while still reported ``Running``), ``{"traffic_mode": group, "mode": m}`` switches a group.
+        fails a service, ``{"stop": name}`` stops it, ``{"delete": name}`` deletes it, ``{"scale": name,
+        "instances": n}`` sets its instance count (0: scaled away while still reported ``Running``),
+        ``{"traffic_mode": group, "mode": m}`` switches a group.
         """
         region = str(action.get("region") or self.region)
         if "release" in action:
@@ -392,6 +393,9 @@ class EasApi:
                 str(action.get("reason") or "ContainerCrashed"),
                 str(action.get("message") or "The container exited with code 1 (emulated)."),
             )
+        elif "delete" in action:
+            service = self.service(region, str(action["delete"]), now)
+            service.lifecycle.replan(now, [("Deleting", self.timing["delete"]), ("Deleted", 0)])
         elif "stop" in action:
             service = self.service(region, str(action["stop"]), now)
             service.lifecycle.replan(now, [("Stopping", self.timing["stop"]), ("Stopped", 0)])
@@ -405,7 +409,7 @@ class EasApi:
             group.traffic_mode = self._traffic_mode(action.get("mode"))
             return self._group_view(group)
         else:
-            raise invalid(f"an operator action is release, fail, stop, scale or traffic_mode; got {action!r}")
+            raise invalid(f"an operator action is release, fail, stop, delete, scale or traffic_mode; got {action!r}")
         return self._view(service, now)
 
     # -- mirror (shadow traffic) ----------------------------------------------------------------------------
