@@ -176,6 +176,7 @@ class _Shift:
         self.names: list[str] = []
         self.where = "the start"
         self.states: dict[str, ServiceState] = {}  # the members as last seen: only those can be set
+        self.target_ran = False  # the new version was seen with running instances during this release
 
     # -- state ------------------------------------------------------------------------------------------------
 
@@ -357,11 +358,13 @@ class _Shift:
         self.states = observed.states
         state = observed.states.get(self.target)
         holds_traffic = self.members.get(self.target, Member(0, "standalone")).active
+        if state is not None and state.running:
+            self.target_ran = True
         if self.target not in observed.members or state is None:
             self._fail_reverted(f"{self.target} is no longer a member of the group (deleted or moved)")
-        elif state.status != "Running" or (holds_traffic and not state.serving):
-            # Before it takes traffic a version may sit at 0 instances (scale to zero wakes on the first request);
-            # once it holds traffic, 0 running instances means it was scaled away.
+        elif state.status != "Running" or (holds_traffic and self.target_ran and not state.serving):
+            # A version scaled to zero may sit at 0 instances until its first requests wake it; one that had
+            # instances and lost them all while taking traffic was scaled away.
             self._fail_reverted(f"{self.target} is no longer serving: {state.describe()}")
         return observed
 

@@ -534,6 +534,17 @@ def test_a_version_that_stops_serving_mid_bake_is_reverted_naming_its_status(
         assert "reason OOMKilled: the container ran out of memory. Weights restored: v6 100%, v7 0%." in (details)
 
 
+def test_a_version_scaled_to_zero_before_the_release_is_not_taken_for_scaled_away(
+    host: ProviderHost, cloud: Control, group: ClientFactory
+) -> None:
+    olds = live_on_v6(host, cloud)
+    cloud.operate(scale=V7, instances=0)  # dev: minInstances 0, idle until its first requests wake it
+    cloud.set_metrics(V7, **HEALTHY)
+    outs = host.update(TrafficShiftProvider(), "id", olds, shift(live="v7"), timeout=60)
+    assert releases(cloud) == STEP[10] + STEP[50] + STEP[100]
+    assert outs["weights"] == {"v6": 0, "v7": 100}
+
+
 # -- readings that cannot be trusted, and queries the metrics service refuses ------------------------------------------
 
 
@@ -647,15 +658,17 @@ def test_a_refused_prometheus_query_reverts_naming_the_query(
     )
 
 
-def test_throttled_metrics_queries_are_retried_within_the_check_interval(
-    host: ProviderHost, cloud: Control, group: ClientFactory
+@pytest.mark.parametrize("kind", ["throttle", "server_error"])
+def test_transient_metrics_failures_are_retried_within_the_check_interval(
+    host: ProviderHost, cloud: Control, group: ClientFactory, kind: str
 ) -> None:
     olds = live_on_v6(host, cloud)
     cloud.set_metrics(V7, **HEALTHY)
-    cloud.fault("DescribeMetricLast", "throttle", times=2, api="metrics")
+    cloud.fault("DescribeMetricLast", kind, times=2, api="metrics")
     outs = host.update(TrafficShiftProvider(), "id", olds, shift(live="v7"), timeout=60)
     assert outs["weights"] == {"v6": 0, "v7": 100}
-    assert [c["fault"] for c in cloud.calls(api="metrics") if c["fault"]] == ["throttle"] * 2
+    assert [c["fault"] for c in cloud.calls(api="metrics") if c["fault"]] == [kind] * 2
+    assert "read TP95ResponseTime of fraud_scorer_v7: " in host.stderr and "retry 1 in" in host.stderr
 
 
 def test_a_release_past_its_deadline_restores_the_weights(
