@@ -423,14 +423,6 @@ class _Shift:
         self.sources = {service: share for service, share in shares.items() if service != self.target and share > 0}
         self.names = list(self.members)
         self.states = observed.states
-        if self.sources:  # a failed gate restores the sources: they must be able to serve before anything moves
-            empty = self.empties_group(spec.plan(self.target, 0, self.sources, self.names))
-            if empty is not None:
-                raise ShiftFailed(
-                    f"traffic {self.group}: refusing the release to {self.target_version} before anything moves: "
-                    f"restoring the current weights after a failed gate would fail, as {empty}. Start that "
-                    f"version (or set live back to a serving one) and run pulumi up again."
-                )
         if not self.sources:
             if current < 100:
                 self.apply(spec.plan(self.target, 100, {}, self.names))
@@ -444,6 +436,15 @@ class _Shift:
             self.report(f"traffic {self.group}: rolled back to {self.target_version} (100%, no bake)")
             self._became_live()
             return
+        # A gated release restores the sources when a gate fails: they must be able to serve before anything moves.
+        # (A rollback, above, moves everything to a Running version at once, whatever state the others are in.)
+        empty = self.empties_group(spec.plan(self.target, 0, self.sources, self.names))
+        if empty is not None:
+            raise ShiftFailed(
+                f"traffic {self.group}: refusing the release to {self.target_version} before anything moves: "
+                f"restoring the current weights after a failed gate would fail, as {empty}. Start that version, or "
+                f"set live back to a version that was live before (a rollback moves at once), and run pulumi up again."
+            )
         steps = [int(step) for step in self.props["steps"] if step > current]
         first = int(self.props["steps"][0])
         resumed = current > 0

@@ -277,6 +277,19 @@ def test_a_rollback_to_the_previous_version_skips_the_bakes(
     assert (outs["live"], outs["weights"], outs["history"][-1]["phase"]) == ("v6", {"v6": 100, "v7": 0}, "rollback")
 
 
+def test_a_rollback_away_from_a_failed_version_is_never_refused(
+    host: ProviderHost, cloud: Control, group: ClientFactory
+) -> None:
+    cloud.set_metrics(V7, **HEALTHY)
+    released = host.update(TrafficShiftProvider(), "id", live_on_v6(host, cloud), shift(live="v7"), timeout=60)
+    cloud.fail_service(V7, reason="OOMKilled", message="out of memory")  # why the on-call rolls back
+    cloud.clear_calls()
+
+    outs = host.update(TrafficShiftProvider(), "id", released, shift(live="v6"), timeout=30)
+
+    assert releases(cloud) == REVERTED and outs["weights"] == {"v6": 100, "v7": 0}
+
+
 def test_throttling_during_a_shift_is_retried_without_an_extra_traffic_change(
     host: ProviderHost, cloud: Control, group: ClientFactory
 ) -> None:
