@@ -42,7 +42,7 @@ from typing import Any, Final
 import pulumi
 import pulumi.dynamic
 
-from providers import eas_group
+from providers import eas_group, metrics
 from providers import traffic_spec as spec
 from providers.base import ConfiguredProvider
 from providers.eas_group import MEMBERSHIP_KEY, Observed, ServiceState
@@ -153,7 +153,6 @@ class TrafficShiftProvider(ConfiguredProvider):
 
 class _Shift:
     def __init__(self, config: Any, props: dict[str, Any]) -> None:
-        from providers import metrics
         from providers.clients import ClientFactory
         from providers.waiting import Deadline, progress
 
@@ -493,10 +492,8 @@ class _Shift:
             return f"{verdict.metric} of {self.target} was {verdict.value:g}, above its threshold {verdict.threshold:g}"
         return f"{verdict.detail} after {self.props['max_bake_extensions']} extension(s), and no_data is 'fail'"
 
-    def _check(self) -> Any:
+    def _check(self) -> metrics.Sample | None:
         """One metric check: read the new version's metrics, then look at the group before acting on them."""
-        from providers import metrics
-
         self._check_deadline()
         try:
             sample, refused = self.reader.read(self.target), None
@@ -510,7 +507,7 @@ class _Shift:
     def _bake(self, bake: float) -> tuple[Verdict, dict[str, float]]:
         """Watch the new version for ``bake`` seconds (extended while inconclusive); stop at the first breach."""
         interval = min(float(self.props["check_interval_seconds"]), bake) if bake else 0.0
-        samples: list[Any] = []
+        samples: list[metrics.Sample] = []
         started = time.monotonic()
         end, extensions = started + bake, 0
         while True:
