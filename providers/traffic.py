@@ -284,7 +284,7 @@ class _Shift:
     # -- before anything moves -------------------------------------------------------------------------------
 
     def prove_membership(self, observed: Observed, reported_group: str, previous_live: str | None) -> None:
-        """The new version, and the live one it takes traffic from, must be members of the group."""
+        """Every version must be a member of the group: the new one and the live one first, by name."""
         if observed.mode == "" or self.target not in observed.members:
             raise ShiftFailed(
                 f"traffic {self.group}: {self.target} ({self.target_version}) is not a member of EAS service group "
@@ -302,6 +302,14 @@ class _Shift:
                 f"does not list it), so the group's weights do not say what serves its clients, and moving them "
                 f"could leave the group with no serving member. Check the service config key {MEMBERSHIP_KEY} of "
                 f"{live} (UNCONFIRMED, see components/eas_config.py) in the EAS console."
+            )
+        strays = [f"{v} ({s})" for v, s in self.services.items() if s not in observed.members]
+        if strays:  # a version whose weight the shift could never set: say so on the up that deploys it
+            raise ShiftFailed(
+                f"traffic {self.group}: {', '.join(strays)} {'is not a member' if len(strays) == 1 else 'are not members'}"
+                f" of EAS service group {self.group} (ListServices(GroupName={self.group}) does not list it), so no "
+                f"release could move traffic to or from it. Check its service config key {MEMBERSHIP_KEY} (UNCONFIRMED, see components/eas_config.py) "
+                f"against the service's JSON in the EAS console. No weight was moved."
             )
 
     def ensure_customized(self, observed: Observed) -> Observed:

@@ -438,6 +438,23 @@ def test_a_new_version_outside_the_group_gets_no_traffic(
     assert releases(cloud) == [] and cloud.calls(api="eas", action="UpdateGroup") == []
 
 
+def test_a_version_deployed_outside_the_group_fails_the_up_that_adds_it(
+    host: ProviderHost, cloud: Control, group: ClientFactory
+) -> None:
+    olds = live_on_v6(host, cloud)
+    v8 = "fraud_scorer_v8"
+    outside_the_group(group, cloud, v8)
+
+    details = failed_update(host, olds, services={"v6": V6, "v7": V7, "v8": v8})  # deployed beside, live stays v6
+
+    assert (
+        "traffic fraud_scorer: v8 (fraud_scorer_v8) is not a member of EAS service group fraud_scorer "
+        "(ListServices(GroupName=fraud_scorer) does not list it), so no release could move traffic to or from it."
+        in details
+    )
+    assert releases(cloud) == []
+
+
 def test_a_release_from_a_live_version_outside_the_group_is_refused(
     host: ProviderHost, cloud: Control, group: ClientFactory
 ) -> None:
