@@ -305,11 +305,12 @@ class _Shift:
             )
         strays = [f"{v} ({s})" for v, s in self.services.items() if s not in observed.members]
         if strays:  # a version whose weight the shift could never set: say so on the up that deploys it
+            verb = "is not a member" if len(strays) == 1 else "are not members"
             raise ShiftFailed(
-                f"traffic {self.group}: {', '.join(strays)} {'is not a member' if len(strays) == 1 else 'are not members'}"
-                f" of EAS service group {self.group} (ListServices(GroupName={self.group}) does not list it), so no "
-                f"release could move traffic to or from it. Check its service config key {MEMBERSHIP_KEY} (UNCONFIRMED, see components/eas_config.py) "
-                f"against the service's JSON in the EAS console. No weight was moved."
+                f"traffic {self.group}: {', '.join(strays)} {verb} of EAS service group {self.group} "
+                f"(ListServices(GroupName={self.group}) does not list it), so no release could move traffic to or "
+                f"from it. Check its service config key {MEMBERSHIP_KEY} (UNCONFIRMED, see "
+                f"components/eas_config.py) against the service's JSON in the EAS console. No weight was moved."
             )
 
     def ensure_customized(self, observed: Observed) -> Observed:
