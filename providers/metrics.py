@@ -4,6 +4,14 @@ A reader answers "what are this service's P95 latency, error ratio and request r
 is no data (no traffic, or the metrics backend did not answer). None never passes a gate: the shift treats it as
 inconclusive (see providers/traffic.py).
 
+Readings fail safe. A value that is not a finite number (NaN, infinity, null, a missing field, a string, a bool) is
+no data for that metric: it can never pass a gate, while a finite value of another metric in the same reading can
+still breach one. A query the backend refuses (a 4xx other than throttling: wrong namespace, metric or dimension, no
+permission; or CloudMonitor's HTTP 200 with ``Success: false``, whose ``Code`` carries the HTTP status, see
+``DescribeMetricLastResponseBody``) raises :class:`MetricsRefused`, naming the config keys to fix: the shift
+restores the previous weights at once. Transient failures (throttling, 5xx, lost answers) are retried within the
+check interval and are no data if they persist.
+
 CloudMonitor: the namespace and dimension key of EAS metrics are UNCONFIRMED in public docs
 (shared/reference/eas-api.md §5), so both are inputs; the defaults (``acs_pai_eas``, ``serviceName``) are the
 common assumption. Prometheus: the queries are inputs with a ``{service}`` placeholder.
@@ -12,6 +20,7 @@ common assumption. Prometheus: the queries are inputs with a ``{service}`` place
 from __future__ import annotations
 
 import json
+import math
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -38,15 +47,50 @@ PROMETHEUS_DEFAULTS: Final[Mapping[str, Any]] = {
 SOURCES: Final = ("cloudmonitor", "prometheus")
 
 
+# The stack config key (``serving.metrics.*``, camelCase) behind each TrafficShift ``metrics`` setting.
+CONFIG_KEYS: Final[Mapping[str, str]] = {
+    "namespace": "serving.metrics.namespace",
+    "dimension": "serving.metrics.dimension",
+    "latency_metric": "serving.metrics.latencyMetric",
+    "error_metric": "serving.metrics.errorMetric",
+    "qps_metric": "serving.metrics.qpsMetric",
+    "endpoint": "serving.metrics.endpoint",
+}
+
+
 @dataclass(frozen=True)
 class Sample:
-    p95_latency_ms: float
-    error_ratio: float
-    qps: float
+    """One reading; a metric that had no trustworthy value is None."""
+
+    p95_latency_ms: float | None
+    error_ratio: float | None
+    qps: float | None
+
+    @property
+    def complete(self) -> bool:
+        return None not in (self.p95_latency_ms, self.error_ratio, self.qps)
+
+
+class MetricsRefused(Exception):
+    """The metrics backend refused a query: retrying cannot help, a config key (or a permission) must change."""
 
 
 class MetricsReader(Protocol):
     def read(self, service: str) -> Sample | None: ...
+
+
+def finite(value: Any) -> float | None:
+    """``value`` as a float if it is a finite number (not a bool, not a numeric string), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _sample(values: list[float | None]) -> Sample | None:
+    if all(value is None for value in values):
+        return None
+    latency, errors, qps = values
+    return Sample(latency, errors, qps)
 
 
 def with_defaults(settings: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -77,36 +121,49 @@ class CloudMonitorReader:
         self._settings = settings
         self._call = call
 
-    def _last(self, metric: str, service: str) -> float | None:
+    def _refused(self, setting: str, metric: str, service: str, detail: str) -> MetricsRefused:
+        settings = self._settings
+        keys = ", ".join(CONFIG_KEYS[k] for k in ("namespace", "dimension", setting))
+        return MetricsRefused(
+            f"CloudMonitor refused the query for {metric} of {service} (namespace {settings['namespace']!r}, "
+            f"dimension {settings['dimension']!r}): {detail}. Fix {keys} (the TrafficShift input metrics.*) to the "
+            f"names the CloudMonitor console shows for EAS, or grant the deploying identity cms:QueryMetricLast"
+        )
+
+    def _last(self, setting: str, service: str) -> float | None:
         from alibabacloud_cms20190101 import models as cms
 
+        from providers import retry
+
+        metric = str(self._settings[setting])
         request = cms.DescribeMetricLastRequest(
             namespace=self._settings["namespace"],
             metric_name=metric,
             dimensions=json.dumps([{self._settings["dimension"]: service}]),
             period=str(self._settings["period_seconds"]),
         )
-        body = self._call(f"read {metric} of {service}", lambda: self._client.describe_metric_last(request)).body
-        raw = json.loads(body.datapoints or "[]") if isinstance(body.datapoints, str) else body.datapoints or []
-        points: list[dict[str, Any]] = [point for point in raw if isinstance(point, dict)]
+        try:
+            body = self._call(f"read {metric} of {service}", lambda: self._client.describe_metric_last(request)).body
+        except Exception as error:
+            if retry.is_transient(error):
+                return None  # still failing after the retries the check interval allows: no data this time
+            raise self._refused(setting, metric, service, retry.describe(error)) from error
+        if body.success is False or str(body.code or "200") != "200":
+            raise self._refused(setting, metric, service, f"Code {body.code}, Success {body.success}: {body.message}")
+        try:
+            raw = json.loads(body.datapoints or "[]") if isinstance(body.datapoints, str) else body.datapoints or []
+        except ValueError:
+            return None
+        points: list[dict[str, Any]] = (
+            [point for point in raw if isinstance(point, dict)] if isinstance(raw, list) else []
+        )
         if not points:
             return None
-
-        def moment(point: dict[str, Any]) -> float:
-            stamp = point.get("timestamp", 0)
-            return float(stamp) if isinstance(stamp, int | float) else 0.0
-
-        latest = max(points, key=moment)
-        value = latest.get("Average", latest.get("Value"))
-        return float(value) if isinstance(value, int | float) else None
+        latest = max(points, key=lambda point: finite(point.get("timestamp")) or 0.0)
+        return finite(latest.get("Average", latest.get("Value")))
 
     def read(self, service: str) -> Sample | None:
-        settings = self._settings
-        values = [self._last(settings[k], service) for k in ("latency_metric", "error_metric", "qps_metric")]
-        if any(value is None for value in values):
-            return None
-        latency, errors, qps = (float(value or 0.0) for value in values)
-        return Sample(latency, errors, qps)
+        return _sample([self._last(k, service) for k in ("latency_metric", "error_metric", "qps_metric")])
 
 
 class PrometheusReader:
@@ -117,28 +174,42 @@ class PrometheusReader:
         self._settings = settings
         self._timeout = timeout
 
-    def _query(self, query: str) -> float | None:
+    def _query(self, setting: str, service: str) -> float | None:
+        query = self._settings[setting].format(service=service)
         url = f"{self._base}/api/v1/query?{urllib.parse.urlencode({'query': query})}"
         try:
             with urllib.request.urlopen(url, timeout=self._timeout) as response:
                 body = json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            if error.code == 429 or error.code >= 500:
+                return None  # transient: the next check asks again
+            raise MetricsRefused(
+                f"Prometheus refused the query {query!r} for {service} (HTTP {error.code}). Fix "
+                f"{CONFIG_KEYS['endpoint']} or the TrafficShift input metrics.{setting}"
+            ) from error
         except (urllib.error.URLError, TimeoutError, ValueError):
             return None  # the backend did not answer: no data, which never passes a gate
+        if not isinstance(body, dict):
+            return None
+        if body.get("status") == "error":
+            raise MetricsRefused(
+                f"Prometheus refused the query {query!r} for {service}: {body.get('errorType')}: {body.get('error')}. "
+                f"Fix the TrafficShift input metrics.{setting}"
+            )
         result = (body.get("data") or {}).get("result") or [] if body.get("status") == "success" else []
-        if len(result) != 1:
+        if not isinstance(result, list) or len(result) != 1:
             return None
         try:
-            return float(result[0]["value"][1])
-        except (KeyError, IndexError, TypeError, ValueError):
+            text = result[0]["value"][1]
+        except (KeyError, IndexError, TypeError):
+            return None
+        try:
+            return finite(float(text)) if isinstance(text, str) else None  # the API writes values as strings
+        except ValueError:
             return None
 
     def read(self, service: str) -> Sample | None:
-        queries = [self._settings[k].format(service=service) for k in ("latency_query", "error_query", "qps_query")]
-        values = [self._query(query) for query in queries]
-        if any(value is None for value in values):
-            return None
-        latency, errors, qps = (float(value or 0.0) for value in values)
-        return Sample(latency, errors, qps)
+        return _sample([self._query(k, service) for k in ("latency_query", "error_query", "qps_query")])
 
 
 def reader(factory: Any, settings: Mapping[str, Any], call: Callable[[str, Callable[[], Any]], Any]) -> MetricsReader:

@@ -146,25 +146,59 @@ def shares(members: Mapping[str, Member]) -> dict[str, float]:
     return {name: (100.0 * m.weight / total if m.active and total else 0.0) for name, m in members.items()}
 
 
+def spread(total: int, sources: Mapping[str, float], members: Sequence[str]) -> dict[str, Member]:
+    """``total`` weight split over ``sources`` by their shares (largest first takes the rounding rest); the other
+    ``members`` get nothing."""
+    plan_: dict[str, Member] = dict.fromkeys(members, Member(0, "standalone"))
+    shares_total = sum(sources.values())
+    if total and shares_total:
+        ordered = sorted(sources.items(), key=lambda item: (-item[1], item[0]))
+        given = 0
+        for index, (name, share) in enumerate(ordered):
+            weight = total - given if index == len(ordered) - 1 else math.floor(total * share / shares_total)
+            given += weight
+            plan_[name] = Member(weight, "grouping") if weight else Member(0, "standalone")
+    return plan_
+
+
 def plan(target: str, percent: int, sources: Mapping[str, float], members: Sequence[str]) -> dict[str, Member]:
     """Every member's weight when ``target`` takes ``percent``% and ``sources`` share the rest as they did.
 
     ``sources`` maps the members that held the traffic before to their shares; the rest of the group gets nothing.
     Weights sum to 1000.
     """
-    plan_: dict[str, Member] = dict.fromkeys(members, Member(0, "standalone"))
     target_weight = round(TOTAL * percent / 100)
+    plan_ = spread(TOTAL - target_weight, {k: v for k, v in sources.items() if k != target}, members)
     plan_[target] = Member(target_weight, "grouping") if target_weight else Member(0, "standalone")
-    rest = TOTAL - target_weight
-    total = sum(sources.values())
-    if rest and total:
-        ordered = sorted(sources.items(), key=lambda item: (-item[1], item[0]))
-        given = 0
-        for index, (name, share) in enumerate(ordered):
-            weight = rest - given if index == len(ordered) - 1 else math.floor(rest * share / total)
-            given += weight
-            plan_[name] = Member(weight, "grouping") if weight else Member(0, "standalone")
     return plan_
+
+
+def instance_shares(members: Mapping[str, Member], instances: Mapping[str, int]) -> dict[str, float]:
+    """Each member's percentage in a group in ``auto`` traffic mode: weights are ignored, "auto mode allocates
+    weights by each service's share of the instance count" (UpdateGroup,
+    https://help.aliyun.com/zh/pai/developer-reference/api-eas-2021-07-01-updategroup). Members in ``standalone``
+    take no group traffic (ReleaseService ``TrafficState``)."""
+    counts = {name: max(0, instances.get(name, 0)) if m.state == "grouping" else 0 for name, m in members.items()}
+    total = sum(counts.values())
+    return {name: 100.0 * count / total if total else 0.0 for name, count in counts.items()}
+
+
+def changes(expected: Mapping[str, Member], observed: Mapping[str, Member], ignore_missing: str = "") -> list[str]:
+    """What someone else changed: every member whose weight or state is not what the shift last set, and every
+    newcomer that takes traffic. ``ignore_missing`` is a member whose absence is judged elsewhere."""
+    found: list[str] = []
+    for name in sorted(set(expected) | set(observed)):
+        before, after = expected.get(name), observed.get(name)
+        if before == after or (after is None and name == ignore_missing):
+            continue
+        if before is None:
+            if after is not None and after.active:
+                found.append(f"{name} joined with weight {after.weight} ({after.state})")
+        elif after is None:
+            found.append(f"{name} left the group (it had weight {before.weight}, {before.state})")
+        else:
+            found.append(f"{name} {before.weight} ({before.state}) -> {after.weight} ({after.state})")
+    return found
 
 
 def percentages(members: Mapping[str, Member], names: Mapping[str, str]) -> dict[str, int]:
@@ -185,7 +219,8 @@ class Verdict:
 
 
 def breach(sample: metrics.Sample, max_p95_latency_ms: float, max_error_rate: float) -> Verdict | None:
-    if sample.error_ratio > max_error_rate:
+    """The gate a reading breaks, or None. A metric without a finite value breaks nothing and passes nothing."""
+    if sample.error_ratio is not None and sample.error_ratio > max_error_rate:
         return Verdict(
             "breach",
             f"error ratio {sample.error_ratio:.4f} is above max_error_rate {max_error_rate:g}",
@@ -193,7 +228,7 @@ def breach(sample: metrics.Sample, max_p95_latency_ms: float, max_error_rate: fl
             sample.error_ratio,
             max_error_rate,
         )
-    if sample.p95_latency_ms > max_p95_latency_ms:
+    if sample.p95_latency_ms is not None and sample.p95_latency_ms > max_p95_latency_ms:
         return Verdict(
             "breach",
             f"P95 latency {sample.p95_latency_ms:g} ms is above max_p95_latency_ms {max_p95_latency_ms:g}",
@@ -204,22 +239,33 @@ def breach(sample: metrics.Sample, max_p95_latency_ms: float, max_error_rate: fl
     return None
 
 
+def _complete(samples: Sequence[metrics.Sample]) -> list[tuple[float, float, float]]:
+    """The readings where every metric had a finite value: only those can count towards a pass."""
+    return [
+        (s.p95_latency_ms, s.error_ratio, s.qps)
+        for s in samples
+        if s.p95_latency_ms is not None and s.error_ratio is not None and s.qps is not None
+    ]
+
+
 def settled(samples: Sequence[metrics.Sample], elapsed: float, min_requests: int) -> Verdict:
     """The verdict of a bake that saw no breach: pass with enough requests, else inconclusive."""
-    if not samples:
+    complete = _complete(samples)
+    if not complete:
         return Verdict("inconclusive", "no metric data: the new version took no traffic or the metrics did not answer")
-    requests = sum(sample.qps for sample in samples) / len(samples) * elapsed
+    requests = sum(qps for _, _, qps in complete) / len(complete) * elapsed
     if requests < min_requests:
         return Verdict("inconclusive", f"about {requests:.0f} requests, fewer than min_requests {min_requests}")
     return Verdict("pass", f"about {requests:.0f} requests within the gates")
 
 
 def summary(samples: Sequence[metrics.Sample]) -> dict[str, float]:
-    """The worst latency and error ratio, and the mean request rate, of a bake."""
-    if not samples:
+    """The worst latency and error ratio, and the mean request rate, of a bake's complete readings."""
+    complete = _complete(samples)
+    if not complete:
         return {}
     return {
-        "p95_latency_ms": max(s.p95_latency_ms for s in samples),
-        "error_ratio": max(s.error_ratio for s in samples),
-        "qps": sum(s.qps for s in samples) / len(samples),
+        "p95_latency_ms": max(latency for latency, _, _ in complete),
+        "error_ratio": max(errors for _, errors, _ in complete),
+        "qps": sum(qps for _, _, qps in complete) / len(complete),
     }

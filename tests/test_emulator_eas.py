@@ -15,6 +15,7 @@ from alibabacloud_eas20210701.client import Client
 from alibabacloud_tea_openapi.exceptions import ClientException
 
 from providers.clients import ClientFactory
+from providers.eas_group import update_traffic_mode
 from tests.emulator import Control
 
 REGION = "cn-hangzhou"
@@ -164,7 +165,13 @@ def test_groups_and_release_service_weights(client: Client, cloud: Control) -> N
     assert "Weight must be an integer in [-1, 1000]; got 1001" in caught.value.message
 
     group = client.describe_group(REGION, "fraud").body  # the body is the Group itself
-    assert (group.name, group.cluster_id, group.traffic_mode) == ("fraud", REGION, "customized")
+    assert (group.name, group.cluster_id, group.traffic_mode) == ("fraud", REGION, "auto")  # the less forgiving default
+    update_traffic_mode(client, REGION, "fraud", "customized")
+    assert client.describe_group(REGION, "fraud").body.traffic_mode == "customized"
+    with pytest.raises(ClientException) as caught:
+        update_traffic_mode(client, REGION, "fraud", "weighted")
+    assert caught.value.code == "InvalidParameter"
+    assert "TrafficMode must be auto or customized; got 'weighted'" in caught.value.message
     assert group.internet_endpoint.endswith("/api/predict/fraud") and len(group.access_token) == 32
     assert [g.name for g in client.list_groups(eas.ListGroupsRequest()).body.groups] == ["fraud"]
 
@@ -261,6 +268,9 @@ def test_metrics_follow_the_traffic_share_a_version_takes(
         return json.loads(monitor.describe_metric_last(request).body.datapoints)[0]["Average"]
 
     assert error_ratio() == 0.001  # standalone: no share
+    client.release_service(REGION, "fraud_v2", eas.ReleaseServiceRequest(weight=0, traffic_state="grouping"))
+    assert error_ratio() == 0.2  # auto mode: weights ignored, 50% by instance count (both have the same)
+    update_traffic_mode(client, REGION, "fraud", "customized")
     client.release_service(REGION, "fraud_v1", eas.ReleaseServiceRequest(weight=900))
     client.release_service(REGION, "fraud_v2", eas.ReleaseServiceRequest(weight=100, traffic_state="grouping"))
     assert error_ratio() == 0.001  # 10%

@@ -95,8 +95,35 @@ def test_cloudmonitor_describe_metric_last(clients: ClientFactory, cloud: Contro
     assert json.loads(last("5xxResponseRatio").datapoints)[0]["Average"] == 0.02
     assert json.loads(last("QueryPerSecondTotal", "unknown_service").datapoints) == []  # no traffic, no data
     with pytest.raises(ClientException) as caught:
-        last("TP99ResponseTime")
-    assert caught.value.code == "InvalidParameter"
+        last("TP99ResponseTime")  # an unknown metric: the DescribeMetricLast doc's error code
+    assert caught.value.code == "ResourceNotFound" and "The specified resource is not found." in caught.value.message
+
+
+def test_cloudmonitor_serves_lies_and_refusals(clients: ClientFactory, cloud: Control) -> None:
+    cloud.set_metrics("fraud_v2", p95_latency_ms="NaN", error_ratio="missing", qps="many")
+    client = clients.cloudmonitor()
+
+    def last(metric: str, namespace: str = "acs_pai_eas") -> Any:
+        request = cms.DescribeMetricLastRequest(
+            namespace=namespace, metric_name=metric, dimensions=json.dumps([{"serviceName": "fraud_v2"}])
+        )
+        return client.describe_metric_last(request).body
+
+    assert "NaN" in last("TP95ResponseTime").datapoints  # the JSON token, as a lying backend writes it
+    assert "Average" not in json.loads(last("5xxResponseRatio").datapoints)[0]
+    assert json.loads(last("QueryPerSecondTotal").datapoints)[0]["Average"] == "many"
+    cloud.set_metrics("fraud_v2", qps=None)
+    assert json.loads(last("QueryPerSecondTotal").datapoints)[0]["Average"] is None
+    with pytest.raises(ClientException) as caught:
+        last("TP95ResponseTime", namespace="acs_eas")
+    assert caught.value.code == "ResourceNotFound"
+    cloud.refuse_metrics(403, "Forbidden", "not authorized", in_body=True)
+    body = last("TP95ResponseTime")
+    assert (body.success, body.code, body.message, body.datapoints) == (False, "403", "not authorized", None)
+    cloud.refuse_metrics(403, "Forbidden", "not authorized")
+    with pytest.raises(ClientException) as caught:
+        last("TP95ResponseTime")
+    assert (caught.value.code, caught.value.status_code) == ("Forbidden", 403)
 
 
 def prometheus(emulator: Emulator, query: str) -> tuple[int, dict[str, Any]]:

@@ -6,12 +6,14 @@ from typing import Any
 
 import pytest
 
-from providers.metrics import Sample
+from providers.metrics import Sample, finite
 from providers.traffic_spec import (
     Member,
     breach,
+    changes,
     contract_major,
     deadline_seconds,
+    instance_shares,
     plan,
     problems,
     settled,
@@ -58,6 +60,42 @@ def test_gates() -> None:
     assert settled([ok, ok], elapsed=10, min_requests=100).outcome == "pass"
     assert settled([ok], elapsed=1, min_requests=100).detail == "about 20 requests, fewer than min_requests 100"
     assert settled([], elapsed=10, min_requests=0).outcome == "inconclusive"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(1, 1.0), (0.25, 0.25), (float("nan"), None), (float("inf"), None), (None, None), ("0.1", None), (True, None)],
+)
+def test_only_finite_numbers_are_readings(value: Any, expected: float | None) -> None:
+    assert finite(value) == expected
+
+
+def test_a_partial_reading_can_breach_but_never_pass() -> None:
+    partial = Sample(p95_latency_ms=None, error_ratio=0.5, qps=20)
+    verdict = breach(partial, 200, 0.01)
+    assert verdict is not None and verdict.metric == "error ratio"
+    healthy_but_partial = Sample(p95_latency_ms=None, error_ratio=0.0, qps=20)
+    assert breach(healthy_but_partial, 200, 0.01) is None
+    assert settled([healthy_but_partial] * 5, elapsed=10, min_requests=0).outcome == "inconclusive"
+
+
+def test_auto_mode_shares_follow_instance_counts_of_grouping_members() -> None:
+    members = {"a": Member(1000, G), "b": Member(0, G), "c": Member(500, S)}
+    assert instance_shares(members, {"a": 1, "b": 3, "c": 4}) == {"a": 25.0, "b": 75.0, "c": 0.0}
+    assert instance_shares(members, {}) == {"a": 0.0, "b": 0.0, "c": 0.0}
+
+
+def test_changes_name_what_someone_else_did() -> None:
+    expected = {"a": Member(900, G), "b": Member(100, G)}
+    assert changes(expected, dict(expected)) == []
+    assert changes(expected, {"a": Member(1000, G), "b": Member(0, S)}) == [
+        "a 900 (grouping) -> 1000 (grouping)",
+        "b 100 (grouping) -> 0 (standalone)",
+    ]
+    assert changes(expected, {**expected, "c": Member(0, S)}) == []  # a newcomer that takes nothing changes nothing
+    assert changes(expected, {**expected, "c": Member(50, G)}) == ["c joined with weight 50 (grouping)"]
+    assert changes(expected, {"a": Member(900, G)}) == ["b left the group (it had weight 100, grouping)"]
+    assert changes(expected, {"a": Member(900, G)}, ignore_missing="b") == []
 
 
 @pytest.mark.parametrize(("text", "major"), [("v2", 2), ("v2.1", 2), ("1.4.0", 1), ("beta", None), ("v", None)])

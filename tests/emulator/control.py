@@ -57,6 +57,9 @@ class Control:
         query = urlencode({k: v for k, v in (("api", api), ("action", action)) if v})
         return self._send("GET", f"calls?{query}" if query else "calls")
 
+    def clear_calls(self) -> None:
+        self._send("DELETE", "calls")
+
     def preempt_job(self, job_id: str, **reason: str) -> dict[str, Any]:
         return self._send("POST", f"dlc/jobs/{quote(job_id, safe='')}/preempt", reason)
 
@@ -86,5 +89,18 @@ class Control:
         """Stand in for ``pai.FlowPipeline``: runs of this pipeline id can be created; each run checks ``manifest``."""
         self._send("PUT", f"paiflow/pipelines/{quote(pipeline_id, safe='')}", {"manifest": manifest})
 
-    def set_metrics(self, service: str, **values: float) -> dict[str, Any]:
+    def set_metrics(self, service: str, **values: float | str | None) -> dict[str, Any]:
+        """Metrics of a service; a string value (``"NaN"``, ``"missing"``, ``"null"``, …) is served as a lie."""
         return self._send("PUT", f"metrics/{quote(service, safe='')}", values)
+
+    def operate(self, **action: Any) -> dict[str, Any]:
+        """An operator's console action now: ``release=``, ``fail=``, ``stop=``, ``scale=`` or ``traffic_mode=``."""
+        return self._send("POST", "eas/operate", action)
+
+    def at_metrics_query(self, after_queries: int, **action: Any) -> list[dict[str, Any]]:
+        """Run an operator action when the metrics query after the next ``after_queries`` ones arrives."""
+        return self._send("POST", "metrics-schedule", {"after_queries": after_queries, "do": action})
+
+    def refuse_metrics(self, status: int, code: str = "", message: str = "", *, in_body: bool = False) -> None:
+        """Refuse every metrics query from now on (``in_body``: HTTP 200 with ``Success: false``)."""
+        self._send("POST", "metrics-refusal", {"status": status, "code": code, "message": message, "in_body": in_body})

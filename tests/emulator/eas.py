@@ -73,8 +73,11 @@ class Group:
     region: str
     name: str
     created: float
+    updated: float = 0.0
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
-    traffic_mode: str = "customized"
+    # UNCONFIRMED default, so the less forgiving reading: a group a service creates starts in ``auto``, where EAS
+    # splits traffic by instance count and ignores weights (UpdateGroup doc; see :meth:`EasApi.share`).
+    traffic_mode: str = "auto"
 
 
 class EasApi:
@@ -105,6 +108,7 @@ class EasApi:
         ("DELETE", f"/api/v2/services/{R}/{S}/mirror", "DeleteServiceMirror"),
         ("GET", "/api/v2/groups", "ListGroups"),
         ("GET", f"/api/v2/groups/{R}/<group>", "DescribeGroup"),
+        ("PUT", f"/api/v2/groups/{R}/<group>", "UpdateGroup"),
     ]
 
     # Virtual seconds each transition takes; the control API's /timing changes them.
@@ -206,7 +210,7 @@ class EasApi:
             "Name": group.name,
             "ClusterId": group.region,
             "CreateTime": iso(group.created),
-            "UpdateTime": iso(group.created),
+            "UpdateTime": iso(group.updated or group.created),
             "QueueService": "",
             "InternetEndpoint": f"http://{host}/api/predict/{group.name}",
             "IntranetEndpoint": f"http://vpc.{host}/api/predict/{group.name}",
@@ -373,19 +377,67 @@ class EasApi:
     def share(self, name: str) -> float:
         """The percentage of its group's traffic a service takes now (100 for a service outside any group).
 
-        The emulator's reading of weights (unconfirmed for the real service): relative, a member's share is its
-        weight over the sum of the weights of the members in ``grouping``; a ``standalone`` member takes none.
+        ``customized`` groups: the emulator's reading of weights (unconfirmed for the real service) is relative, a
+        member's share is its weight over the sum of the weights of the members in ``grouping``. ``auto`` groups
+        ignore weights: "auto mode allocates weights by each service's share of the instance count" (UpdateGroup,
+        https://help.aliyun.com/zh/pai/developer-reference/api-eas-2021-07-01-updategroup), over the members in
+        ``grouping``. A ``standalone`` member takes none in either mode.
         """
         service = next((s for s in self.services.values() if s.name == name), None)
         if service is None:
             return 0.0
         if service.group is None:
             return 100.0
+        members = [s for s in self.services.values() if s.group == service.group and s.region == service.region]
+        group = self.groups.get((service.region, service.group))
+        if group is not None and group.traffic_mode == "auto":
+            serving = [s for s in members if s.traffic_state == "grouping"]
+            total = sum(s.instances for s in serving)
+            return 100.0 * service.instances / total if service in serving and total else 0.0
         if service.traffic_state != "grouping" or service.weight <= 0:
             return 0.0
-        members = [s for s in self.services.values() if s.group == service.group and s.region == service.region]
         total = sum(s.weight for s in members if s.traffic_state == "grouping" and s.weight > 0)
         return 100.0 * service.weight / total
+
+    def operate(self, action: dict[str, Any], now: float) -> dict[str, Any]:
+        """What an operator does by hand in the console, for tests to schedule in the middle of a release.
+
+        ``{"release": name, "weight": w, "state": s}`` moves a weight, ``{"fail": name, "reason", "message"}``
+        fails a service, ``{"stop": name}`` stops it, ``{"delete": name}`` deletes it, ``{"scale": name,
+        "instances": n}`` sets its instance count (0: scaled away while still reported ``Running``),
+        ``{"traffic_mode": group, "mode": m}`` switches a group.
+        """
+        region = str(action.get("region") or self.region)
+        if "release" in action:
+            service = self.service(region, str(action["release"]), now)
+            service.weight = int(action.get("weight", service.weight))
+            service.traffic_state = str(action.get("state", service.traffic_state))
+        elif "fail" in action:
+            service = self.fail(
+                region,
+                str(action["fail"]),
+                now,
+                str(action.get("reason") or "ContainerCrashed"),
+                str(action.get("message") or "The container exited with code 1 (emulated)."),
+            )
+        elif "delete" in action:
+            service = self.service(region, str(action["delete"]), now)
+            service.lifecycle.replan(now, [("Deleting", self.timing["delete"]), ("Deleted", 0)])
+        elif "stop" in action:
+            service = self.service(region, str(action["stop"]), now)
+            service.lifecycle.replan(now, [("Stopping", self.timing["stop"]), ("Stopped", 0)])
+        elif "scale" in action:
+            service = self.service(region, str(action["scale"]), now)
+            service.config.setdefault("metadata", {})["instance"] = int(action.get("instances", 0))
+        elif "traffic_mode" in action:
+            group = self.groups.get((region, str(action["traffic_mode"])))
+            if group is None:
+                raise ApiError(404, "InvalidGroup.NotFound", f"Group [{action['traffic_mode']}] is not found.")
+            group.traffic_mode = self._traffic_mode(action.get("mode"))
+            return self._group_view(group)
+        else:
+            raise invalid(f"an operator action is release, fail, stop, delete, scale or traffic_mode; got {action!r}")
+        return self._view(service, now)
 
     # -- mirror (shadow traffic) ----------------------------------------------------------------------------
 
@@ -430,6 +482,26 @@ class EasApi:
         if group is None:
             raise ApiError(404, "InvalidGroup.NotFound", f"Group [{context.args['group']}] is not found.")
         return self._group_view(group)
+
+    @staticmethod
+    def _traffic_mode(mode: Any) -> str:
+        if mode not in ("auto", "customized"):
+            raise invalid(f"TrafficMode must be auto or customized; got {mode!r}")
+        return str(mode)
+
+    def _update_group(self, context: Context) -> dict[str, Any]:
+        """``PUT /api/v2/groups/{ClusterId}/{GroupName}`` with ``{"TrafficMode": ...}`` (UpdateGroup doc, above)."""
+        self._settle(context.now)
+        name = context.args["group"]
+        group = self.groups.get((context.args["region"], name))
+        if group is None:
+            raise ApiError(404, "InvalidGroup.NotFound", f"Group [{name}] is not found.")
+        body = context.json()
+        if "TrafficMode" not in body:
+            raise invalid("UpdateGroup needs the fields to change, e.g. TrafficMode")
+        group.traffic_mode = self._traffic_mode(body["TrafficMode"])
+        group.updated = context.now
+        return {"Message": f"Update service group {name} successfully"}
 
     def _list_groups(self, context: Context) -> dict[str, Any]:
         self._settle(context.now)

@@ -9,6 +9,16 @@
 A service with no metrics set, or with ``qps`` 0, has no traffic: both APIs answer with no data points.
 Metrics can depend on the traffic a version takes: values set ``from_share`` N apply once the service takes at
 least N% of its group's traffic (a version that breaks under load), the others below that.
+
+Metrics that lie: a value set to one of :data:`LIES` is served as it (``"NaN"``, ``"Infinity"`` and
+``"-Infinity"`` as the JSON tokens Python writes for them, ``null``, the field left out with ``"missing"``, any
+other string as that string). Refusals, as the DescribeMetricLast doc and SDK model describe them: an unknown
+namespace or metric answers HTTP 404 ``ResourceNotFound`` ("The specified resource is not found.",
+https://help.aliyun.com/document_detail/51939.htm, error code table); a dimension other than ``serviceName``
+answers 400; ``refuse`` arms any other refusal, either as an HTTP error or, the less forgiving form, as HTTP 200
+with ``Success: false`` and the status in ``Code`` (``DescribeMetricLastResponseBody.code``: "The HTTP status
+code"; ``success``). Operators: ``schedule`` runs a console action (see ``EasApi.operate``) when the N-th metrics
+query arrives, before it is answered: a release changed by hand, or a version failing, in the middle of a bake.
 """
 
 from __future__ import annotations
@@ -29,9 +39,28 @@ if TYPE_CHECKING:
 
 @dataclass
 class ServiceMetrics:
-    p95_latency_ms: float
-    error_ratio: float
-    qps: float
+    # A float, or one of LIES: a value the backend serves as it is (see the module docstring).
+    p95_latency_ms: Any
+    error_ratio: Any
+    qps: Any
+
+
+LIES = frozenset({"NaN", "Infinity", "-Infinity", "null", "missing"})
+_MISSING, _NULL = object(), object()
+
+
+def _served(value: Any) -> Any:
+    """The value a data point carries: a float, a non-finite float, None, a string, or _MISSING (left out)."""
+    if not isinstance(value, str):
+        return float(value)
+    lies: dict[str, Any] = {
+        "NaN": float("nan"),
+        "Infinity": float("inf"),
+        "-Infinity": float("-inf"),
+        "null": _NULL,
+        "missing": _MISSING,
+    }
+    return lies.get(value, value)
 
 
 # CloudMonitor metric name → field (EAS metric names from the monitoring doc; TP95 is assumed to exist).
@@ -57,13 +86,53 @@ class MetricsApi:
     version = "2019-01-01"
     routes: ClassVar[list[tuple[str, str, str]]] = []  # RPC style: POST / named by x-acs-action
 
-    def __init__(self, share_of: Callable[[str], float] = lambda _name: 100.0) -> None:
+    NAMESPACES: ClassVar[frozenset[str]] = frozenset({"acs_pai_eas"})  # the assumed one (fidelity audit E10)
+
+    def __init__(
+        self,
+        share_of: Callable[[str], float] = lambda _name: 100.0,
+        operate: Callable[[dict[str, Any]], Any] = lambda _action: None,
+    ) -> None:
         self.share_of = share_of
+        self.operate = operate
         # service → {from_share: metrics}; the tier with the highest from_share the service has reached applies.
         self.tiers: dict[str, dict[float, ServiceMetrics]] = {}
+        self.queries = 0  # metrics queries answered so far (both APIs)
+        self.scheduled: list[tuple[int, dict[str, Any]]] = []  # (at query number, operator action)
+        self.refusal: dict[str, Any] | None = None
 
     def reset(self) -> None:
-        self.__init__(self.share_of)
+        self.__init__(self.share_of, self.operate)
+
+    def schedule(self, spec: Any) -> list[dict[str, Any]]:
+        """Run ``spec["do"]`` (an operator action) when query number ``queries + spec["after_queries"] + 1`` comes."""
+        if not isinstance(spec, dict) or not isinstance(spec.get("do"), dict):
+            raise invalid(f"schedule takes {{after_queries: N, do: {{operator action}}}}; got {spec!r}")
+        after = spec.get("after_queries", 0)
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            raise invalid(f"after_queries must be a whole number, 0 or more; got {after!r}")
+        self.scheduled.append((self.queries + after + 1, dict(spec["do"])))
+        return [{"at_query": at, "do": action} for at, action in self.scheduled]
+
+    def refuse(self, spec: Any) -> dict[str, Any]:
+        """Refuse every query from now on: ``{status, code, message, in_body}`` (in_body: HTTP 200, Success false)."""
+        if not isinstance(spec, dict) or not isinstance(spec.get("status"), int) or not 400 <= spec["status"] <= 599:
+            raise invalid(f"a refusal needs an HTTP status from 400 to 599; got {spec!r}")
+        self.refusal = {
+            "status": spec["status"],
+            "code": str(spec.get("code") or "Forbidden"),
+            "message": str(spec.get("message") or "You are not authorized to operate on this resource."),
+            "in_body": bool(spec.get("in_body")),
+        }
+        return self.refusal
+
+    def _arrive(self) -> None:
+        """One more query: run what was scheduled for it, then apply an armed refusal."""
+        self.queries += 1
+        due = [action for at, action in self.scheduled if at == self.queries]
+        self.scheduled = [(at, action) for at, action in self.scheduled if at != self.queries]
+        for action in due:
+            self.operate(action)
 
     @property
     def services(self) -> dict[str, ServiceMetrics]:
@@ -84,6 +153,9 @@ class MetricsApi:
         for key, value in spec.items():
             if key not in values:
                 raise invalid(f"unknown metric {key!r}; set p95_latency_ms, error_ratio, qps or from_share")
+            if isinstance(value, str) or value is None:  # a lie, served as it is
+                values[key] = "null" if value is None else value
+                continue
             if not isinstance(value, int | float) or value < 0 or (key == "error_ratio" and value > 1):
                 raise invalid(f"{key} must be a non-negative number (error_ratio at most 1); got {value!r}")
             values[key] = float(value)
@@ -98,11 +170,12 @@ class MetricsApi:
         reached = [threshold for threshold in tiers if threshold <= share]
         return tiers[max(reached)] if reached else tiers[min(tiers)]
 
-    def _value(self, service: str, field: str) -> float | None:
+    def _value(self, service: str, field: str) -> Any:
+        """The value served, or None for no data point at all."""
         metrics = self.current(service)
-        if metrics is None or metrics.qps == 0:
+        if metrics is None or (not isinstance(metrics.qps, str) and metrics.qps == 0):
             return None  # no traffic, no data point
-        return float(getattr(metrics, field))
+        return _served(getattr(metrics, field))
 
     # -- CloudMonitor ----------------------------------------------------------------------------------------
 
@@ -111,13 +184,19 @@ class MetricsApi:
             return self._metric_meta(context)
         if action != "DescribeMetricLast":
             raise ApiError(404, "InvalidAction.NotFound", f"CloudMonitor action {action} is not emulated")
+        self._arrive()
+        refusal = self.refusal
+        if refusal is not None and refusal["in_body"]:
+            return {"Code": str(refusal["status"]), "Success": False, "Message": refusal["message"]}
+        if refusal is not None:
+            raise ApiError(refusal["status"], refusal["code"], refusal["message"])
         query = context.query
         for key in ("Namespace", "MetricName"):
             if not query.get(key):
                 raise invalid(f"{key} is mandatory for this action.", "MissingParameter")
         field = CMS_METRICS.get(query["MetricName"])
-        if field is None:
-            raise invalid(f"MetricName must be one of {', '.join(CMS_METRICS)}; got {query['MetricName']!r}")
+        if field is None or query["Namespace"] not in self.NAMESPACES:
+            raise ApiError(404, "ResourceNotFound", "The specified resource is not found.")
         try:
             dimensions = json.loads(query.get("Dimensions") or "[]")
         except ValueError as error:
@@ -132,15 +211,11 @@ class MetricsApi:
         for service in names:
             value = self._value(service, field)
             if value is not None:
-                points.append(
-                    {
-                        "timestamp": timestamp,
-                        "serviceName": service,
-                        "Average": value,
-                        "Maximum": value,
-                        "Minimum": value,
-                    }
-                )
+                point: dict[str, Any] = {"timestamp": timestamp, "serviceName": service}
+                if value is not _MISSING:
+                    served = None if value is _NULL else value
+                    point.update(Average=served, Maximum=served, Minimum=served)
+                points.append(point)
         return {"Code": "200", "Success": True, "Period": str(period), "Datapoints": json.dumps(points)}
 
     @staticmethod
@@ -164,6 +239,9 @@ class MetricsApi:
     # -- Prometheus ------------------------------------------------------------------------------------------
 
     def prometheus(self, request: Request, now: float) -> Response:
+        self._arrive()
+        if self.refusal is not None:
+            raise ApiError(self.refusal["status"], self.refusal["code"], self.refusal["message"])
         query = (request.values.get("query") or "").strip()
         match = _SELECTOR.match(query)
         if match is None or match["name"] not in PROMETHEUS_METRICS:
@@ -180,7 +258,13 @@ class MetricsApi:
             if labels.get("service", service) != service:
                 continue
             value = self._value(service, field)
-            if value is not None:
-                result.append({"metric": {"__name__": match["name"], "service": service}, "value": [at, repr(value)]})
+            if value is None or value is _MISSING:
+                continue
+            # Prometheus writes sample values as strings: NaN, +Inf and -Inf included.
+            special = {"inf": "+Inf", "-inf": "-Inf", "nan": "NaN"}
+            text = (
+                None if value is _NULL else value if isinstance(value, str) else special.get(repr(value), repr(value))
+            )
+            result.append({"metric": {"__name__": match["name"], "service": service}, "value": [at, text]})
         body = {"status": "success", "data": {"resultType": "vector", "result": result}}
         return Response(json.dumps(body), 200, content_type="application/json")

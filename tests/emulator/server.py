@@ -56,7 +56,9 @@ class Emulator:
         self.dsw = DswApi()
         self.paiflow = PaiFlowApi()
         self.oss = OssApi()
-        self.metrics = MetricsApi(share_of=self.eas.share)
+        self.metrics = MetricsApi(
+            share_of=self.eas.share, operate=lambda action: self.eas.operate(action, self.clock.now())
+        )
         self.app = Application(
             self.clock,
             self.faults,
@@ -88,6 +90,9 @@ class Emulator:
                 Rule("/_emulator/dsw/instances/<instance_id>/activity", methods=["POST"], endpoint="dsw_activity"),
                 Rule("/_emulator/oss/buckets/<bucket>", methods=["PUT"], endpoint="oss_bucket"),
                 Rule("/_emulator/paiflow/pipelines/<pipeline_id>", methods=["PUT"], endpoint="paiflow_pipeline"),
+                Rule("/_emulator/eas/operate", methods=["POST"], endpoint="eas_operate"),
+                Rule("/_emulator/metrics-schedule", methods=["POST"], endpoint="metrics_schedule"),
+                Rule("/_emulator/metrics-refusal", methods=["POST", "DELETE"], endpoint="metrics_refusal"),
                 Rule("/_emulator/metrics", methods=["GET"], endpoint="metrics_all"),
                 Rule("/_emulator/metrics/<service>", methods=["PUT", "DELETE"], endpoint="metrics"),
             ]
@@ -263,6 +268,18 @@ class Emulator:
             raise invalid('register a pipeline with its manifest: {"manifest": "<yaml>"}')
         self.paiflow.pipelines[pipeline_id] = manifest
         return {"PipelineId": pipeline_id}
+
+    def _c_eas_operate(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        return self.eas.operate(body, self.clock.now())
+
+    def _c_metrics_schedule(self, request: Request, body: dict[str, Any]) -> Any:
+        return self.metrics.schedule(body)
+
+    def _c_metrics_refusal(self, request: Request, body: dict[str, Any]) -> Any:
+        if request.method == "DELETE":
+            self.metrics.refusal = None
+            return {}
+        return self.metrics.refuse(body)
 
     def _c_metrics_all(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
         return {name: asdict(values) for name, values in self.metrics.services.items()}
