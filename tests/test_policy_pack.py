@@ -39,14 +39,26 @@ ALL_POLICIES = [
     ("oss-bucket-versioning", "mandatory", "stack"),
     ("oss-bucket-access-logging", "mandatory", "stack"),
     ("kms-key-rotation", "mandatory", "resource"),
+    ("oss-no-public-bucket-policy", "mandatory", "resource"),
+    ("oss-public-access-blocked", "mandatory", "stack"),
+    ("oss-access-point-vpc-only", "mandatory", "resource"),
+    ("cr-repository-private", "mandatory", "resource"),
+    ("fc-http-trigger-authenticated", "mandatory", "resource"),
+    ("kms-policy-not-public", "mandatory", "resource"),
     ("ram-no-wildcard-actions", "mandatory", "resource"),
     ("ram-no-wildcard-resources", "mandatory", "resource"),
+    ("ram-no-not-action", "mandatory", "resource"),
+    ("ram-no-escalation-actions", "mandatory", "resource"),
+    ("ram-no-users-or-keys", "mandatory", "resource"),
     ("ram-trusted-service-principals", "mandatory", "resource"),
+    ("ram-attachments-reviewed", "mandatory", "stack"),
+    ("ram-pass-role-own-roles", "mandatory", "stack"),
     ("dlc-spot-requires-checkpoint", "mandatory", "resource"),
     ("dlc-long-job-checkpoint", "advisory", "resource"),
     ("dsw-idle-shutdown", "advisory", "resource"),
     ("required-tags", "mandatory", "resource"),
     ("secrets-not-plaintext", "mandatory", "resource"),
+    ("dynamic-resource-types", "mandatory", "resource"),
 ]
 
 
@@ -156,6 +168,7 @@ def test_analyze_stack_reports_against_the_bucket(pack: PolicyPack, policies: li
         ("oss-bucket-access-logging", "mandatory", bucket.urn),
         ("oss-bucket-encrypted-kms", "mandatory", bucket.urn),
         ("oss-bucket-versioning", "mandatory", bucket.urn),
+        ("oss-public-access-blocked", "mandatory", bucket.urn),
     ]
 
 
@@ -224,7 +237,7 @@ def test_reconcile_refuses_unknown_policies_settings_and_invalid_values(policies
     with pytest.raises(PolicyConfigError) as caught:
         reconcile(policies, config, Path("policy.json"))
     problems = caught.value.problems
-    assert problems[0].startswith("eas-scale-in-coldown: no policy of that name in the pack (policies: dlc-long-job")
+    assert problems[0].startswith("eas-scale-in-coldown: no policy of that name in the pack (policies: cr-repository-private")
     assert problems[1:] == [
         "eas-scale-in-cooldown: unknown setting 'maxSeconds' (settings: minSeconds)",
         "eas-scale-in-cooldown: minSeconds: '300' is not of type 'number'",

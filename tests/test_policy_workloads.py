@@ -23,6 +23,7 @@ def test_policy_metadata() -> None:
         ("dsw-idle-shutdown", EnforcementLevel.ADVISORY),
         ("required-tags", EnforcementLevel.MANDATORY),
         ("secrets-not-plaintext", EnforcementLevel.MANDATORY),
+        ("dynamic-resource-types", EnforcementLevel.MANDATORY),
     ]
 
 

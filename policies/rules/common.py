@@ -39,6 +39,30 @@ KMS_KEY: Final = "alicloud:kms/key:Key"
 RAM_ROLE: Final = "alicloud:ram/role:Role"
 RAM_POLICY: Final = "alicloud:ram/policy:Policy"
 CODE_SOURCE: Final = "alicloud:pai/workspaceCodeSource:WorkspaceCodeSource"
+# Every door to public exposure and every RAM type (tokens from the generated pulumi-alicloud 4.0.0 SDK, e.g.
+# pulumi_alicloud/oss/bucket_policy.py `super().__init__('alicloud:oss/bucketPolicy:BucketPolicy', …)`).
+OSS_BUCKET_POLICY: Final = "alicloud:oss/bucketPolicy:BucketPolicy"
+OSS_BUCKET_PUBLIC_ACCESS_BLOCK: Final = "alicloud:oss/bucketPublicAccessBlock:BucketPublicAccessBlock"
+OSS_ACCOUNT_PUBLIC_ACCESS_BLOCK: Final = "alicloud:oss/accountPublicAccessBlock:AccountPublicAccessBlock"
+OSS_BUCKET_OBJECT: Final = "alicloud:oss/bucketObject:BucketObject"
+OSS_ACCESS_POINT: Final = "alicloud:oss/accessPoint:AccessPoint"
+CR_REPO: Final = "alicloud:cr/repo:Repo"
+CR_CHART_REPOSITORY: Final = "alicloud:cr/chartRepository:ChartRepository"
+CR_EE_REPO: Final = "alicloud:cs/registryEnterpriseRepo:RegistryEnterpriseRepo"
+FC_TRIGGER: Final = "alicloud:fc/v3Trigger:V3Trigger"
+FC2_TRIGGER: Final = "alicloud:fc/trigger:Trigger"
+FC2_FUNCTION: Final = "alicloud:fc/function:Function"
+KMS_SECRET: Final = "alicloud:kms/secret:Secret"
+RAM_USER: Final = "alicloud:ram/user:User"
+RAM_ACCESS_KEY: Final = "alicloud:ram/accessKey:AccessKey"
+RAM_LOGIN_PROFILE: Final = "alicloud:ram/loginProfile:LoginProfile"
+RAM_ROLE_ATTACHMENT: Final = "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment"
+RAM_USER_ATTACHMENT: Final = "alicloud:ram/userPolicyAttachment:UserPolicyAttachment"
+RAM_GROUP_ATTACHMENT: Final = "alicloud:ram/groupPolicyAttachment:GroupPolicyAttachment"
+RM_POLICY: Final = "alicloud:resourcemanager/policy:Policy"
+RM_POLICY_VERSION: Final = "alicloud:resourcemanager/policyVersion:PolicyVersion"
+RM_ROLE: Final = "alicloud:resourcemanager/role:Role"
+RM_ATTACHMENT: Final = "alicloud:resourcemanager/policyAttachment:PolicyAttachment"
 
 # This project's dynamic resources (pulumi.dynamic.Resource with module "pai"); their inputs are
 # the contract between the providers and these rules.
@@ -171,7 +195,16 @@ def as_list(value: Any) -> list[Any]:
     return list(value)
 
 
-SECRET_NAME: Final = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|ACCESS_?KEY|API_?KEY|CREDENTIAL)", re.IGNORECASE)
+SECRET_NAME: Final = re.compile(
+    r"(TOKEN|SECRET|PASSWORD|PASSWD|ACCESS_?KEY|API_?KEY|PRIVATE_?KEY|CREDENTIAL|(^|_)PAT($|_)|(^|_)AUTH($|_))",
+    re.IGNORECASE,
+)
+# Values that are credentials whatever the variable is called: GitHub tokens (ghp_/gho_/ghu_/ghs_/ghr_,
+# github_pat_), GitLab (glpat-), Alibaba Cloud AccessKey IDs (LTAI…), AWS key IDs, Slack tokens, PEM private keys.
+SECRET_VALUE: Final = re.compile(
+    r"(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,}|glpat-[\w-]{20,}|LTAI[A-Za-z0-9]{12,}|AKIA[A-Z0-9]{16}"
+    r"|xox[abprs]-[\w-]{10,}|-----BEGIN [A-Z ]*PRIVATE KEY-----)"
+)
 
 
 def number(value: Any) -> float | None:
