@@ -33,10 +33,12 @@ from components import (
     TrainingArgs,
     tag_transform,
 )
+from components.secret_inputs import secret_inputs_transform
 from stack_config import RepositoryConfig, load_stack_config
 
 config = load_stack_config()
 pulumi.runtime.register_resource_transform(tag_transform(config.tags))
+pulumi.runtime.register_resource_transform(secret_inputs_transform())  # credential inputs: secret, never literal
 
 workspace = MlWorkspace(
     "workspace",
@@ -59,6 +61,8 @@ roles = ServiceRoles(
         bucket_name=config.storage.bucket_name,
         name_prefix=config.name_prefix,
         kms_key_arn=store.kms_key_arn,
+        training_runs=tuple((job.name, job.run) for job in config.training.jobs),
+        deployed_versions=tuple((svc.name, version) for svc in config.serving.services for version in svc.versions),
     ),
 )
 serving_token = pulumi.Config().get_secret("servingToken")  # optional: rotates every EAS service's access token
