@@ -33,12 +33,10 @@ from components import (
     TrainingArgs,
     tag_transform,
 )
-from components.secret_inputs import secret_inputs_transform
 from stack_config import RepositoryConfig, load_stack_config
 
 config = load_stack_config()
 pulumi.runtime.register_resource_transform(tag_transform(config.tags))
-pulumi.runtime.register_resource_transform(secret_inputs_transform())  # credential inputs: secret, never literal
 
 workspace = MlWorkspace(
     "workspace",

@@ -9,6 +9,7 @@ default by accident.
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import json
 import re
@@ -1415,6 +1416,7 @@ def parse_stack_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
     problems += _cross_problems(values) + _metrics_problems(values) + _training_problems(values)
     problems += _provenance_problems(values) + _notebook_problems(values) + _pipeline_problems(values)
     problems += _registry_problems(values) + _alarm_problems(values) + credential_url_problems(values)
+    problems = [_suggest_secret_key(problem) for problem in problems]
     if problems or config is None:
         raise StackConfigError(stack, problems)
     return config
@@ -1465,6 +1467,20 @@ def credential_url_problems(raw: Mapping[str, Any]) -> list[Problem]:
 
     walk(dict(raw), ())
     return problems
+
+
+def _suggest_secret_key(problem: Problem) -> Problem:
+    """An unknown top-level key that looks like a mistyped secret key gets that key as its suggestion."""
+    close = difflib.get_close_matches(problem.key, SECRET_KEYS, n=1)
+    if (
+        problem.where != PROJECT
+        or problem.problem != "is not a known key"
+        or not close
+        or "Did you mean" in problem.fix
+    ):
+        return problem
+    fix = f"Did you mean '{close[0]}' (a secret: pulumi config set --secret {close[0]})? {problem.fix}"
+    return Problem(problem.where, problem.key, problem.problem, problem.value, fix)
 
 
 def plaintext_secret_problems(keys: Iterable[str], secret_keys: Collection[str]) -> list[Problem]:

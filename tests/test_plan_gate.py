@@ -86,7 +86,8 @@ def test_plan_json_hides_secrets_and_marks_unknowns(tmp_path: Path, capsys: pyte
         (
             "import pulumi_alicloud as _ali\n"
             '_ali.ram.Policy("admin", policy_name="pai-mlops-dev-admin", policy_document=\'{"Version": "1", '
-            '"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "acs:oss:*:*:acme-pai-mlops-dev/data/*"}]}\')\n',
+            '"Statement": [{"Effect": "Allow", "Action": "*", "Resource": '
+            '"acs:oss:*:*:acme-pai-mlops-dev/data/*"}]}\')\n',
             "ram-no-wildcard-actions",
             "admin",
         ),
@@ -152,7 +153,7 @@ def test_an_unknown_config_key_exits_2_with_a_suggestion(tmp_path: Path, capsys:
     assert err.splitlines() == [
         "error: Stack 'broken' has invalid configuration (Pulumi.broken.yaml), 2 problems:",
         "  - pai-mlops [owner]: is required; got nothing. Name the owning team or person; it becomes the 'owner' tag.",
-        "  - pai-mlops [ownr]: is not a known key; got 'ml-platform'. Did you mean 'owner'? Known keys here: "
+        "  - pai-mlops [ownr]: is not a known key; got a value not shown here. Did you mean 'owner'? Known keys here: "
         "alarms, costCenter, environment, notebook, owner, pipeline, region, registry, serving, storage, training, "
         "workspace.",
     ]

@@ -237,7 +237,9 @@ def test_reconcile_refuses_unknown_policies_settings_and_invalid_values(policies
     with pytest.raises(PolicyConfigError) as caught:
         reconcile(policies, config, Path("policy.json"))
     problems = caught.value.problems
-    assert problems[0].startswith("eas-scale-in-coldown: no policy of that name in the pack (policies: cr-repository-private")
+    assert problems[0].startswith(
+        "eas-scale-in-coldown: no policy of that name in the pack (policies: cr-repository-private"
+    )
     assert problems[1:] == [
         "eas-scale-in-cooldown: unknown setting 'maxSeconds' (settings: minSeconds)",
         "eas-scale-in-cooldown: minSeconds: '300' is not of type 'number'",

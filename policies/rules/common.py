@@ -26,6 +26,7 @@ from pulumi_policy import (
     ResourceValidationArgs,
     StackValidationArgs,
 )
+from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 from pulumi_policy.proxy import UnknownValueError
 
 # pulumi-alicloud 4.x resource types the rules look at.
@@ -229,3 +230,61 @@ def render(value: Any) -> str:
 def show(value: float) -> str:
     """A number as config shows it: ``300`` rather than ``300.0`` (the wire turns ints into floats)."""
     return str(int(value)) if value == int(value) else str(value)
+
+
+# --- which inputs arrived as secrets --------------------------------------------------------------------------------
+
+
+class SecretStr(str):
+    """A string input the engine sent as a secret.
+
+    The CLI sends analyzers every property with its secret marker (``MarshalOptions{KeepSecrets: true}`` in
+    sdk/go/common/resource/plugin/analyzer_plugin.go, ``Analyze``), and so does the offline plan; pulumi-policy's
+    servicer (1.21.0, ``_PolicyAnalyzerServicer.Analyze``) then unwraps it. :func:`install_secret_marks` keeps the
+    fact: a secret string reaches the rules as this subclass, equal to the plain string everywhere else.
+    """
+
+
+def mark_secrets(value: Any) -> Any:
+    """A wire property map with each secret string replaced by a :class:`SecretStr` (other secrets left wrapped)."""
+    if isinstance(value, dict):
+        if value.get(SPECIAL_SIG_KEY) == SPECIAL_SECRET_SIG and isinstance(value.get("value"), str):
+            return SecretStr(value["value"])
+        return {key: mark_secrets(item) for key, item in value.items()}  # pyright: ignore[reportUnknownVariableType]
+    if isinstance(value, list):
+        return [mark_secrets(item) for item in value]  # pyright: ignore[reportUnknownVariableType]
+    return value
+
+
+def install_secret_marks() -> None:
+    """Make the pack's servicer deserialize with :func:`mark_secrets` first (call before building the PolicyPack).
+
+    pulumi-policy looks ``deserialize_properties`` up in its ``policy`` module at every request (1.21.0, pinned in
+    requirements.txt); tests/test_policy_pack.py proves through the gRPC protocol that secrets still arrive marked.
+    """
+    import pulumi_policy.policy as servicer
+
+    original: Callable[[dict[str, Any], bool], dict[str, Any]] = getattr(servicer, "deserialize_properties")  # noqa: B009
+
+    def deserialize(props: dict[str, Any], proxy_secrets: bool = False) -> dict[str, Any]:
+        return original(mark_secrets(props), proxy_secrets)
+
+    setattr(servicer, "deserialize_properties", deserialize)  # noqa: B010 -- a module attribute, not a typo
+
+
+# Input names that hold a credential, in the wire (camelCase) or snake_case spelling; names that only mention one
+# (a secret's name, a key's id or ARN, a token's type) do not.
+SECRET_INPUT: Final = re.compile(r"(token|secret|password|passwd|access_?key|private_?key|credential)", re.IGNORECASE)
+NOT_A_VALUE: Final = re.compile(r"(id|ids|arn|name|type|types|version|stages|interval|file|days|enabled)$", re.I)
+
+
+def plain_credentials(props: Mapping[str, Any]) -> list[str]:
+    """Credential-named inputs holding a known, non-empty string that did not arrive as a secret."""
+    found: list[str] = []
+    for name in props:
+        if not SECRET_INPUT.search(name) or NOT_A_VALUE.search(name):
+            continue
+        value = peek(props, name)
+        if isinstance(value, str) and value and not isinstance(value, SecretStr):
+            found.append(name)
+    return sorted(found)

@@ -13,8 +13,8 @@ things that decide whether a token ends up readable in the stack state or a prev
 * no secret in a Function Compute function's ``environmentVariables`` at all, masked or not: FC returns them in
   clear to anyone allowed ``GetFunction`` (FC 3.0 API, ``GetFunction`` response ``environmentVariables``).
 
-Because the pack cannot see whether an input is a secret, a secret-named input given a plain literal is refused by
-the program itself (``components/secret_inputs.py``), before anything is registered.
+* no credential-named input (``token``, ``password``, ``secretKey``, …) holds a plain value: the pack keeps each
+  input's secret marker (``common.SecretStr``), so a literal in the program or a non-secret config value is refused.
 
 ``dynamic-resource-types`` keeps dynamic resources to the reviewed providers: a dynamic provider runs arbitrary
 Python with the deployment's credentials, so a new one is a code review, not a config change.
@@ -46,6 +46,7 @@ from .common import (
     Settings,
     as_list,
     peek,
+    plain_credentials,
     short_type,
 )
 from .eas import service_config, service_name
@@ -169,6 +170,15 @@ def _eas_plaintext(args: ResourceValidationArgs, report: ReportViolation, masked
 def validate_secrets(args: ResourceValidationArgs, report: ReportViolation) -> None:
     masked = list(args.opts.additional_secret_outputs or [])
     kind = short_type(args.resource_type)
+    literal = plain_credentials(args.props)
+    if literal:
+        report(
+            f"{kind} '{args.name}' sets {', '.join(literal)} to a plain value, not a secret: it is stored in clear in "
+            f"the stack state's inputs and shown in previews (additional_secret_outputs masks outputs only). Read it "
+            f"from secret config (pulumi config set --secret <key>; pulumi.Config().require_secret('<key>')) or wrap "
+            f"it in pulumi.Output.secret(...).",
+            None,
+        )
     token_properties: Mapping[str, Sequence[str]] = SECRETS.get(args, "secretProperties")
     for prop in token_properties.get(args.resource_type, []):
         if prop not in masked:

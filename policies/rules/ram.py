@@ -438,8 +438,9 @@ def validate_trust(args: ResourceValidationArgs, report: ReportViolation) -> Non
     others = sorted(set(principals) - allowed)
     if others:
         expected = ", ".join(sorted(a.removeprefix("Service:") for a in allowed)) or "nobody (no pattern matches it)"
+        what = _what(args.resource_type).replace("policy", "role")
         report(
-            f"{_what(args.resource_type).replace('policy', 'role')} '{role}' can be assumed by {', '.join(others)}; this role is for "
+            f"{what} '{role}' can be assumed by {', '.join(others)}; this role is for "
             f"{expected} only. Remove the other principals from the trust policy, or map the role's name to them in "
             f"this policy's principals (reviewed in policies/config).",
             None,
