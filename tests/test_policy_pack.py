@@ -158,6 +158,15 @@ def test_secret_inputs_arrive_wrapped_and_the_rule_checks_the_masking_option(
     assert [d.policy for d in pack.analyze(plain)[0]] == ["secrets-not-plaintext"]
     masked = registration(CODE_SOURCE, "repo", props, secret_outputs=["codeRepoAccessToken"])
     assert pack.analyze(masked)[0] == []
+    # The pack keeps the secret marker (rules/common.py install_secret_marks): the same value sent plain is refused.
+    literal = registration(
+        CODE_SOURCE, "repo", {"codeRepoAccessToken": "t0k3n"}, secret_outputs=["codeRepoAccessToken"]
+    )
+    [diagnostic] = pack.analyze(literal)[0]
+    assert (diagnostic.policy, diagnostic.message.split(":")[0]) == (
+        "secrets-not-plaintext",
+        "WorkspaceCodeSource 'repo' sets codeRepoAccessToken to a plain value, not a secret",
+    )
 
 
 def test_analyze_stack_reports_against_the_bucket(pack: PolicyPack, policies: list[PolicyInfo]) -> None:
