@@ -278,8 +278,8 @@ def test_pulumi_policy_yaml_declares_a_python_runtime_the_cli_accepts() -> None:
 
 def test_readme_policy_table_matches_the_pack_and_the_stack_levels() -> None:
     section = (ROOT / "README.md").read_text().split("## Policies", 1)[1].split("\n## ", 1)[0]
-    rows = [line.split(" | ") for line in section.splitlines() if line.startswith("| `") and line.count(" | ") == 4]
-    documented = {row[0].strip("| `"): (row[2], row[3]) for row in rows}
+    rows = [line.split(" | ") for line in section.splitlines() if line.startswith("| `") and line.count(" | ") == 5]
+    documented = {row[0].strip("| `"): (row[3], row[4]) for row in rows}
     levels = {stack: load_policy_config(PACK_DIR / "config" / f"{stack}.json") for stack in ("dev", "prod")}
     assert list(documented) == [name for name, _, _ in ALL_POLICIES]
     assert documented == {name: (levels["dev"][name].level, levels["prod"][name].level) for name in documented}
