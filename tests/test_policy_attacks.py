@@ -660,6 +660,16 @@ CONFIG_ATTACKS = [
         exit_code=2,
     ),
     Attack(
+        "value-of-a-key-set-as-secret",
+        "secrets",
+        edit=lambda y: y.replace(
+            "  pai-mlops:workspace:\n    name: mlops_dev\n    description: Development workspace of the ML platform team\n",
+            "  pai-mlops:workspace:\n    secure: v1:SECRETVALUE\n",
+        ),
+        says="  - pai-mlops [workspace]: must be an object (a YAML mapping); got a value not shown here.",
+        exit_code=2,
+    ),
+    Attack(
         "mistyped-secret-key",
         "secrets",
         edit=lambda y: y + "  pai-mlops:gitAccesToken: ghp_SECRETVALUE1234567890abcdef\n",
