@@ -663,7 +663,8 @@ CONFIG_ATTACKS = [
         "value-of-a-key-set-as-secret",
         "secrets",
         edit=lambda y: y.replace(
-            "  pai-mlops:workspace:\n    name: mlops_dev\n    description: Development workspace of the ML platform team\n",
+            "  pai-mlops:workspace:\n    name: mlops_dev\n"
+            "    description: Development workspace of the ML platform team\n",
             "  pai-mlops:workspace:\n    secure: v1:SECRETVALUE\n",
         ),
         says="  - pai-mlops [workspace]: must be an object (a YAML mapping); got a value not shown here.",
