@@ -152,6 +152,27 @@ def positive_number(default: float, description: str, **bounds: float) -> dict[s
     return {"type": "number", "exclusiveMinimum": 0, **bounds, "default": default, "description": description}
 
 
+def names_setting(default: Sequence[str], description: str) -> dict[str, Any]:
+    """The schema of a setting that is a list of names (actions, types, policies)."""
+    return {
+        "type": "array",
+        "items": {"type": "string", "minLength": 1},
+        "default": list(default),
+        "description": description,
+    }
+
+
+def names_by_key_setting(default: Mapping[str, Sequence[str]], description: str) -> dict[str, Any]:
+    """The schema of a setting that maps a name (a policy, a role pattern) to a list of names."""
+    names = {"type": "array", "items": {"type": "string", "minLength": 1}}
+    return {
+        "type": "object",
+        "additionalProperties": names,
+        "default": {k: list(v) for k, v in default.items()},
+        "description": description,
+    }
+
+
 def environments_setting(*default: str) -> dict[str, Any]:
     return {**ENVIRONMENTS_SCHEMA, "default": list(default)}
 

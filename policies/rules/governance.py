@@ -45,6 +45,7 @@ from .common import (
     MalformedDocument,
     Settings,
     as_list,
+    names_setting,
     peek,
     plain_credentials,
     short_type,
@@ -224,11 +225,9 @@ secrets_not_plaintext = ResourceValidationPolicy(
 
 DYNAMIC_PREFIXES: Final = ("pulumi-python:dynamic", "pulumi-nodejs:dynamic")
 DYNAMIC = Settings(
-    allowedTypes={
-        "type": "array",
-        "items": {"type": "string", "minLength": 1},
+    allowedTypes=names_setting(
         # The reviewed providers in providers/ (each class's docstring names the token it registers as).
-        "default": [
+        [
             "pulumi-python:dynamic/pai:ApiProbe",
             "pulumi-python:dynamic/pai:DswInstance",
             "pulumi-python:dynamic/pai:EasAutoscaler",
@@ -237,8 +236,8 @@ DYNAMIC = Settings(
             "pulumi-python:dynamic/pai:TrafficShift",
             "pulumi-python:dynamic/pai:TrainingJob",
         ],
-        "description": "The dynamic resource types (reviewed providers in providers/) a stack may register.",
-    }
+        "The dynamic resource types (reviewed providers in providers/) a stack may register.",
+    )
 )
 
 

@@ -49,6 +49,8 @@ from .common import (
     Settings,
     as_list,
     json_object,
+    names_by_key_setting,
+    names_setting,
     peek,
     short_type,
 )
@@ -160,15 +162,11 @@ ram_no_wildcard_actions = ResourceValidationPolicy(
 # --- ram-no-wildcard-resources --------------------------------------------------------------------
 
 WILDCARDS = Settings(
-    exemptActions={
-        "type": "object",
-        "additionalProperties": {"type": "array", "items": {"type": "string", "minLength": 1}},
-        "default": {},
-        "description": (
-            "Per policy name, the actions that may have Resource '*' because RAM authorizes them per operation only "
-            "(each pair needs a reviewed reason). A statement passes only when every one of its actions is listed."
-        ),
-    }
+    exemptActions=names_by_key_setting(
+        {},
+        "Per policy name, the actions that may have Resource '*' because RAM authorizes them per operation only "
+        "(each pair needs a reviewed reason). A statement passes only when every one of its actions is listed.",
+    )
 )
 
 
@@ -269,12 +267,10 @@ ram_no_not_action = ResourceValidationPolicy(
 # --- ram-no-escalation-actions --------------------------------------------------------------------
 
 ESCALATION = Settings(
-    deniedActions={
-        "type": "array",
-        "items": {"type": "string", "minLength": 1},
+    deniedActions=names_setting(
         # Writes to RAM and Resource Management (new policy versions, attachments, users, keys, trust), assuming
         # other roles, and the OSS/KMS/FC calls that expose data or hand a role to new code.
-        "default": [
+        [
             "ram:Create*",
             "ram:Attach*",
             "ram:Detach*",
@@ -315,8 +311,8 @@ ESCALATION = Settings(
             "fc:UpdateTrigger",
             "fc:UpdateFunction",
         ],
-        "description": "Actions (fnmatch patterns, case-insensitive) no pai-mlops policy may allow.",
-    }
+        "Actions (fnmatch patterns, case-insensitive) no pai-mlops policy may allow.",
+    )
 )
 
 
@@ -373,21 +369,17 @@ ram_no_users_or_keys = ResourceValidationPolicy(
 # --- ram-trusted-service-principals ---------------------------------------------------------------
 
 TRUST = Settings(
-    principals={
-        "type": "object",
-        "additionalProperties": {"type": "array", "items": {"type": "string", "minLength": 1}},
-        "default": {
+    principals=names_by_key_setting(
+        {
             "*-dsw": ["pai.aliyuncs.com"],
             "*-dlc": ["pai.aliyuncs.com"],
             "*-eas": ["pai.aliyuncs.com"],
             "*-start": ["fc.aliyuncs.com"],
             "*-start-oss": ["oss.aliyuncs.com"],
         },
-        "description": (
-            "Role name pattern (fnmatch) → who may assume matching roles: a service ('pai.aliyuncs.com') or "
-            "'<kind>:<principal>' (e.g. 'RAM:acs:ram::123:root'). A role no pattern matches may be assumed by nobody."
-        ),
-    }
+        "Role name pattern (fnmatch) → who may assume matching roles: a service ('pai.aliyuncs.com') or "
+        "'<kind>:<principal>' (e.g. 'RAM:acs:ram::123:root'). A role no pattern matches may be assumed by nobody.",
+    )
 )
 
 
@@ -458,12 +450,9 @@ ram_trusted_service_principals = ResourceValidationPolicy(
 # --- ram-attachments-reviewed (stack) -------------------------------------------------------------
 
 ATTACHMENTS = Settings(
-    allowedSystemPolicies={
-        "type": "array",
-        "items": {"type": "string", "minLength": 1},
-        "default": [],
-        "description": "System (Alibaba-managed) policies that may be attached; each needs a reviewed reason.",
-    }
+    allowedSystemPolicies=names_setting(
+        [], "System (Alibaba-managed) policies that may be attached; each needs a reviewed reason."
+    )
 )
 
 
