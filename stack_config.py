@@ -1515,8 +1515,9 @@ def hide_secret_values(problems: Sequence[Problem], secret_names: Collection[str
 
 
 def config_secret_keys(keys: Iterable[str]) -> set[str]:
-    """The config keys the engine marks secret: ``PULUMI_CONFIG_SECRET_KEYS`` under ``pulumi up``, the runtime's
-    secret-key list under the mock engine (``pulumi.runtime.set_all_config``)."""
+    """The config keys the engine marks secret: ``PULUMI_CONFIG_SECRET_KEYS`` under ``pulumi up`` (a JSON list the
+    language host sets beside ``PULUMI_CONFIG``; pulumi/runtime/config.py ``get_config_secret_keys_env``), the
+    runtime's secret-key list under the mock engine (``pulumi.runtime.set_all_config``)."""
     listed = set(pulumi.runtime.get_config_secret_keys_env())
     return listed | {full_key for full_key in keys if pulumi.runtime.is_config_secret(full_key)}
 
