@@ -61,6 +61,8 @@ roles = ServiceRoles(
         bucket_name=config.storage.bucket_name,
         name_prefix=config.name_prefix,
         kms_key_arn=store.kms_key_arn,
+        training_runs=tuple((job.name, job.run) for job in config.training.jobs),
+        deployed_versions=tuple((svc.name, version) for svc in config.serving.services for version in svc.versions),
     ),
 )
 serving_token = pulumi.Config().get_secret("servingToken")  # optional: rotates every EAS service's access token

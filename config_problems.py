@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import types
 import typing
 from collections.abc import Sequence
@@ -29,6 +30,30 @@ class _Missing:
 
 MISSING: Final = _Missing()
 """The value of a key that is not set at all (printed as ``got nothing``)."""
+
+
+class _Hidden:
+    def __repr__(self) -> str:
+        return "a value not shown here"
+
+
+HIDDEN: Final = _Hidden()
+"""Stands in for a value a problem must not echo: a secret's, an unknown key's (it may be a mistyped secret), or
+one holding a credential (printed as ``got a value not shown here``). Errors reach preview logs and PR comments."""
+
+# userinfo in a URL: scheme://user[:password]@host (RFC 3986 §3.2.1).
+URL_CREDENTIAL: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s?#@]+@")
+
+
+def holds_credential(value: Any) -> bool:
+    """Whether ``value`` (or anything inside it) is a URL with a user name or password in it."""
+    if isinstance(value, str):
+        return URL_CREDENTIAL.search(value) is not None
+    if isinstance(value, dict):
+        return any(holds_credential(k) or holds_credential(v) for k, v in value.items())  # pyright: ignore[reportUnknownVariableType]
+    if isinstance(value, list | tuple):
+        return any(holds_credential(item) for item in value)  # pyright: ignore[reportUnknownVariableType]
+    return False
 
 
 def key(
@@ -198,7 +223,7 @@ def problems_from(error: ValidationError, root: type, base: Sequence[str | int],
                     where,
                     key_text,
                     "is not a known key",
-                    detail["input"],
+                    HIDDEN,
                     f"{hint}Known keys here: {', '.join(known)}",
                 )
             )
@@ -207,6 +232,7 @@ def problems_from(error: ValidationError, root: type, base: Sequence[str | int],
         extra = _extra(info)
         where = extra.get("namespace", where)
         value = MISSING if detail["type"] == "missing" else detail["input"]
+        value = HIDDEN if holds_credential(value) else value
         problem = _problem_text(detail, info)
         fix = extra.get("fix", "See the configuration reference in README.md")
         if detail["type"] == "missing" and "dev_default" in extra and environment == "prod":

@@ -12,33 +12,53 @@ checklist).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
 import pulumi
 from pulumi_alicloud import ram
 
-from components.ram_documents import PrefixAccess, kms_key_policy, oss_prefix_policy, trust_policy
+from components.ram_documents import PrefixAccess, deny_overwrite, kms_key_policy, oss_prefix_policy, trust_policy
 from components.storage import CHECKPOINTS_PREFIX, DATA_PREFIX, MODELS_PREFIX
 
-# DSW explores data; DLC trains on data and writes models and (rotating) checkpoints; EAS serves models.
+# DSW explores data; DLC trains on data and writes its own runs' models and (rotating) checkpoints (training_access);
+# EAS serves models.
 ROLE_ACCESS: Final[Mapping[str, PrefixAccess]] = {
     "dsw": PrefixAccess(read=(DATA_PREFIX,)),
-    "dlc": PrefixAccess(read=(DATA_PREFIX,), write=(MODELS_PREFIX, CHECKPOINTS_PREFIX), delete=(CHECKPOINTS_PREFIX,)),
+    "dlc": PrefixAccess(read=(DATA_PREFIX,)),
     "eas": PrefixAccess(read=(MODELS_PREFIX,)),
 }
+
+
+def training_access(runs: Sequence[tuple[str, str]]) -> PrefixAccess:
+    """What the DLC role may do: read ``data/``, write only each configured run's ``models/<name>/<run>/`` and
+    ``checkpoints/<name>/<run>/`` (the paths components/training.py mounts), delete only those checkpoints."""
+    models = tuple(f"{MODELS_PREFIX}{name}/{run}/" for name, run in sorted(set(runs)))
+    checkpoints = tuple(f"{CHECKPOINTS_PREFIX}{name}/{run}/" for name, run in sorted(set(runs)))
+    return PrefixAccess(read=(DATA_PREFIX,), write=models + checkpoints, delete=checkpoints)
+
+
+def deployed_prefixes(versions: Sequence[tuple[str, str]]) -> list[str]:
+    """``models/<model>/<version>/`` of every version the stack serves (components/eas_config.py model_path)."""
+    return sorted({f"{MODELS_PREFIX}{model}/{version}/" for model, version in versions})
+
+
 # UNCONFIRMED: the principal PAI uses to assume a custom instance role; override per role if needed.
 PAI_SERVICE_PRINCIPAL: Final = "pai.aliyuncs.com"
 
 
 @dataclass(frozen=True, kw_only=True)
 class ServiceRolesArgs:
-    """``name_prefix`` makes role and policy names unique per stack in a shared account."""
+    """``name_prefix`` makes role and policy names unique per stack in a shared account. ``training_runs``
+    (name, run) are the runs the DLC role may write; ``deployed_versions`` (model, version) are served, so no
+    training role may overwrite them (an explicit Deny, even when a run has a served version's name)."""
 
     bucket_name: str
     name_prefix: str
     kms_key_arn: pulumi.Input[str] | None = None
+    training_runs: tuple[tuple[str, str], ...] = ()
+    deployed_versions: tuple[tuple[str, str], ...] = ()
     trusted_services: Mapping[str, tuple[str, ...]] = field(
         default_factory=lambda: {kind: (PAI_SERVICE_PRINCIPAL,) for kind in ROLE_ACCESS}
     )
@@ -56,7 +76,9 @@ class ServiceRoles(pulumi.ComponentResource):
         super().__init__("pai-mlops:identity:ServiceRoles", name, None, opts)
         self.roles: dict[str, ram.Role] = {}
         for kind, access in ROLE_ACCESS.items():
-            self.roles[kind] = self._role(name, kind, access, args)
+            self.roles[kind] = self._role(
+                name, kind, training_access(args.training_runs) if kind == "dlc" else access, args
+            )
         self.role_arns = {kind: role.arn for kind, role in self.roles.items()}
         self.register_outputs({"role_arns": self.role_arns})
 
@@ -71,7 +93,10 @@ class ServiceRoles(pulumi.ComponentResource):
             max_session_duration=3600,
             opts=child,
         )
-        documents: dict[str, pulumi.Input[str]] = {"oss": json.dumps(oss_prefix_policy(args.bucket_name, access))}
+        oss = oss_prefix_policy(args.bucket_name, access)
+        if access.write and args.deployed_versions:
+            oss["Statement"].append(deny_overwrite(args.bucket_name, deployed_prefixes(args.deployed_versions)))
+        documents: dict[str, pulumi.Input[str]] = {"oss": json.dumps(oss)}
         if args.kms_key_arn is not None:
             encrypt = bool(access.write)
             documents["kms"] = pulumi.Output.from_input(args.kms_key_arn).apply(

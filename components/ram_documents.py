@@ -14,6 +14,7 @@ POLICY_VERSION: Final = "1"
 OBJECT_READ: Final = ("oss:GetObject",)
 OBJECT_WRITE: Final = ("oss:PutObject", "oss:AbortMultipartUpload", "oss:ListParts")
 OBJECT_DELETE: Final = ("oss:DeleteObject",)
+OBJECT_OVERWRITE: Final = ("oss:PutObject", "oss:DeleteObject")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,3 +70,9 @@ def kms_key_policy(key_arn: str, *, encrypt: bool) -> dict[str, Any]:
     """Use of the bucket's KMS key: decrypt to read SSE-KMS objects, data keys to write them."""
     actions = ["kms:Decrypt", "kms:GenerateDataKey"] if encrypt else ["kms:Decrypt"]
     return {"Version": POLICY_VERSION, "Statement": [{"Effect": "Allow", "Action": actions, "Resource": [key_arn]}]}
+
+
+def deny_overwrite(bucket: str, prefixes: Sequence[str]) -> dict[str, Any]:
+    """A Deny statement: nothing under ``prefixes`` may be written or deleted (an explicit Deny beats any Allow,
+    RAM docs "Policy evaluation logic")."""
+    return {"Effect": "Deny", "Action": list(OBJECT_OVERWRITE), "Resource": _objects(bucket, sorted(prefixes))}

@@ -8,5 +8,7 @@ The policies live in ``rules/``, importable without starting anything.
 from pulumi_policy import EnforcementLevel, PolicyPack
 
 from rules import PACK_NAME, POLICIES
+from rules.common import install_secret_marks
 
+install_secret_marks()  # rules can tell a secret input from a literal (rules/common.py, SecretStr)
 PolicyPack(PACK_NAME, policies=list(POLICIES), enforcement_level=EnforcementLevel.ADVISORY)

@@ -1,8 +1,8 @@
 """Call a policy's rule the way the pack's servicer does, on fixture resources.
 
-Properties go through a protobuf Struct first (numbers become floats, as on the wire), then
-pulumi-policy's own deserializer and unknown-checking proxy. ``UNKNOWN`` marks a value unknown at
-preview; a rule that reads it raises ``UnknownValueError`` exactly as in the pack.
+Properties go through a protobuf Struct first (numbers become floats, as on the wire), then the pack's secret
+marking (as ``policies/__main__.py`` installs it), pulumi-policy's own deserializer and unknown-checking proxy.
+``UNKNOWN`` marks a value unknown at preview; a rule that reads it raises ``UnknownValueError`` exactly as in the pack.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from pulumi_policy import (
 )
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY, deserialize_properties
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
+
+from policies.rules.common import mark_secrets
 
 UNKNOWN: Final = UNKNOWN_STRING_VALUE
 STANDARD_TAGS: Final = {"environment": "prod", "owner": "ml-platform", "cost-center": "cc-1"}
@@ -72,7 +74,7 @@ def check(
     """The messages ``policy`` reports for one resource; raises NotApplicable when it opts out."""
     args = _Args(
         resource_type,
-        unknown_checking_proxy(deserialize_properties(wire(props))),
+        unknown_checking_proxy(deserialize_properties(mark_secrets(wire(props)))),
         urn_of(resource_type, name, stack),
         name,
         options(secret_outputs),
@@ -111,7 +113,7 @@ def check_stack(
     resources = {
         f.urn: PolicyResource(
             f.type,
-            unknown_checking_proxy(deserialize_properties(wire(f.props))),
+            unknown_checking_proxy(deserialize_properties(mark_secrets(wire(f.props)))),
             f.urn,
             f.name,
             options(),

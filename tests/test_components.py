@@ -183,9 +183,31 @@ def test_service_roles_children_and_least_privilege_documents(mocks: RecordingMo
     }
 
 
+def test_the_dlc_role_writes_only_its_runs_and_never_a_deployed_version(mocks: RecordingMocks) -> None:
+    args = ServiceRolesArgs(
+        bucket_name="b1",
+        name_prefix="pai-mlops-dev",
+        training_runs=(("fraud", "v7"),),  # a run named like a served version: the Deny still wins
+        deployed_versions=(("fraud", "v6"), ("fraud", "v7")),
+    )
+    run_under_mocks(lambda: ServiceRoles("roles", args))
+    documents = {r.name: json.loads(r.inputs["policyDocument"]) for r in mocks.by_type("alicloud:ram/policy:Policy")}
+    dlc = documents["roles-dlc-oss"]["Statement"]
+    assert dlc[2]["Resource"] == ["acs:oss:*:*:b1/models/fraud/v7/*", "acs:oss:*:*:b1/checkpoints/fraud/v7/*"]
+    assert dlc[-1] == {
+        "Effect": "Deny",
+        "Action": ["oss:PutObject", "oss:DeleteObject"],
+        "Resource": ["acs:oss:*:*:b1/models/fraud/v6/*", "acs:oss:*:*:b1/models/fraud/v7/*"],
+    }
+    # Readers get no Deny statement: they cannot write anyway.
+    assert all(s["Effect"] == "Allow" for s in documents["roles-eas-oss"]["Statement"])
+
+
 def test_service_roles_with_kms_key_get_key_policies(mocks: RecordingMocks) -> None:
     arn = "acs:kms:cn-hangzhou:123456789012:key/key-1"
-    args = ServiceRolesArgs(bucket_name="acme-pai-dev", name_prefix="pai-mlops-dev", kms_key_arn=arn)
+    args = ServiceRolesArgs(
+        bucket_name="acme-pai-dev", name_prefix="pai-mlops-dev", kms_key_arn=arn, training_runs=(("m", "r1"),)
+    )
     run_under_mocks(lambda: ServiceRoles("roles", args))
     documents = {r.name: json.loads(r.inputs["policyDocument"]) for r in mocks.by_type("alicloud:ram/policy:Policy")}
     assert documents["roles-dlc-kms"]["Statement"] == [

@@ -44,7 +44,12 @@ def test_clean_stacks_pass_the_policy_gate(stack: str, tmp_path: Path, capsys: p
     # The KMS policies depend on the key's ARN, unknown at preview: their wildcard checks wait for `pulumi up`.
     assert sorted((d["policy"], d["urn"].rsplit("::", 1)[-1]) for d in document["policy"]["deferred"]) == [
         (policy, f"roles-{role}-kms")
-        for policy in ("ram-no-wildcard-actions", "ram-no-wildcard-resources")
+        for policy in (
+            "ram-no-escalation-actions",
+            "ram-no-not-action",
+            "ram-no-wildcard-actions",
+            "ram-no-wildcard-resources",
+        )
         for role in ("dlc", "dsw", "eas")
     ]
 
@@ -58,7 +63,7 @@ def test_dev_plan_reports_advisories_without_blocking(tmp_path: Path, capsys: py
     lines = printed.splitlines()
     assert "Mandatory violations (block the deployment): 0" in lines
     assert "Advisory violations (reported, not blocking): 0" in lines
-    assert "Deferred to `pulumi up`: the rule read a value unknown at preview: 6" in lines
+    assert "Deferred to `pulumi up`: the rule read a value unknown at preview: 12" in lines
 
 
 def test_plan_json_hides_secrets_and_marks_unknowns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -81,7 +86,8 @@ def test_plan_json_hides_secrets_and_marks_unknowns(tmp_path: Path, capsys: pyte
         (
             "import pulumi_alicloud as _ali\n"
             '_ali.ram.Policy("admin", policy_name="pai-mlops-dev-admin", policy_document=\'{"Version": "1", '
-            '"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "acs:oss:*:*:acme-pai-mlops-dev/*"}]}\')\n',
+            '"Statement": [{"Effect": "Allow", "Action": "*", "Resource": '
+            '"acs:oss:*:*:acme-pai-mlops-dev/data/*"}]}\')\n',
             "ram-no-wildcard-actions",
             "admin",
         ),
@@ -147,7 +153,7 @@ def test_an_unknown_config_key_exits_2_with_a_suggestion(tmp_path: Path, capsys:
     assert err.splitlines() == [
         "error: Stack 'broken' has invalid configuration (Pulumi.broken.yaml), 2 problems:",
         "  - pai-mlops [owner]: is required; got nothing. Name the owning team or person; it becomes the 'owner' tag.",
-        "  - pai-mlops [ownr]: is not a known key; got 'ml-platform'. Did you mean 'owner'? Known keys here: "
+        "  - pai-mlops [ownr]: is not a known key; got a value not shown here. Did you mean 'owner'? Known keys here: "
         "alarms, costCenter, environment, notebook, owner, pipeline, region, registry, serving, storage, training, "
         "workspace.",
     ]

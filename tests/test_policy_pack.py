@@ -39,14 +39,26 @@ ALL_POLICIES = [
     ("oss-bucket-versioning", "mandatory", "stack"),
     ("oss-bucket-access-logging", "mandatory", "stack"),
     ("kms-key-rotation", "mandatory", "resource"),
+    ("oss-no-public-bucket-policy", "mandatory", "resource"),
+    ("oss-public-access-blocked", "mandatory", "stack"),
+    ("oss-access-point-vpc-only", "mandatory", "resource"),
+    ("cr-repository-private", "mandatory", "resource"),
+    ("fc-http-trigger-authenticated", "mandatory", "resource"),
+    ("kms-policy-not-public", "mandatory", "resource"),
     ("ram-no-wildcard-actions", "mandatory", "resource"),
     ("ram-no-wildcard-resources", "mandatory", "resource"),
+    ("ram-no-not-action", "mandatory", "resource"),
+    ("ram-no-escalation-actions", "mandatory", "resource"),
+    ("ram-no-users-or-keys", "mandatory", "resource"),
     ("ram-trusted-service-principals", "mandatory", "resource"),
+    ("ram-attachments-reviewed", "mandatory", "stack"),
+    ("ram-pass-role-own-roles", "mandatory", "stack"),
     ("dlc-spot-requires-checkpoint", "mandatory", "resource"),
     ("dlc-long-job-checkpoint", "advisory", "resource"),
     ("dsw-idle-shutdown", "advisory", "resource"),
     ("required-tags", "mandatory", "resource"),
     ("secrets-not-plaintext", "mandatory", "resource"),
+    ("dynamic-resource-types", "mandatory", "resource"),
 ]
 
 
@@ -146,6 +158,15 @@ def test_secret_inputs_arrive_wrapped_and_the_rule_checks_the_masking_option(
     assert [d.policy for d in pack.analyze(plain)[0]] == ["secrets-not-plaintext"]
     masked = registration(CODE_SOURCE, "repo", props, secret_outputs=["codeRepoAccessToken"])
     assert pack.analyze(masked)[0] == []
+    # The pack keeps the secret marker (rules/common.py install_secret_marks): the same value sent plain is refused.
+    literal = registration(
+        CODE_SOURCE, "repo", {"codeRepoAccessToken": "t0k3n"}, secret_outputs=["codeRepoAccessToken"]
+    )
+    [diagnostic] = pack.analyze(literal)[0]
+    assert (diagnostic.policy, diagnostic.message.split(":")[0]) == (
+        "secrets-not-plaintext",
+        "WorkspaceCodeSource 'repo' sets codeRepoAccessToken to a plain value, not a secret",
+    )
 
 
 def test_analyze_stack_reports_against_the_bucket(pack: PolicyPack, policies: list[PolicyInfo]) -> None:
@@ -156,6 +177,7 @@ def test_analyze_stack_reports_against_the_bucket(pack: PolicyPack, policies: li
         ("oss-bucket-access-logging", "mandatory", bucket.urn),
         ("oss-bucket-encrypted-kms", "mandatory", bucket.urn),
         ("oss-bucket-versioning", "mandatory", bucket.urn),
+        ("oss-public-access-blocked", "mandatory", bucket.urn),
     ]
 
 
@@ -224,7 +246,9 @@ def test_reconcile_refuses_unknown_policies_settings_and_invalid_values(policies
     with pytest.raises(PolicyConfigError) as caught:
         reconcile(policies, config, Path("policy.json"))
     problems = caught.value.problems
-    assert problems[0].startswith("eas-scale-in-coldown: no policy of that name in the pack (policies: dlc-long-job")
+    assert problems[0].startswith(
+        "eas-scale-in-coldown: no policy of that name in the pack (policies: cr-repository-private"
+    )
     assert problems[1:] == [
         "eas-scale-in-cooldown: unknown setting 'maxSeconds' (settings: minSeconds)",
         "eas-scale-in-cooldown: minSeconds: '300' is not of type 'number'",
@@ -254,8 +278,8 @@ def test_pulumi_policy_yaml_declares_a_python_runtime_the_cli_accepts() -> None:
 
 def test_readme_policy_table_matches_the_pack_and_the_stack_levels() -> None:
     section = (ROOT / "README.md").read_text().split("## Policies", 1)[1].split("\n## ", 1)[0]
-    rows = [line.split(" | ") for line in section.splitlines() if line.startswith("| `") and line.count(" | ") == 4]
-    documented = {row[0].strip("| `"): (row[2], row[3]) for row in rows}
+    rows = [line.split(" | ") for line in section.splitlines() if line.startswith("| `") and line.count(" | ") == 5]
+    documented = {row[0].strip("| `"): (row[3], row[4]) for row in rows}
     levels = {stack: load_policy_config(PACK_DIR / "config" / f"{stack}.json") for stack in ("dev", "prod")}
     assert list(documented) == [name for name, _, _ in ALL_POLICIES]
     assert documented == {name: (levels["dev"][name].level, levels["prod"][name].level) for name in documented}

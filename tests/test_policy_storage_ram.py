@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 from pulumi_policy import EnforcementLevel
 
-from components.ram_documents import PrefixAccess, kms_key_policy, oss_prefix_policy, trust_policy
-from policies.rules import ram, storage
+from policies.rules import storage
 from policies.rules.common import (
     KMS_KEY,
     OSS_BUCKET,
@@ -17,25 +15,20 @@ from policies.rules.common import (
     OSS_BUCKET_LOGGING,
     OSS_BUCKET_SSE,
     OSS_BUCKET_VERSIONING,
-    RAM_POLICY,
-    RAM_ROLE,
 )
-from tests.policy_harness import UNKNOWN, Fixture, NotApplicable, check, check_stack
+from tests.policy_harness import UNKNOWN, Fixture, check, check_stack
 
 
 def test_policy_metadata() -> None:
-    assert [(p.name, p.enforcement_level, type(p).__name__) for p in [*storage.POLICIES, *ram.POLICIES]] == [
+    assert [(p.name, p.enforcement_level, type(p).__name__) for p in storage.POLICIES] == [
         ("oss-bucket-private", EnforcementLevel.MANDATORY, "ResourceValidationPolicy"),
         ("oss-bucket-encrypted-kms", EnforcementLevel.MANDATORY, "StackValidationPolicy"),
         ("oss-bucket-versioning", EnforcementLevel.MANDATORY, "StackValidationPolicy"),
         ("oss-bucket-access-logging", EnforcementLevel.MANDATORY, "StackValidationPolicy"),
         ("kms-key-rotation", EnforcementLevel.MANDATORY, "ResourceValidationPolicy"),
-        ("ram-no-wildcard-actions", EnforcementLevel.MANDATORY, "ResourceValidationPolicy"),
-        ("ram-no-wildcard-resources", EnforcementLevel.MANDATORY, "ResourceValidationPolicy"),
-        ("ram-trusted-service-principals", EnforcementLevel.MANDATORY, "ResourceValidationPolicy"),
     ]
     assert [p.description for p in storage.POLICIES] == [
-        "OSS buckets are not public (CKV_ALI_1).",
+        "OSS buckets and objects are not public (CKV_ALI_1).",
         "OSS buckets are encrypted server-side with a KMS key (CKV_ALI_6).",
         "OSS buckets keep object versions (CKV_ALI_10).",
         "OSS buckets log access (CKV_ALI_12).",
@@ -167,98 +160,3 @@ def test_rotation_fires_unless_enabled(rotation: str | None, shown: str) -> None
 
 def test_rotation_is_quiet_when_enabled() -> None:
     assert check(storage.kms_key_rotation, KMS_KEY, {"automaticRotation": "Enabled"}) == []
-
-
-# --- ram-no-wildcard-actions / ram-no-wildcard-resources
-
-
-def document(*statements: dict[str, Any]) -> dict[str, Any]:
-    return {"policyName": "p1", "policyDocument": json.dumps({"Version": "1", "Statement": list(statements)})}
-
-
-WILD = {"Effect": "Allow", "Action": ["oss:*", "oss:GetObject", "*"], "Resource": ["*", "acs:oss:*:*:*"]}
-
-
-def test_wildcard_actions_fire_with_every_wildcard_named() -> None:
-    assert check(ram.ram_no_wildcard_actions, RAM_POLICY, document(WILD)) == [
-        "RAM policy 'p1' allows every action of a service (*, oss:*). Grant only the actions the role needs "
-        "(e.g. oss:GetObject), or list 'p1' in this policy's exemptPolicies with a reason."
-    ]
-
-
-def test_wildcard_resources_fire_with_every_wildcard_named() -> None:
-    assert check(ram.ram_no_wildcard_resources, RAM_POLICY, document(WILD)) == [
-        "RAM policy 'p1' allows access to every resource (*, acs:oss:*:*:*). Name the resources, e.g. "
-        "acs:oss:*:*:<bucket>/<prefix>*, or list 'p1' in this policy's exemptPolicies with a reason."
-    ]
-
-
-def test_wildcards_in_the_deprecated_statements_form_fire_too() -> None:
-    props = {"policyName": "old", "statements": [{"effect": "Allow", "actions": ["ecs:*"], "resources": ["*"]}]}
-    assert len(check(ram.ram_no_wildcard_actions, RAM_POLICY, props)) == 1
-    assert len(check(ram.ram_no_wildcard_resources, RAM_POLICY, props)) == 1
-
-
-def test_wildcards_are_quiet_on_the_projects_own_documents_and_on_deny() -> None:
-    access = PrefixAccess(read=("data/",), write=("models/", "checkpoints/"), delete=("checkpoints/",))
-    for doc in (oss_prefix_policy("acme-data", access), kms_key_policy("acs:kms:cn-hangzhou:1:key/k", encrypt=True)):
-        props = {"policyName": "own", "policyDocument": json.dumps(doc)}
-        assert check(ram.ram_no_wildcard_actions, RAM_POLICY, props) == []
-        assert check(ram.ram_no_wildcard_resources, RAM_POLICY, props) == []
-    deny = document({"Effect": "Deny", "Action": "*", "Resource": "*"})
-    assert check(ram.ram_no_wildcard_actions, RAM_POLICY, deny) == []
-
-
-def test_wildcard_exemption_is_by_policy_name_only() -> None:
-    with pytest.raises(NotApplicable) as exempt:
-        check(ram.ram_no_wildcard_actions, RAM_POLICY, document(WILD), config={"exemptPolicies": ["p1"]})
-    assert exempt.value.reason == "RAM policy 'p1' is exempt by name (exemptPolicies)"
-    assert len(check(ram.ram_no_wildcard_actions, RAM_POLICY, document(WILD), config={"exemptPolicies": ["p2"]})) == 1
-
-
-def test_wildcards_report_a_document_that_is_not_json() -> None:
-    assert check(ram.ram_no_wildcard_actions, RAM_POLICY, {"policyName": "bad", "policyDocument": "Statement"}) == [
-        "RAM policy 'bad': policyDocument is not valid JSON (Expecting value at character 0), so what it allows "
-        "cannot be checked. Fix the policy document."
-    ]
-
-
-# --- ram-trusted-service-principals
-
-TRUST_FIX = (
-    "pai-mlops roles are for the PAI services (pai.aliyuncs.com) only. Remove the other principals from the "
-    "trust policy, or add the service to this policy's principals."
-)
-
-
-def role(trust: dict[str, Any]) -> dict[str, Any]:
-    return {"roleName": "pai-mlops-prod-dlc", "assumeRolePolicyDocument": json.dumps(trust)}
-
-
-def test_trust_fires_on_accounts_other_services_and_anyone() -> None:
-    trust = {
-        "Statement": [
-            {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"RAM": ["acs:ram::1234:root"]}},
-            {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": ["ecs.aliyuncs.com"]}},
-            {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": "*"},
-        ]
-    }
-    assert check(ram.ram_trusted_service_principals, RAM_ROLE, role(trust)) == [
-        "RAM role 'pai-mlops-prod-dlc' can be assumed by *:*, RAM:acs:ram::1234:root, Service:ecs.aliyuncs.com; "
-        + TRUST_FIX
-    ]
-
-
-def test_trust_fires_on_the_deprecated_ram_users_form() -> None:
-    props = {"roleName": "r", "services": ["pai.aliyuncs.com"], "ramUsers": ["acs:ram::1234:root"]}
-    assert check(ram.ram_trusted_service_principals, RAM_ROLE, props) == [
-        f"RAM role 'r' can be assumed by RAM:acs:ram::1234:root; {TRUST_FIX}"
-    ]
-
-
-def test_trust_is_quiet_for_the_pai_principal_and_configured_extras() -> None:
-    assert check(ram.ram_trusted_service_principals, RAM_ROLE, role(trust_policy(["pai.aliyuncs.com"]))) == []
-    both = role(trust_policy(["pai.aliyuncs.com", "eas.pai.aliyuncs.com"]))
-    assert len(check(ram.ram_trusted_service_principals, RAM_ROLE, both)) == 1
-    allowed = {"principals": ["pai.aliyuncs.com", "eas.pai.aliyuncs.com"]}
-    assert check(ram.ram_trusted_service_principals, RAM_ROLE, both, config=allowed) == []

@@ -11,8 +11,8 @@ from pulumi_policy.proxy import UnknownValueError
 
 from components.tagging import TAGGABLE_TYPES
 from policies.rules import dlc, dsw, governance
-from policies.rules.common import CODE_SOURCE, DSW_INSTANCE, EAS_SERVICE, SERVICE_ENDPOINT, TRAINING_JOB
-from tests.policy_harness import STANDARD_TAGS, UNKNOWN, check
+from policies.rules.common import CODE_SOURCE, DSW_INSTANCE, EAS_SERVICE, FC_FUNCTION, SERVICE_ENDPOINT, TRAINING_JOB
+from tests.policy_harness import STANDARD_TAGS, UNKNOWN, check, secret
 
 
 def test_policy_metadata() -> None:
@@ -23,6 +23,7 @@ def test_policy_metadata() -> None:
         ("dsw-idle-shutdown", EnforcementLevel.ADVISORY),
         ("required-tags", EnforcementLevel.MANDATORY),
         ("secrets-not-plaintext", EnforcementLevel.MANDATORY),
+        ("dynamic-resource-types", EnforcementLevel.MANDATORY),
     ]
 
 
@@ -136,7 +137,7 @@ def test_required_tags_unknown_tags_are_deferred_to_up() -> None:
 
 
 def test_secrets_fire_when_a_token_property_is_not_masked() -> None:
-    props = {"codeRepo": "https://codeup.aliyun.com/acme/ml.git", "codeRepoAccessToken": "t0k3n"}
+    props = {"codeRepo": "https://codeup.aliyun.com/acme/ml.git", "codeRepoAccessToken": secret("t0k3n")}
     assert check(governance.secrets_not_plaintext, CODE_SOURCE, props, name="repo") == [
         "WorkspaceCodeSource 'repo' does not list 'codeRepoAccessToken' in additional_secret_outputs, so the engine "
         "stores that token in plain text in the stack state. Pass it as a secret (pulumi config set --secret, "
@@ -152,9 +153,67 @@ def test_secrets_cover_every_token_output_of_the_endpoint_resource() -> None:
 
 
 def test_secrets_are_quiet_when_masked() -> None:
-    props = {"codeRepoAccessToken": "t0k3n"}
+    props = {"codeRepoAccessToken": secret("t0k3n")}
     masked = ["codeRepoAccessToken"]
     assert check(governance.secrets_not_plaintext, CODE_SOURCE, props, secret_outputs=masked) == []
+
+
+def test_a_credential_input_given_a_plain_value_fires_even_when_masked() -> None:
+    props = {"codeRepoAccessToken": "t0k3n", "secretName": "db", "kmsKeyId": "k", "password": None}
+    assert check(
+        governance.secrets_not_plaintext, CODE_SOURCE, props, name="repo", secret_outputs=["codeRepoAccessToken"]
+    ) == [
+        "WorkspaceCodeSource 'repo' sets codeRepoAccessToken to a plain value, not a secret: it is stored in clear in "
+        "the stack state's inputs and shown in previews (additional_secret_outputs masks outputs only). Read it from "
+        "secret config (pulumi config set --secret <key>; pulumi.Config().require_secret('<key>')) or wrap it in "
+        "pulumi.Output.secret(...)."
+    ]
+    # A secret that is unknown at preview is neither plain nor a reason to defer the whole rule.
+    unknown = {"codeRepoAccessToken": secret(UNKNOWN)}
+    assert check(governance.secrets_not_plaintext, CODE_SOURCE, unknown, secret_outputs=["codeRepoAccessToken"]) == []
+
+
+def test_secrets_in_fc_environment_variables_fire_by_name_or_value_masked_or_not() -> None:
+    env = {"PIPELINE_ID": UNKNOWN, "GH_PAT": "x", "CONFIG": "github_pat_" + "a" * 30, "REGION": "cn-hangzhou"}
+    found = check(
+        governance.secrets_not_plaintext,
+        FC_FUNCTION,
+        {"functionName": "start", "environmentVariables": env},
+        secret_outputs=["environmentVariables"],
+    )
+    assert found == [
+        "FC function 'start' puts CONFIG, GH_PAT in environmentVariables, which Function Compute shows in clear to "
+        "anyone allowed to read the function (masking the output does not change that). Read the value at run time "
+        "from KMS Secrets Manager with the function's role, or use the role's STS credentials "
+        "(context.credentials) instead of a key."
+    ]
+    quiet = {"functionName": "start", "environmentVariables": {"PIPELINE_ID": UNKNOWN, "WORKSPACE_ID": "ws-1"}}
+    assert check(governance.secrets_not_plaintext, FC_FUNCTION, quiet) == []
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "allowed"),
+    [
+        ("pulumi-python:dynamic/pai:TrainingJob", True),
+        ("pulumi-python:dynamic/pai:EasService", True),
+        ("pulumi-python:dynamic/pai:ApiProbe", True),
+        ("pulumi-python:dynamic/pai:Shell", False),
+        ("pulumi-nodejs:dynamic:Resource", False),
+        ("alicloud:oss/bucket:Bucket", True),
+    ],
+)
+def test_dynamic_resources_come_from_the_allow_list(resource_type: str, allowed: bool) -> None:
+    found = check(governance.dynamic_resource_types, resource_type, {}, name="r")
+    assert found == (
+        []
+        if allowed
+        else [
+            f"dynamic resource 'r' has type {resource_type}, which is not one of the reviewed providers (ApiProbe, "
+            "DswInstance, EasAutoscaler, EasService, ServiceEndpoint, TrafficShift, TrainingJob); a dynamic provider "
+            "runs its own code with the deployment's credentials. Use a reviewed provider, or add the new one to "
+            "providers/ and to this policy's allowedTypes in a reviewed change."
+        ]
+    )
 
 
 def eas(config: dict[str, Any]) -> dict[str, Any]:

@@ -2,32 +2,70 @@
 
 from __future__ import annotations
 
-from components.identity import ROLE_ACCESS
-from components.ram_documents import PrefixAccess, oss_prefix_policy, trust_policy
+from components.identity import ROLE_ACCESS, deployed_prefixes, training_access
+from components.ram_documents import PrefixAccess, deny_overwrite, oss_prefix_policy, trust_policy
 
 
-def test_dlc_reads_data_and_checkpoints_writes_models_and_checkpoints_deletes_only_checkpoints() -> None:
-    assert oss_prefix_policy("b1", ROLE_ACCESS["dlc"]) == {
+def test_dlc_writes_only_its_own_runs_and_deletes_only_their_checkpoints() -> None:
+    assert oss_prefix_policy("b1", training_access([("fraud", "r2"), ("fraud", "r1")])) == {
         "Version": "1",
         "Statement": [
             {
                 "Effect": "Allow",
                 "Action": ["oss:GetObject"],
-                "Resource": ["acs:oss:*:*:b1/checkpoints/*", "acs:oss:*:*:b1/data/*", "acs:oss:*:*:b1/models/*"],
+                "Resource": [
+                    "acs:oss:*:*:b1/checkpoints/fraud/r1/*",
+                    "acs:oss:*:*:b1/checkpoints/fraud/r2/*",
+                    "acs:oss:*:*:b1/data/*",
+                    "acs:oss:*:*:b1/models/fraud/r1/*",
+                    "acs:oss:*:*:b1/models/fraud/r2/*",
+                ],
             },
             {
                 "Effect": "Allow",
                 "Action": ["oss:ListObjects"],
                 "Resource": ["acs:oss:*:*:b1"],
-                "Condition": {"StringLike": {"oss:Prefix": ["checkpoints/*", "data/*", "models/*"]}},
+                "Condition": {
+                    "StringLike": {
+                        "oss:Prefix": [
+                            "checkpoints/fraud/r1/*",
+                            "checkpoints/fraud/r2/*",
+                            "data/*",
+                            "models/fraud/r1/*",
+                            "models/fraud/r2/*",
+                        ]
+                    }
+                },
             },
             {
                 "Effect": "Allow",
                 "Action": ["oss:PutObject", "oss:AbortMultipartUpload", "oss:ListParts"],
-                "Resource": ["acs:oss:*:*:b1/models/*", "acs:oss:*:*:b1/checkpoints/*"],
+                "Resource": [
+                    "acs:oss:*:*:b1/models/fraud/r1/*",
+                    "acs:oss:*:*:b1/models/fraud/r2/*",
+                    "acs:oss:*:*:b1/checkpoints/fraud/r1/*",
+                    "acs:oss:*:*:b1/checkpoints/fraud/r2/*",
+                ],
             },
-            {"Effect": "Allow", "Action": ["oss:DeleteObject"], "Resource": ["acs:oss:*:*:b1/checkpoints/*"]},
+            {
+                "Effect": "Allow",
+                "Action": ["oss:DeleteObject"],
+                "Resource": ["acs:oss:*:*:b1/checkpoints/fraud/r1/*", "acs:oss:*:*:b1/checkpoints/fraud/r2/*"],
+            },
         ],
+    }
+
+
+def test_without_runs_dlc_only_reads_data() -> None:
+    assert oss_prefix_policy("b1", training_access([])) == oss_prefix_policy("b1", ROLE_ACCESS["dsw"])
+    assert ROLE_ACCESS["dlc"] == PrefixAccess(read=("data/",))
+
+
+def test_deployed_versions_are_denied_to_writers() -> None:
+    assert deny_overwrite("b1", deployed_prefixes([("fraud", "v7"), ("fraud", "v6"), ("fraud", "v7")])) == {
+        "Effect": "Deny",
+        "Action": ["oss:PutObject", "oss:DeleteObject"],
+        "Resource": ["acs:oss:*:*:b1/models/fraud/v6/*", "acs:oss:*:*:b1/models/fraud/v7/*"],
     }
 
 

@@ -135,7 +135,8 @@ BAD_INPUTS = [
         "storage.retentionDays",
         7,
         [
-            "pai-mlops:storage [retentionDays]: is not a known key; got 7. Did you mean 'accessLogRetentionDays'? "
+            "pai-mlops:storage [retentionDays]: is not a known key; got a value not shown here. "
+            "Did you mean 'accessLogRetentionDays'? "
             "Known keys here: accessLogRetentionDays, bucketName, checkpointRetentionDays, kmsEncryption."
         ],
         id="storage-unknown-key",
@@ -421,7 +422,8 @@ BAD_INPUTS = [
         "serving.services.0.minInstance",
         1,
         [
-            f"{S0} [minInstance]: is not a known key; got 1. Did you mean 'minInstances'? Known keys here: "
+            f"{S0} [minInstance]: is not a known key; got a value not shown here. Did you mean 'minInstances'? "
+            "Known keys here: "
             "activationReplicas, codeCommits, codeRepository, container, contracts, cpu, cpuPercent, cron, gpu, "
             "instanceType, live, maxInstances, memoryMb, minInstances, name, processor, qpsPerInstance, "
             "readyTimeoutMinutes, registryVersions, resourceGroup, rollout, scaleInCooldownSeconds, "

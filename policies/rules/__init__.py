@@ -10,13 +10,14 @@ from typing import Final
 
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
-from . import dlc, dsw, eas, governance, ram, storage
+from . import dlc, dsw, eas, exposure, governance, ram, storage
 
 PACK_NAME: Final = "pai-mlops-guard"
 
 POLICIES: Final[list[ResourceValidationPolicy | StackValidationPolicy]] = [
     *eas.POLICIES,
     *storage.POLICIES,
+    *exposure.POLICIES,
     *ram.POLICIES,
     *dlc.POLICIES,
     *dsw.POLICIES,

@@ -26,6 +26,7 @@ from pulumi_policy import (
     ResourceValidationArgs,
     StackValidationArgs,
 )
+from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 from pulumi_policy.proxy import UnknownValueError
 
 # pulumi-alicloud 4.x resource types the rules look at.
@@ -39,6 +40,30 @@ KMS_KEY: Final = "alicloud:kms/key:Key"
 RAM_ROLE: Final = "alicloud:ram/role:Role"
 RAM_POLICY: Final = "alicloud:ram/policy:Policy"
 CODE_SOURCE: Final = "alicloud:pai/workspaceCodeSource:WorkspaceCodeSource"
+# Every door to public exposure and every RAM type (tokens from the generated pulumi-alicloud 4.0.0 SDK, e.g.
+# pulumi_alicloud/oss/bucket_policy.py `super().__init__('alicloud:oss/bucketPolicy:BucketPolicy', …)`).
+OSS_BUCKET_POLICY: Final = "alicloud:oss/bucketPolicy:BucketPolicy"
+OSS_BUCKET_PUBLIC_ACCESS_BLOCK: Final = "alicloud:oss/bucketPublicAccessBlock:BucketPublicAccessBlock"
+OSS_ACCOUNT_PUBLIC_ACCESS_BLOCK: Final = "alicloud:oss/accountPublicAccessBlock:AccountPublicAccessBlock"
+OSS_BUCKET_OBJECT: Final = "alicloud:oss/bucketObject:BucketObject"
+OSS_ACCESS_POINT: Final = "alicloud:oss/accessPoint:AccessPoint"
+CR_REPO: Final = "alicloud:cr/repo:Repo"
+CR_CHART_REPOSITORY: Final = "alicloud:cr/chartRepository:ChartRepository"
+CR_EE_REPO: Final = "alicloud:cs/registryEnterpriseRepo:RegistryEnterpriseRepo"
+FC_TRIGGER: Final = "alicloud:fc/v3Trigger:V3Trigger"
+FC2_TRIGGER: Final = "alicloud:fc/trigger:Trigger"
+FC2_FUNCTION: Final = "alicloud:fc/function:Function"
+KMS_SECRET: Final = "alicloud:kms/secret:Secret"
+RAM_USER: Final = "alicloud:ram/user:User"
+RAM_ACCESS_KEY: Final = "alicloud:ram/accessKey:AccessKey"
+RAM_LOGIN_PROFILE: Final = "alicloud:ram/loginProfile:LoginProfile"
+RAM_ROLE_ATTACHMENT: Final = "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment"
+RAM_USER_ATTACHMENT: Final = "alicloud:ram/userPolicyAttachment:UserPolicyAttachment"
+RAM_GROUP_ATTACHMENT: Final = "alicloud:ram/groupPolicyAttachment:GroupPolicyAttachment"
+RM_POLICY: Final = "alicloud:resourcemanager/policy:Policy"
+RM_POLICY_VERSION: Final = "alicloud:resourcemanager/policyVersion:PolicyVersion"
+RM_ROLE: Final = "alicloud:resourcemanager/role:Role"
+RM_ATTACHMENT: Final = "alicloud:resourcemanager/policyAttachment:PolicyAttachment"
 
 # This project's dynamic resources (pulumi.dynamic.Resource with module "pai"); their inputs are
 # the contract between the providers and these rules.
@@ -131,6 +156,27 @@ def positive_number(default: float, description: str, **bounds: float) -> dict[s
     return {"type": "number", "exclusiveMinimum": 0, **bounds, "default": default, "description": description}
 
 
+def names_setting(default: Sequence[str], description: str) -> dict[str, Any]:
+    """The schema of a setting that is a list of names (actions, types, policies)."""
+    return {
+        "type": "array",
+        "items": {"type": "string", "minLength": 1},
+        "default": list(default),
+        "description": description,
+    }
+
+
+def names_by_key_setting(default: Mapping[str, Sequence[str]], description: str) -> dict[str, Any]:
+    """The schema of a setting that maps a name (a policy, a role pattern) to a list of names."""
+    names = {"type": "array", "items": {"type": "string", "minLength": 1}}
+    return {
+        "type": "object",
+        "additionalProperties": names,
+        "default": {k: list(v) for k, v in default.items()},
+        "description": description,
+    }
+
+
 def environments_setting(*default: str) -> dict[str, Any]:
     return {**ENVIRONMENTS_SCHEMA, "default": list(default)}
 
@@ -175,7 +221,16 @@ def as_list(value: Any) -> list[Any]:
     return list(value)
 
 
-SECRET_NAME: Final = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|ACCESS_?KEY|API_?KEY|CREDENTIAL)", re.IGNORECASE)
+SECRET_NAME: Final = re.compile(
+    r"(TOKEN|SECRET|PASSWORD|PASSWD|ACCESS_?KEY|API_?KEY|PRIVATE_?KEY|CREDENTIAL|(^|_)PAT($|_)|(^|_)AUTH($|_))",
+    re.IGNORECASE,
+)
+# Values that are credentials whatever the variable is called: GitHub tokens (ghp_/gho_/ghu_/ghs_/ghr_,
+# github_pat_), GitLab (glpat-), Alibaba Cloud AccessKey IDs (LTAI…), AWS key IDs, Slack tokens, PEM private keys.
+SECRET_VALUE: Final = re.compile(
+    r"(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,}|glpat-[\w-]{20,}|LTAI[A-Za-z0-9]{12,}|AKIA[A-Z0-9]{16}"
+    r"|xox[abprs]-[\w-]{10,}|-----BEGIN [A-Z ]*PRIVATE KEY-----)"
+)
 
 
 def number(value: Any) -> float | None:
@@ -200,3 +255,61 @@ def render(value: Any) -> str:
 def show(value: float) -> str:
     """A number as config shows it: ``300`` rather than ``300.0`` (the wire turns ints into floats)."""
     return str(int(value)) if value == int(value) else str(value)
+
+
+# --- which inputs arrived as secrets --------------------------------------------------------------------------------
+
+
+class SecretStr(str):
+    """A string input the engine sent as a secret.
+
+    The CLI sends analyzers every property with its secret marker (``MarshalOptions{KeepSecrets: true}`` in
+    sdk/go/common/resource/plugin/analyzer_plugin.go, ``Analyze``), and so does the offline plan; pulumi-policy's
+    servicer (1.21.0, ``_PolicyAnalyzerServicer.Analyze``) then unwraps it. :func:`install_secret_marks` keeps the
+    fact: a secret string reaches the rules as this subclass, equal to the plain string everywhere else.
+    """
+
+
+def mark_secrets(value: Any) -> Any:
+    """A wire property map with each secret string replaced by a :class:`SecretStr` (other secrets left wrapped)."""
+    if isinstance(value, dict):
+        if value.get(SPECIAL_SIG_KEY) == SPECIAL_SECRET_SIG and isinstance(value.get("value"), str):
+            return SecretStr(value["value"])
+        return {key: mark_secrets(item) for key, item in value.items()}  # pyright: ignore[reportUnknownVariableType]
+    if isinstance(value, list):
+        return [mark_secrets(item) for item in value]  # pyright: ignore[reportUnknownVariableType]
+    return value
+
+
+def install_secret_marks() -> None:
+    """Make the pack's servicer deserialize with :func:`mark_secrets` first (call before building the PolicyPack).
+
+    pulumi-policy looks ``deserialize_properties`` up in its ``policy`` module at every request (1.21.0, pinned in
+    requirements.txt); tests/test_policy_pack.py proves through the gRPC protocol that secrets still arrive marked.
+    """
+    import pulumi_policy.policy as servicer
+
+    original: Callable[[dict[str, Any], bool], dict[str, Any]] = getattr(servicer, "deserialize_properties")  # noqa: B009
+
+    def deserialize(props: dict[str, Any], proxy_secrets: bool = False) -> dict[str, Any]:
+        return original(mark_secrets(props), proxy_secrets)
+
+    setattr(servicer, "deserialize_properties", deserialize)  # noqa: B010 -- a module attribute, not a typo
+
+
+# Input names that hold a credential, in the wire (camelCase) or snake_case spelling; names that only mention one
+# (a secret's name, a key's id or ARN, a token's type) do not.
+SECRET_INPUT: Final = re.compile(r"(token|secret|password|passwd|access_?key|private_?key|credential)", re.IGNORECASE)
+NOT_A_VALUE: Final = re.compile(r"(id|ids|arn|name|type|types|version|stages|interval|file|days|enabled)$", re.I)
+
+
+def plain_credentials(props: Mapping[str, Any]) -> list[str]:
+    """Credential-named inputs holding a known, non-empty string that did not arrive as a secret."""
+    found: list[str] = []
+    for name in props:
+        if not SECRET_INPUT.search(name) or NOT_A_VALUE.search(name):
+            continue
+        value = peek(props, name)
+        if isinstance(value, str) and value and not isinstance(value, SecretStr):
+            found.append(name)
+    return sorted(found)

@@ -9,7 +9,15 @@ things that decide whether a token ends up readable in the stack state or a prev
   ``additional_secret_outputs``, which makes the engine encrypt it in state and mask it in output —
   needed because pulumi-alicloud 4.0.0 does not mark e.g. ``codeRepoAccessToken`` secret itself;
 * no token sits where nothing masks it: an EAS ``serviceConfig`` ``token`` or container env entry,
-  or a secret-named entry of a training job's or notebook's ``env``.
+  or a secret-named (or token-shaped) entry of a training job's or notebook's ``env``;
+* no secret in a Function Compute function's ``environmentVariables`` at all, masked or not: FC returns them in
+  clear to anyone allowed ``GetFunction`` (FC 3.0 API, ``GetFunction`` response ``environmentVariables``).
+
+* no credential-named input (``token``, ``password``, ``secretKey``, …) holds a plain value: the pack keeps each
+  input's secret marker (``common.SecretStr``), so a literal in the program or a non-secret config value is refused.
+
+``dynamic-resource-types`` keeps dynamic resources to the reviewed providers: a dynamic provider runs arbitrary
+Python with the deployment's credentials, so a new one is a code review, not a config change.
 """
 
 from __future__ import annotations
@@ -26,17 +34,22 @@ from .common import (
     EAS_DYNAMIC_SERVICE,
     EAS_SERVICE,
     EAS_SERVICES,
+    FC2_FUNCTION,
     FC_FUNCTION,
     KMS_KEY,
     OSS_BUCKET,
     RAM_POLICY,
     RAM_ROLE,
     SECRET_NAME,
+    SECRET_VALUE,
     SERVICE_ENDPOINT,
     TRAINING_JOB,
     MalformedDocument,
     Settings,
     as_list,
+    names_setting,
+    peek,
+    plain_credentials,
     short_type,
 )
 from .eas import service_config, service_name
@@ -114,16 +127,23 @@ SECRETS = Settings(
     }
 )
 ENV_INPUTS: Final = {TRAINING_JOB: "env", DSW_INSTANCE: "env"}
+# Function Compute keeps environment variables in the function's configuration, readable in clear: never a secret.
+FC_ENV_INPUTS: Final = {FC_FUNCTION: "environmentVariables", FC2_FUNCTION: "environmentVariables"}
 _FIX_SECRET: Final = "Pass it as a secret (pulumi config set --secret, pulumi.Output.secret)"
 
 
 def _secret_named(env: Any) -> list[str]:
     """Secret-looking names with a value in an env map or an EAS ``[{name, value}]`` env list."""
     if isinstance(env, Mapping):
-        pairs = [(str(key), env[key]) for key in env]
+        # A value unknown at preview (an Output) still counts for a secret-looking name; its text is checked at up.
+        pairs = [(str(key), peek(env, key, unknown="[unknown]")) for key in env]
     else:
         pairs = [(str(item.get("name")), item.get("value")) for item in as_list(env) if isinstance(item, Mapping)]
-    return sorted(name for name, value in pairs if SECRET_NAME.search(name) and value)
+    return sorted(
+        name
+        for name, value in pairs
+        if value and (SECRET_NAME.search(name) or (isinstance(value, str) and SECRET_VALUE.search(value)))
+    )
 
 
 def _eas_plaintext(args: ResourceValidationArgs, report: ReportViolation, masked: Sequence[str]) -> None:
@@ -155,6 +175,15 @@ def _eas_plaintext(args: ResourceValidationArgs, report: ReportViolation, masked
 def validate_secrets(args: ResourceValidationArgs, report: ReportViolation) -> None:
     masked = list(args.opts.additional_secret_outputs or [])
     kind = short_type(args.resource_type)
+    literal = plain_credentials(args.props)
+    if literal:
+        report(
+            f"{kind} '{args.name}' sets {', '.join(literal)} to a plain value, not a secret: it is stored in clear in "
+            f"the stack state's inputs and shown in previews (additional_secret_outputs masks outputs only). Read it "
+            f"from secret config (pulumi config set --secret <key>; pulumi.Config().require_secret('<key>')) or wrap "
+            f"it in pulumi.Output.secret(...).",
+            None,
+        )
     token_properties: Mapping[str, Sequence[str]] = SECRETS.get(args, "secretProperties")
     for prop in token_properties.get(args.resource_type, []):
         if prop not in masked:
@@ -166,6 +195,17 @@ def validate_secrets(args: ResourceValidationArgs, report: ReportViolation) -> N
             )
     if args.resource_type in EAS_SERVICES:
         _eas_plaintext(args, report, masked)
+    fc_env = FC_ENV_INPUTS.get(args.resource_type)
+    if fc_env:
+        names = _secret_named(args.props.get(fc_env))
+        if names:
+            report(
+                f"FC function '{args.props.get('functionName') or args.name}' puts {', '.join(names)} in "
+                f"{fc_env}, which Function Compute shows in clear to anyone allowed to read the function (masking "
+                f"the output does not change that). Read the value at run time from KMS Secrets Manager with the "
+                f"function's role, or use the role's STS credentials (context.credentials) instead of a key.",
+                None,
+            )
     env_input = ENV_INPUTS.get(args.resource_type)
     if env_input and env_input not in masked:
         names = _secret_named(args.props.get(env_input))
@@ -185,4 +225,46 @@ secrets_not_plaintext = ResourceValidationPolicy(
     config_schema=SECRETS.schema(),
 )
 
-POLICIES: Final = [required_tags, secrets_not_plaintext]
+# --- dynamic-resource-types ---------------------------------------------------------------------
+
+DYNAMIC_PREFIXES: Final = ("pulumi-python:dynamic", "pulumi-nodejs:dynamic")
+DYNAMIC = Settings(
+    allowedTypes=names_setting(
+        # The reviewed providers in providers/ (each class's docstring names the token it registers as).
+        [
+            "pulumi-python:dynamic/pai:ApiProbe",
+            "pulumi-python:dynamic/pai:DswInstance",
+            "pulumi-python:dynamic/pai:EasAutoscaler",
+            "pulumi-python:dynamic/pai:EasService",
+            "pulumi-python:dynamic/pai:ServiceEndpoint",
+            "pulumi-python:dynamic/pai:TrafficShift",
+            "pulumi-python:dynamic/pai:TrainingJob",
+        ],
+        "The dynamic resource types (reviewed providers in providers/) a stack may register.",
+    )
+)
+
+
+def validate_dynamic(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if not args.resource_type.startswith(DYNAMIC_PREFIXES):
+        return
+    allowed: Sequence[str] = DYNAMIC.get(args, "allowedTypes")
+    if args.resource_type not in allowed:
+        report(
+            f"dynamic resource '{args.name}' has type {args.resource_type}, which is not one of the reviewed "
+            f"providers ({', '.join(t.rsplit(':', 1)[-1] for t in allowed)}); a dynamic provider runs its own code "
+            f"with the deployment's credentials. Use a reviewed provider, or add the new one to providers/ and to "
+            f"this policy's allowedTypes in a reviewed change.",
+            None,
+        )
+
+
+dynamic_resource_types = ResourceValidationPolicy(
+    name="dynamic-resource-types",
+    description="Dynamic resources come only from the reviewed providers (an allow-list of types).",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=validate_dynamic,
+    config_schema=DYNAMIC.schema(),
+)
+
+POLICIES: Final = [required_tags, secrets_not_plaintext, dynamic_resource_types]

@@ -2,8 +2,9 @@
 
 pulumi-alicloud 4.x moved a bucket's ACL, encryption, versioning and logging from deprecated
 ``oss.Bucket`` properties to sibling resources (``oss.BucketAcl``, ``oss.BucketServerSideEncryption``,
-``oss.BucketVersioning``, ``oss.BucketLogging``). A bucket passes when either form provides the
-setting, so encryption, versioning and logging are stack policies: they look for the sibling that
+``oss.BucketVersioning``, ``oss.BucketLogging``). A bucket passes when every form that sets it provides the
+setting (a weaker second sibling wins in the cloud if it is written last), so encryption, versioning and logging
+are stack policies: they look for the sibling that
 names the bucket (by its ``bucket`` value or, when that is unknown at preview, by the dependency
 the engine records on the ``bucket`` property).
 """
@@ -28,11 +29,13 @@ from .common import (
     OSS_BUCKET,
     OSS_BUCKET_ACL,
     OSS_BUCKET_LOGGING,
+    OSS_BUCKET_OBJECT,
     OSS_BUCKET_SSE,
     OSS_BUCKET_VERSIONING,
     is_set,
     peek,
     render,
+    short_type,
 )
 
 PUBLIC_ACLS: Final = ("public-read", "public-read-write")
@@ -66,10 +69,17 @@ def _inline(bucket: PolicyResource, key: str) -> Mapping[str, Any]:
 
 
 def validate_private(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type not in (OSS_BUCKET, OSS_BUCKET_ACL):
+    if args.resource_type not in (OSS_BUCKET, OSS_BUCKET_ACL, OSS_BUCKET_OBJECT):
         return
     acl = args.props.get("acl")
-    if acl in PUBLIC_ACLS:
+    if args.resource_type == OSS_BUCKET_OBJECT and str(acl).lower() in PUBLIC_ACLS:
+        report(
+            f"OSS object '{args.props.get('key')}' in bucket '{args.props.get('bucket')}' is readable by anyone "
+            f'(acl {acl}), whatever the bucket\'s ACL says. Set its acl to "private" (or leave it unset: '
+            f'"default" follows the bucket).',
+            None,
+        )
+    elif args.resource_type != OSS_BUCKET_OBJECT and str(acl).lower() in PUBLIC_ACLS:
         report(
             f"OSS bucket '{args.props.get('bucket') or args.name}' is readable by anyone (acl {acl}); training data, "
             f'models and checkpoints must stay private. Set acl to "private" and grant access through RAM roles.',
@@ -79,7 +89,7 @@ def validate_private(args: ResourceValidationArgs, report: ReportViolation) -> N
 
 oss_bucket_private = ResourceValidationPolicy(
     name="oss-bucket-private",
-    description="OSS buckets are not public (CKV_ALI_1).",
+    description="OSS buckets and objects are not public (CKV_ALI_1).",
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=validate_private,
 )
@@ -101,26 +111,41 @@ def _logged(props: Mapping[str, Any]) -> bool:
 
 def buckets_without(
     args: StackValidationArgs, inline: str, sibling_type: str, provides: Callable[[Mapping[str, Any]], bool]
-) -> Iterator[tuple[PolicyResource, list[PolicyResource]]]:
-    """Buckets whose setting is provided neither by the deprecated ``inline`` block nor by a sibling.
+) -> Iterator[tuple[PolicyResource, list[str], bool]]:
+    """Buckets whose setting is not provided by every place that sets it: the deprecated ``inline`` block and
+    each sibling of ``sibling_type``. In the cloud the last writer wins, so one weaker sibling beside a compliant one
+    downgrades the bucket (security review F8); a bucket with neither fails too.
 
-    Yields each such bucket with the siblings of ``sibling_type`` it does have (which fall short).
+    Yields each such bucket, the places that fall short, and whether a compliant one exists beside them.
     """
     for bucket in (resource for resource in args.resources if resource.resource_type == OSS_BUCKET):
-        if provides(_inline(bucket, inline)):
-            continue
+        inline_block = _inline(bucket, inline)
         found = siblings(args.resources, bucket, sibling_type)
-        if not any(provides(sibling.props) for sibling in found):
-            yield bucket, found
+        weaker = [sibling for sibling in found if not provides(sibling.props)]
+        inline_weaker = bool(inline_block) and not provides(inline_block)
+        if weaker or inline_weaker or (not found and not inline_block):
+            named = [f"{short_type(sibling.resource_type)} '{sibling.name}'" for sibling in weaker]
+            compliant = len(weaker) < len(found) or (bool(inline_block) and not inline_weaker)
+            yield bucket, named + ([f"its inline {inline}"] if inline_weaker else []), compliant
+
+
+def _conflict(weaker: list[str], compliant: bool) -> str:
+    """The sentence naming the weaker places, for a bucket whose compliant setting they override."""
+    if not compliant:
+        return ""
+    return (
+        f" {', '.join(weaker)} sets it weaker, and in the cloud the last writer wins, so a compliant setting "
+        f"beside it does not count; remove the weaker one."
+    )
 
 
 def validate_encrypted(args: StackValidationArgs, report: ReportViolation) -> None:
-    for bucket, rules in buckets_without(args, "serverSideEncryptionRule", OSS_BUCKET_SSE, _kms_encrypted):
-        found = "its BucketServerSideEncryption has no KMS key" if rules else "it has no BucketServerSideEncryption"
+    for bucket, weaker, compliant in buckets_without(args, "serverSideEncryptionRule", OSS_BUCKET_SSE, _kms_encrypted):
+        found = "its BucketServerSideEncryption has no KMS key" if weaker else "it has no BucketServerSideEncryption"
         report(
             f"OSS bucket '{bucket_name(bucket)}' is not encrypted with a KMS key ({found}). Add an "
             f'oss.BucketServerSideEncryption with sse_algorithm "KMS" and kms_master_key_id '
-            f"(in pai-mlops: storage.kmsEncryption: true).",
+            f"(in pai-mlops: storage.kmsEncryption: true).{_conflict(weaker, compliant)}",
             bucket.urn,
         )
 
@@ -136,10 +161,10 @@ oss_bucket_encrypted_kms = StackValidationPolicy(
 
 
 def validate_versioning(args: StackValidationArgs, report: ReportViolation) -> None:
-    for bucket, _ in buckets_without(args, "versioning", OSS_BUCKET_VERSIONING, _versioned):
+    for bucket, weaker, compliant in buckets_without(args, "versioning", OSS_BUCKET_VERSIONING, _versioned):
         report(
             f"OSS bucket '{bucket_name(bucket)}' does not keep object versions, so an overwritten model or "
-            f'checkpoint is lost. Add an oss.BucketVersioning with status "Enabled".',
+            f'checkpoint is lost. Add an oss.BucketVersioning with status "Enabled".{_conflict(weaker, compliant)}',
             bucket.urn,
         )
 
@@ -155,10 +180,10 @@ oss_bucket_versioning = StackValidationPolicy(
 
 
 def validate_logging(args: StackValidationArgs, report: ReportViolation) -> None:
-    for bucket, _ in buckets_without(args, "logging", OSS_BUCKET_LOGGING, _logged):
+    for bucket, weaker, compliant in buckets_without(args, "logging", OSS_BUCKET_LOGGING, _logged):
         report(
             f"OSS bucket '{bucket_name(bucket)}' has no access logging, so reads of models and data cannot be "
-            f"audited. Add an oss.BucketLogging with a target_bucket and target_prefix.",
+            f"audited. Add an oss.BucketLogging with a target_bucket and target_prefix.{_conflict(weaker, compliant)}",
             bucket.urn,
         )
 
