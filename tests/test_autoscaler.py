@@ -305,10 +305,10 @@ def test_a_lost_answer_on_a_scaler_update_is_read_back_not_sent_again(
             {"min_instance": 1},
             (
                 "min_instance",
-                "EasAutoscaler [min_instance]: is not a known key; got a value not shown here. Did you mean 'min_instances'? "
-                "Known keys here: activation_replicas, cpu_percent, cron, exclude_dates, max_instances, "
-                "min_instances, qps_per_instance, scale_in_cooldown_seconds, scale_up_window_seconds, service_name, "
-                "zero_grace_seconds.",
+                "EasAutoscaler [min_instance]: is not a known key; got a value not shown here. Did you mean "
+                "'min_instances'? Known keys here: activation_replicas, cpu_percent, cron, exclude_dates, "
+                "max_instances, min_instances, qps_per_instance, scale_in_cooldown_seconds, "
+                "scale_up_window_seconds, service_name, zero_grace_seconds.",
             ),
         ),
     ],
