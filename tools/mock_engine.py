@@ -27,6 +27,8 @@ import yaml
 from google.protobuf import json_format
 from pulumi.runtime.mocks import MockMonitor
 
+from tools.stack_file import read_stack_file
+
 ROOT: Final = Path(__file__).resolve().parent.parent
 MOCK_ACCOUNT_ID: Final = "123456789012"
 SECRET_PLACEHOLDER: Final = "[secret]"
@@ -219,11 +221,11 @@ def stack_config_values(stack: str, root: Path = ROOT) -> tuple[dict[str, str], 
     path = root / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         raise FileNotFoundError(f"no stack file {path.name}; stacks here: {', '.join(known_stacks(root))}")
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    config = read_stack_file(path)
     project = project_name(root)
     values: dict[str, str] = {}
     secret_keys: list[str] = []
-    for key, value in (document.get("config") or {}).items():
+    for key, value in config.items():
         full_key = key if ":" in key else f"{project}:{key}"
         if isinstance(value, dict) and set(value) == {"secure"}:
             values[full_key] = SECRET_PLACEHOLDER
@@ -232,6 +234,8 @@ def stack_config_values(stack: str, root: Path = ROOT) -> tuple[dict[str, str], 
             values[full_key] = json.dumps(value)
         elif isinstance(value, bool):
             values[full_key] = "true" if value else "false"
+        elif value is None:  # `key:` with nothing after it: empty, never the text "None"
+            values[full_key] = ""
         else:
             values[full_key] = str(value)
     return values, secret_keys
