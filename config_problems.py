@@ -28,6 +28,15 @@ class _Missing:
 
 
 MISSING: Final = _Missing()
+
+
+class _NotShown:
+    def __repr__(self) -> str:
+        return "a value not shown here (it could be a secret)"
+
+
+# The value of a key that nothing reads: never echoed, it may be a secret put under the wrong name.
+NOT_SHOWN: Final = _NotShown()
 """The value of a key that is not set at all (printed as ``got nothing``)."""
 
 
