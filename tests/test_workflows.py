@@ -101,7 +101,7 @@ def test_pull_requests_plan_offline_without_secrets_and_preview_only_from_this_r
     for name in ("test", "plan"):
         assert "secrets." not in yaml.safe_dump(jobs[name]), f"{name} must run for forks, without secrets"
     assert jobs["plan"]["strategy"]["matrix"]["stack"] == ["dev", "prod"]
-    assert 'make plan STACK="$STACK"' in jobs["plan"]["steps"][2]["run"]
+    assert jobs["plan"]["steps"][2]["run"] == './plan --stack "$STACK" --summary "$GITHUB_STEP_SUMMARY"'
     preview = jobs["preview"]
     assert preview["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
     [pulumi] = [step for step in preview["steps"] if step.get("uses", "").startswith("pulumi/actions@")]
