@@ -17,6 +17,7 @@ import asyncio
 import json
 import runpy
 import threading
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -267,7 +268,11 @@ def close_event_loop() -> None:
     An event loop still open at interpreter exit is finalised after its sockets and prints a
     ValueError traceback ("Invalid file descriptor: -1") on some runs.
     """
-    asyncio.get_event_loop().close()
+    with warnings.catch_warnings():
+        # Python 3.12+ warns when no loop is set and makes one; then there was nothing to close but that one.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        loop = asyncio.get_event_loop()
+    loop.close()
 
 
 def run_program(
