@@ -10,7 +10,7 @@ STACK ?= dev
 
 ## setup: create or repair .venv (Python 3.11-3.13; see tools/bootstrap.py). Every target runs it; fast when done.
 setup:
-	@$(PYTHON) tools/bootstrap.py
+	@PYTHON=$(PYTHON) tools/setup
 
 ## plan: run the program offline for STACK (default dev) as a preview, print its resources, gate it with the policy pack.
 ## make reports any failure as exit 2; scripts use ./plan, whose exit code is the plan's (0, 1 or 2).

@@ -14,6 +14,7 @@ A pattern check (six words) lets ``0 0 25 * * *`` or ``0 0 3 * * 0`` through, an
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -32,12 +33,13 @@ class CronField:
         return f"{self.low}-{self.high}{named}"
 
     def number(self, text: str) -> int | None:
-        if text.isdigit():
+        if _ASCII_DIGITS.fullmatch(text):  # not str.isdigit: it takes '²' and '٨', which int() or the cloud refuse
             return int(text)
         upper = text.upper()
         return self.low + self.names.index(upper) if upper in self.names else None
 
 
+_ASCII_DIGITS: Final = re.compile(r"[0-9]{1,4}")
 _MONTHS: Final = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _COMMON: Final = (
     CronField("second", 0, 59),
@@ -52,7 +54,7 @@ EAS_CRON_SCALER: Final = (*_COMMON, CronField("weekday", 0, 6, ("SUN", "MON", "T
 
 def _item_problem(field: CronField, item: str) -> str | None:
     base, slash, step = item.partition("/")
-    if slash and not (step.isdigit() and int(step) >= 1):
+    if slash and not (_ASCII_DIGITS.fullmatch(step) and int(step) >= 1):
         return f"the step {step!r} is not a whole number of at least 1"
     if base == "*" or (base == "?" and field.question and not slash):
         return None

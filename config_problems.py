@@ -28,16 +28,17 @@ class _Missing:
 
 
 MISSING: Final = _Missing()
-
-
-class _NotShown:
-    def __repr__(self) -> str:
-        return "a value not shown here (it could be a secret)"
-
-
-# The value of a key that nothing reads: never echoed, it may be a secret put under the wrong name.
-NOT_SHOWN: Final = _NotShown()
 """The value of a key that is not set at all (printed as ``got nothing``)."""
+
+
+class _Hidden:
+    def __repr__(self) -> str:
+        return "a value not shown here"
+
+
+HIDDEN: Final = _Hidden()
+"""Stands in for a value a problem must not echo: a secret's, an unknown key's (it may be a mistyped secret), or
+one holding a credential (printed as ``got a value not shown here``). Errors reach preview logs and PR comments."""
 
 
 def key(

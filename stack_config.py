@@ -24,8 +24,8 @@ from pydantic.dataclasses import dataclass
 
 from config_cron import EAS_CRON_SCALER, FC_TIMER, cron_problem
 from config_problems import (
+    HIDDEN,
     MISSING,
-    NOT_SHOWN,
     PROJECT,
     Problem,
     StackConfigError,
@@ -620,8 +620,20 @@ class StackConfig:
     """Everything the program needs from one stack's ``Pulumi.<stack>.yaml``."""
 
     environment: Literal["dev", "prod"] = key("Write dev or prod")
-    owner: StrictStr = key("Name the owning team or person; it becomes the 'owner' tag", min_length=1, max_length=128)
-    cost_center: StrictStr = key("Give the cost centre; it becomes the 'cost-center' tag", min_length=1, max_length=128)
+    owner: StrictStr = key(
+        "Name the owning team or person; it becomes the 'owner' tag",
+        min_length=1,
+        max_length=128,
+        rule="text with no space at either end",
+        pattern=r"^\S(.*\S)?$",
+    )
+    cost_center: StrictStr = key(
+        "Give the cost centre; it becomes the 'cost-center' tag",
+        min_length=1,
+        max_length=128,
+        rule="text with no space at either end",
+        pattern=r"^\S(.*\S)?$",
+    )
     region: StrictStr = key(
         "Run `pulumi config set alicloud:region <region>`, e.g. cn-hangzhou",
         rule="an Alibaba Cloud region id such as 'cn-hangzhou'",
@@ -1480,6 +1492,8 @@ def _stack_name_problems(raw: Mapping[str, Any], stack: str) -> list[Problem]:
     named = sorted(env for env, aliases in _ENVIRONMENT_WORDS.items() if words & set(aliases))
     if not named or environment in named:
         return []
+    valid = [env for env in named if env in get_args(get_type_hints(StackConfig)["environment"])]
+    change = f"Set environment to {valid[0]}, or rename the stack" if valid else "Rename the stack"
     return [
         Problem(
             PROJECT,
@@ -1487,8 +1501,7 @@ def _stack_name_problems(raw: Mapping[str, Any], stack: str) -> list[Problem]:
             f"does not match the stack name '{stack}', which says {' and '.join(named)}: a stack file copied from "
             "another stack keeps that stack's environment, defaults and policy levels",
             environment,
-            f"Set environment to {named[0]}, or rename the stack; if this is deliberate, set "
-            "pai-mlops:allowAnyStackName: true",
+            f"{change}; if this is deliberate, set pai-mlops:allowAnyStackName: true",
         )
     ]
 
@@ -1519,27 +1532,32 @@ def key_problems(full_keys: Iterable[str], project: str) -> list[Problem]:
         namespace, _, name = full_key.partition(":")
         if namespace not in namespaces:
             guess = difflib.get_close_matches(namespace, namespaces, n=1)
-            hint = f"Write it as '{guess[0]}:{name}'" if guess else f"Use {project}:{name} or alicloud:{name}"
+            hint = (
+                f"Write it as '{guess[0]}:{name}'"
+                if guess
+                else f"Put it under this project's namespace ('{project}:') or the provider's ('alicloud:')"
+            )
             problems.append(
-                Problem(namespace, name, f"is in namespace '{namespace}', which nothing reads", NOT_SHOWN, hint)
+                Problem(namespace, name, f"is in namespace '{namespace}', which nothing reads", HIDDEN, hint)
             )
         elif namespace == "alicloud" and name not in ALICLOUD_KEYS:
             guess = difflib.get_close_matches(name, sorted(ALICLOUD_KEYS), n=1)
             hint = f"Write it as 'alicloud:{guess[0]}'" if guess else "See the alicloud provider's configuration keys"
-            problems.append(Problem(namespace, name, "is not a key of the alicloud provider", NOT_SHOWN, hint))
+            problems.append(Problem(namespace, name, "is not a key of the alicloud provider", HIDDEN, hint))
         elif namespace == project and name == "region":
             problems.append(
                 Problem(
                     namespace,
                     name,
                     "is not read: the region is the provider's",
-                    NOT_SHOWN,
+                    HIDDEN,
                     "Move it to alicloud:region (pulumi config set alicloud:region <region>)",
                 )
             )
     return problems
 
 
+_BOOLEAN_KEYS: Final = ("allowAnyStackName",)
 _OBJECT_KEYS: Final = ("storage", "workspace", "serving", "training", "notebook", "pipeline", "registry", "alarms")
 REGION_KEY: Final = "alicloud:region"
 # Secret keys are read where they are used (as Outputs, never in plain text); here they are only known names.
@@ -1580,6 +1598,8 @@ def raw_from_values(values: Mapping[str, str], project: str) -> dict[str, Any]:
             raw["region"] = value
         elif namespace != project or name in SECRET_KEYS or name == "region":
             continue  # another namespace, a secret, or pai-mlops:region (the region is alicloud's)
+        elif name in _BOOLEAN_KEYS and value in ("true", "false"):
+            raw[name] = value == "true"  # the engine hands every scalar over as text
         elif name in _OBJECT_KEYS:
             try:
                 raw[name] = json.loads(value)

@@ -52,6 +52,33 @@ def test_an_unsupported_python_is_refused_before_anything_is_installed(
         "Pick one with PYTHON, for example `PYTHON=python3.12 make plan` or `PYTHON=python3.12 ./plan`.\n"
     )
     assert bootstrap.check_interpreter(sys.version_info[:2]) is True
+
+
+def test_the_setup_wrapper_advises_on_a_missing_or_ancient_interpreter(project: Path, tmp_path: Path) -> None:
+    shutil.copy(ROOT / "tools" / "setup", project / "tools" / "setup")
+    missing = subprocess.run(
+        [str(project / "tools" / "setup")],
+        env={**os.environ, "PYTHON": "nosuchpython3"},
+        capture_output=True,
+        text=True,
+    )
+    assert (missing.returncode, missing.stderr) == (
+        2,
+        "setup: 'nosuchpython3' is not a command on this machine: pai-mlops needs Python 3.11, 3.12 or 3.13; pick "
+        "one with PYTHON, e.g. PYTHON=python3.12 make plan\n",
+    )
+    # An interpreter too old to parse bootstrap.py: a stand-in that reports Python 3.6 as such a python would.
+    ancient = tmp_path / "python3.6"
+    ancient.write_text('#!/bin/sh\ncase "$1" in -V) echo "Python 3.6.15";; *) exit 1;; esac\n')
+    ancient.chmod(0o755)
+    old = subprocess.run(
+        [str(project / "tools" / "setup")], env={**os.environ, "PYTHON": str(ancient)}, capture_output=True, text=True
+    )
+    assert (old.returncode, old.stderr) == (
+        2,
+        f"setup: {ancient} is Python 3.6.15, which is not supported: pai-mlops needs Python 3.11, 3.12 or 3.13; "
+        "pick one with PYTHON, e.g. PYTHON=python3.12 make plan\n",
+    )
     assert not (project / ".venv").exists()
 
 
@@ -70,13 +97,28 @@ def test_a_first_run_says_what_it_does_and_a_second_does_nothing(project: Path) 
 
 
 def test_a_half_created_venv_is_rebuilt(project: Path) -> None:
-    subprocess.run([BASE_PYTHON, "-m", "venv", str(project / ".venv")], check=True)  # no stamp: interrupted
+    # `python -m venv` interrupted before pip was in place, and no stamp: nothing in it can be trusted.
+    subprocess.run([BASE_PYTHON, "-m", "venv", "--without-pip", str(project / ".venv")], check=True)
+    result = run(project)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[0] == "setup: .venv was left half-created (no pip in it): rebuilding it."
+    assert (project / ".venv" / ".installed").is_file()
+    assert venv_creations(project) == 1
+
+
+def test_a_venv_without_a_stamp_but_with_pip_is_finished_not_deleted(project: Path) -> None:
+    """A .venv made by hand, or a set-up interrupted during pip install: pip resumes; the user's files stay."""
+    subprocess.run([BASE_PYTHON, "-m", "venv", str(project / ".venv")], check=True)
+    (project / ".venv" / "mine.txt").write_text("the user's\n")
     result = run(project)
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines()[0] == (
-        "setup: .venv was left half-created (no stamp from a finished install): rebuilding it."
+        "setup: .venv has no stamp from a finished set-up (interrupted, or made by hand): finishing it (pip's log: "
+        ".venv-setup.log)."
     )
+    assert (project / ".venv" / "mine.txt").read_text() == "the user's\n"
     assert (project / ".venv" / ".installed").is_file()
+    assert venv_creations(project) == 0
 
 
 def test_a_venv_whose_interpreter_is_gone_is_rebuilt(project: Path) -> None:

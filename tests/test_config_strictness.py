@@ -13,7 +13,7 @@ import pytest
 
 from config_cron import EAS_CRON_SCALER, FC_TIMER, cron_problem
 from config_problems import StackConfigError
-from stack_config import ALICLOUD_KEYS, key_problems, parse_stack_config
+from stack_config import ALICLOUD_KEYS, key_problems, parse_stack_config, raw_from_values
 from tests.conftest import VALID_RAW
 from tools.mock_engine import stack_config_values
 
@@ -35,28 +35,30 @@ def test_an_empty_owner_in_the_stack_file_is_refused_not_tagged_none(tmp_path: P
     ]
 
 
+HIDDEN_TEXT = "got a value not shown here"
+
+
 @pytest.mark.parametrize(
     ("key", "message"),
     [
         (
             "pai-mlop:owner",
-            "pai-mlop [owner]: is in namespace 'pai-mlop', which nothing reads; got a value not shown here (it could "
-            "be a secret). Write it as 'pai-mlops:owner'.",
+            f"pai-mlop [owner]: is in namespace 'pai-mlop', which nothing reads; {HIDDEN_TEXT}. "
+            "Write it as 'pai-mlops:owner'.",
         ),
         (
             "alicloud:regoin",
-            "alicloud [regoin]: is not a key of the alicloud provider; got a value not shown here (it could be a "
-            "secret). Write it as 'alicloud:region'.",
+            f"alicloud [regoin]: is not a key of the alicloud provider; {HIDDEN_TEXT}. Write it as 'alicloud:region'.",
         ),
         (
             "pai-mlops:region",
-            "pai-mlops [region]: is not read: the region is the provider's; got a value not shown here (it could be "
-            "a secret). Move it to alicloud:region (pulumi config set alicloud:region <region>).",
+            f"pai-mlops [region]: is not read: the region is the provider's; {HIDDEN_TEXT}. Move it to "
+            "alicloud:region (pulumi config set alicloud:region <region>).",
         ),
         (
             "aws:region",
-            "aws [region]: is in namespace 'aws', which nothing reads; got a value not shown here (it could be a "
-            "secret). Use pai-mlops:region or alicloud:region.",
+            f"aws [region]: is in namespace 'aws', which nothing reads; {HIDDEN_TEXT}. Put it under this project's "
+            "namespace ('pai-mlops:') or the provider's ('alicloud:').",
         ),
     ],
 )
@@ -133,10 +135,41 @@ def test_a_stack_whose_name_says_its_environment_or_none_passes(stack: str) -> N
     assert parse_stack_config(copy.deepcopy(VALID_RAW), stack).environment == "prod"
 
 
-def test_a_deliberate_mismatch_is_allowed_explicitly() -> None:
-    raw = copy.deepcopy(VALID_RAW) | {"allowAnyStackName": True}
+def test_a_deliberate_mismatch_is_allowed_explicitly_from_the_stack_file() -> None:
+    """The engine hands every scalar over as text: `allowAnyStackName: true` arrives as "true"."""
+    values = {"pai-mlops:allowAnyStackName": "true", "alicloud:region": "cn-hangzhou"}
+    raw = copy.deepcopy(VALID_RAW) | raw_from_values(values, "pai-mlops")
     assert parse_stack_config(raw, "dev").allow_any_stack_name is True
-    assert problems(copy.deepcopy(VALID_RAW) | {"allowAnyStackName": "true"}) == [
-        "pai-mlops [allowAnyStackName]: must be true or false; got 'true'. Write true only if this stack's name "
+    refused = copy.deepcopy(VALID_RAW) | raw_from_values({"pai-mlops:allowAnyStackName": "yes"}, "pai-mlops")
+    assert problems(refused, stack="prod") == [
+        "pai-mlops [allowAnyStackName]: must be true or false; got 'yes'. Write true only if this stack's name "
         "deliberately does not say its environment (see 'environment')."
     ]
+
+
+def test_a_stack_named_for_an_environment_that_does_not_exist_yet_is_told_to_rename() -> None:
+    assert problems(copy.deepcopy(VALID_RAW), stack="staging") == [
+        "pai-mlops [environment]: does not match the stack name 'staging', which says staging: a stack file copied "
+        "from another stack keeps that stack's environment, defaults and policy levels; got 'prod'. Rename the "
+        "stack; if this is deliberate, set pai-mlops:allowAnyStackName: true."
+    ]
+
+
+@pytest.mark.parametrize("owner", ["   ", " ml-platform", "ml-platform\t"])
+def test_an_owner_of_blanks_or_with_a_space_at_either_end_is_refused(owner: str) -> None:
+    assert problems(copy.deepcopy(VALID_RAW) | {"owner": owner}) == [
+        f"pai-mlops [owner]: must be text with no space at either end; got {owner!r}. Name the owning team or "
+        "person; it becomes the 'owner' tag."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("schedule", "problem"),
+    [
+        ("0 0 ٨ * * 1", "the hour field '٨': '٨' is outside 0-23"),
+        ("0 0 3 * * ²", "the weekday field '²': '²' is outside 1-7 or MON-SUN"),
+        ("0 0 1/٣ * * 1", "the hour field '1/٣': the step '٣' is not a whole number of at least 1"),
+    ],
+)
+def test_digits_other_than_ascii_are_refused_in_cron_fields(schedule: str, problem: str) -> None:
+    assert cron_problem(schedule, FC_TIMER) == problem

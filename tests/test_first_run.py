@@ -59,6 +59,56 @@ def test_plan_entry_point_exits_2_on_bad_input(tmp_path: Path) -> None:
     )
 
 
+def test_a_crash_is_exit_2_never_1_which_means_a_violation(tmp_path: Path) -> None:
+    unwritable = run_entry_point("--stack", "dev", "--out", str(tmp_path))  # a directory
+    assert unwritable.returncode == plan.EXIT_ERROR
+    assert unwritable.stderr == f"error: cannot write {tmp_path}: Is a directory. Give --out/--summary a file path\n"
+    # A package missing from .venv: the plan cannot even be imported.
+    broken = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.modules['grpc'] = None; from tools.run_plan import run; sys.exit(run())",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert broken.returncode == plan.EXIT_ERROR
+    assert broken.stderr.splitlines()[-1] == (
+        "error: the offline plan could not start (above): .venv looks broken. Run `make clean`, then `./plan`"
+    )
+
+
+def test_a_reader_that_leaves_early_does_not_change_the_exit_code(tmp_path: Path) -> None:
+    prod = (ROOT / "Pulumi.prod.yaml").read_text()
+    root = project_copy(tmp_path)
+    (root / "Pulumi.prod.yaml").write_text(prod.replace("minInstances: 2\n", "minInstances: 0\n"))
+    command = f"'{ROOT / 'plan'}' --stack prod --root '{root}' --out '{tmp_path / 'p.json'}' | head -n 1"
+    result = subprocess.run(
+        ["bash", "-c", f'{command}; echo "exit=${{PIPESTATUS[0]}}"'],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHON": BASE_PYTHON},
+        timeout=300,
+        check=False,
+    )
+    assert result.stdout.splitlines()[-1] == "exit=1"
+    assert "Traceback" not in result.stderr
+
+
+def test_the_help_names_the_entry_point() -> None:
+    result = run_entry_point("--help")
+    assert (result.returncode, result.stdout.splitlines()[0].split()[:2]) == (0, ["usage:", "./plan"])
+
+
+def test_a_summary_fence_cannot_be_closed_by_the_message() -> None:
+    text = plan.render_summary("dev", None, error="a value with ``` inside")
+    assert text.splitlines()[4:7] == ["````text", "a value with ``` inside", "````"]
+
+
 def test_a_failed_plan_leaves_no_previous_json_that_looks_current(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from tests.program_copy import project_copy
 from tools import plan
+from tools.stack_file import read_stack_file
 
 CASES: list[tuple[str, bytes, str]] = [
     (
@@ -81,6 +82,64 @@ CASES: list[tuple[str, bytes, str]] = [
         "expected ',' or ']', but got '<stream end>'. Check the indentation and quoting",
     ),
     (
+        "yaml-1.1-boolean",
+        b"config:\n  pai-mlops:owner: no\n",
+        "Pulumi.broken.yaml line 2: 'no' is read as a boolean here but as text by the Pulumi CLI. Write true or "
+        "false, or quote it ('no') if you mean the text",
+    ),
+    (
+        "base-60-number",
+        b"config:\n  pai-mlops:costCenter: 12:30\n",
+        "Pulumi.broken.yaml line 2: '12:30' is read as a YAML 1.1 number (base 8 or base 60), unlike the Pulumi "
+        "CLI. Quote it ('12:30') if you mean the text, or write the number without leading zeros or colons",
+    ),
+    (
+        "octal-number",
+        b"config:\n  pai-mlops:costCenter: 0755\n",
+        "Pulumi.broken.yaml line 2: '0755' is read as a YAML 1.1 number (base 8 or base 60), unlike the Pulumi "
+        "CLI. Quote it ('0755') if you mean the text, or write the number without leading zeros or colons",
+    ),
+    (
+        "binary-tag",
+        b"config:\n  pai-mlops:owner: !!binary aGVsbG8=\n",
+        "Pulumi.broken.yaml line 2: the YAML tag 'binary' makes a value no config key takes. Write plain text, a "
+        "number, a list or a mapping",
+    ),
+    (
+        "set-tag",
+        b"config:\n  pai-mlops:owner: !!set {a, b}\n",
+        "Pulumi.broken.yaml line 2: the YAML tag 'set' makes a value no config key takes. Write plain text, a "
+        "number, a list or a mapping",
+    ),
+    (
+        "numeric-key",
+        b"config:\n  pai-mlops:owner: a\n  123: b\n",
+        "Pulumi.broken.yaml line 3: a config key is a number, not text. Write '<namespace>:<key>: <value>', e.g. "
+        "'pai-mlops:owner: ml-platform'",
+    ),
+    (
+        "null-key",
+        b"config:\n  pai-mlops:owner: a\n  ~: b\n",
+        "Pulumi.broken.yaml line 3: a config key is empty (null), not text. Write '<namespace>:<key>: <value>', e.g. "
+        "'pai-mlops:owner: ml-platform'",
+    ),
+    (
+        "control-character",
+        b"config:\n  pai-mlops:owner: a\n  pai-mlops:costCenter: b\x07c\n",
+        "Pulumi.broken.yaml line 3: the control character U+0007 cannot appear in YAML. Delete it (it is invisible in "
+        "most editors: retype the line)",
+    ),
+    (
+        "nested-too-deep",
+        b"config:\n  pai-mlops:storage: " + b"[" * 5000 + b"]" * 5000 + b"\n",
+        "Pulumi.broken.yaml: values are nested too deeply to be config. Flatten them",
+    ),
+    (
+        "huge-number",
+        b"config:\n  pai-mlops:storage:\n    checkpointRetentionDays: " + b"9" * 5000 + b"\n",
+        "Pulumi.broken.yaml line 3: a number of 5000 characters is not a config value. Quote it",
+    ),
+    (
         "key-not-text",
         b"config:\n  [a, b]: c\n",
         "Pulumi.broken.yaml line 2: a key must be plain text, got a list. Write 'name: value'",
@@ -99,3 +158,13 @@ def test_a_malformed_stack_file_exits_2_with_one_message(
     assert (code, captured.out) == (plan.EXIT_ERROR, "")
     assert captured.err == f"error: {message}\n"
     assert "Traceback" not in captured.err
+
+
+def test_merge_keys_and_keys_equal_only_in_python_are_read_as_yaml_means_them(tmp_path: Path) -> None:
+    """`<<: *anchor` may be overridden by its mapping's own keys; `1:` and `true:` are two keys, not a duplicate."""
+    path = tmp_path / "Pulumi.x.yaml"
+    path.write_text(
+        "base: &b\n  pai-mlops:owner: x\n  pai-mlops:costCenter: c\nconfig:\n  <<: *b\n  pai-mlops:owner: y\n"
+        "other:\n  1: a\n  true: b\n"
+    )
+    assert read_stack_file(path) == {"pai-mlops:owner": "y", "pai-mlops:costCenter": "c"}

@@ -80,7 +80,8 @@ def read_stamp() -> str | None:
 
 
 def state() -> tuple[str, str | None]:
-    """``("ready", v)``, ``("stale", v)`` (requirements changed) or ``("broken", why)``."""
+    """``("ready", v)``, ``("stale", v)`` (requirements changed), ``("unstamped", v)`` (no finished set-up: an
+    interrupted one, or a .venv made by hand) or ``("broken", why)``."""
     version = venv_python_version()
     if version is None:
         if os.path.exists(VENV):
@@ -90,10 +91,15 @@ def state() -> tuple[str, str | None]:
         return "broken", f".venv runs Python {version}, which is not supported ({supported_text()})"
     stamp = read_stamp()
     if stamp is None:
-        return "broken", ".venv was left half-created (no stamp from a finished install)"
+        return "unstamped", version
     if stamp != requirements_hash(version):
         return "stale", version
     return "ready", version
+
+
+def has_pip() -> bool:
+    command = [VENV_PYTHON, "-m", "pip", "--version"]
+    return subprocess.call(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_clean_env()) == 0
 
 
 def _clean_env() -> dict[str, str]:
@@ -148,6 +154,8 @@ def install(rebuild: bool, why: str | None) -> bool:
             pass
         if not run_logged([sys.executable, "-m", "venv", VENV], "creating .venv"):
             return False
+    elif why:
+        say(f"{why}: finishing it (pip's log: {os.path.relpath(LOG, ROOT)}).")
     else:
         say(f"a requirements file changed: updating .venv (pip's log: {os.path.relpath(LOG, ROOT)}).")
     version = venv_python_version()
@@ -178,7 +186,13 @@ def main() -> int:
         status, detail = state()
         if status == "ready":
             return EXIT_READY
-        ok = install(rebuild=status == "broken", why=detail if status == "broken" else None)
+        if status == "unstamped" and not has_pip():
+            status, detail = "broken", ".venv was left half-created (no pip in it)"
+        if status == "broken":
+            ok = install(rebuild=True, why=detail)
+        else:
+            unstamped = ".venv has no stamp from a finished set-up (interrupted, or made by hand)"
+            ok = install(rebuild=False, why=unstamped if status == "unstamped" else None)
     return EXIT_READY if ok else EXIT_FAILED
 
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import shutil
 import sys
 import textwrap
@@ -33,7 +35,6 @@ from tools.mock_engine import (
     ROOT,
     SECRET_PLACEHOLDER,
     Registration,
-    close_event_loop,
     known_stacks,
     project_name,
     run_program,
@@ -232,7 +233,7 @@ def plan_document(
 def render_report(report: PolicyReport, resources: int, width: int = 100) -> list[str]:
     """The policy report: violations grouped by enforcement level, then checks deferred to ``pulumi up``."""
     config = f"config {report.config_file}" if report.config_file else "default levels (no config file)"
-    counts = f"{len(report.levels)} policies · {resources} resources"
+    counts = f"{len(report.levels)} policies · {resources} resources and the stack"
     lines = textwrap.wrap(f"Policy pack {report.pack} v{report.version} · {config} · {counts}", width=width)
     groups = [
         ("Mandatory violations (block the deployment)", report.violations("mandatory")),
@@ -254,7 +255,8 @@ def render_summary(stack: str, report: PolicyReport | None, error: str | None = 
     """The plan's result as Markdown for a CI job summary: the verdict, then every problem (not a tail of output)."""
     lines = [f"### Offline plan of `{stack}`", ""]
     if error is not None:
-        lines += [f"**Bad input (exit {EXIT_ERROR}):** nothing was planned.", "", "```text", error, "```"]
+        fence = "`" * max([3, *(len(run) + 1 for run in re.findall(r"`+", error))])  # the message cannot close it
+        lines += [f"**Bad input (exit {EXIT_ERROR}):** nothing was planned.", "", f"{fence}text", error, fence]
         return "\n".join(lines) + "\n"
     assert report is not None
     mandatory, advisory = report.violations("mandatory"), report.violations("advisory")
@@ -277,7 +279,10 @@ def _append(path: Path, text: str) -> None:
 def _fail(message: str, stack: str, summary: Path | None) -> int:
     print(f"error: {message}", file=sys.stderr)
     if summary is not None:
-        _append(summary, render_summary(stack, None, error=message))
+        try:
+            _append(summary, render_summary(stack, None, error=message))
+        except OSError as error:
+            print(f"error: cannot write {error.filename}: {error.strerror}", file=sys.stderr)
     return EXIT_ERROR
 
 
@@ -287,7 +292,7 @@ def _default_policy_config(pack_dir: Path, stack: str) -> Path | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="./plan", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--stack", default="dev", help="stack whose Pulumi.<stack>.yaml to plan (default: dev)")
     parser.add_argument(
         "--policy-config",
@@ -336,35 +341,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         traceback.print_exc()
         return _fail(f"the program failed for stack '{stack}': {type(error).__name__}: {error}", stack, summary)
     document = plan_document(stack, mocks.registrations, report)
-    if summary is not None:
-        _append(summary, render_summary(stack, report))
-    out.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(document, indent=2, sort_keys=True) + "\n"
-    out.write_text(text)
-    if args.json:
-        sys.stdout.write(text)
-        return exit_code(report)
-    title = f"Offline plan of stack '{stack}' (project {project}): Pulumi mock engine as a preview, no cloud calls"
-    print("\n".join(textwrap.wrap(title, width=plan_width())) + "\n")
-    print("\n".join(render_tree(mocks.stack_urn, mocks.registrations, plan_width())))
-    custom = sum(1 for r in mocks.registrations if r.custom)
-    components = len(mocks.registrations) - custom
-    print(
-        f"\nResources: {len(mocks.registrations) + 1} to create: the stack, {custom} cloud resources and "
-        f"{components} components\n"
-    )
-    print("\n".join(render_report(report, len(mocks.registrations), plan_width())))
-    # One line, whatever its length: the path is the caller's (scripts read it), and the last-but-one line stays
-    # the verdict.
-    print(f"Plan with every input and the policy report: {out.relative_to(root) if out.is_relative_to(root) else out}")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+        if summary is not None:
+            _append(summary, render_summary(stack, report))
+    except OSError as error:
+        print(
+            f"error: cannot write {error.filename}: {error.strerror}. Give --out/--summary a file path", file=sys.stderr
+        )
+        return EXIT_ERROR
+    try:
+        if args.json:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            return exit_code(report)
+        title = f"Offline plan of stack '{stack}' (project {project}): Pulumi mock engine as a preview, no cloud calls"
+        print("\n".join(textwrap.wrap(title, width=plan_width())) + "\n")
+        print("\n".join(render_tree(mocks.stack_urn, mocks.registrations, plan_width())))
+        custom = sum(1 for r in mocks.registrations if r.custom)
+        components = len(mocks.registrations) - custom
+        print(
+            f"\nResources: {len(mocks.registrations) + 1} to create: the stack, {custom} cloud resources and "
+            f"{components} components\n"
+        )
+        print("\n".join(render_report(report, len(mocks.registrations), plan_width())))
+        # One line, whatever its length: the path is the caller's (scripts read it), and the last-but-one line stays
+        # the verdict.
+        print(
+            f"Plan with every input and the policy report: {out.relative_to(root) if out.is_relative_to(root) else out}"
+        )
+        sys.stdout.flush()  # a reader that left shows here, not at exit (where Python would exit 120)
+    except BrokenPipeError:
+        # `./plan | head`: the reader left early. Silence the rest; the exit code stays the plan's.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return exit_code(report)
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except BrokenPipeError:  # `./plan | head`: the reader left; not an error of the plan
-        sys.stderr.close()
-        sys.exit(EXIT_OK)
-    finally:
-        close_event_loop()
+    from tools.run_plan import run
+
+    sys.exit(run())
