@@ -5,43 +5,41 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STACK ?= dev
-STAMP := $(VENV)/.installed
 
-.PHONY: plan test check lint format typecheck unit bench clean
+.PHONY: setup plan test check lint format typecheck unit bench clean
 
-# Re-install only when a requirements file changed since the last install.
-$(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	touch $(STAMP)
+## setup: create or repair .venv (Python 3.11-3.13; see tools/bootstrap.py). Every target runs it; fast when done.
+setup:
+	@PYTHON=$(PYTHON) tools/setup
 
-## plan: run the program offline for STACK (default dev) as a preview, print its resources, gate it with the policy pack
-plan: $(STAMP)
-	$(BIN)/python -m tools.plan --stack $(STACK)
+## plan: run the program offline for STACK (default dev) as a preview, print its resources, gate it with the policy pack.
+## make reports any failure as exit 2; scripts use ./plan, whose exit code is the plan's (0, 1 or 2).
+plan: setup
+	@PYTHON=$(PYTHON) ./plan --stack $(STACK)
 
 ## test: everything CI checks — format, lint, types, tests
 test: check
 
 check: lint typecheck unit
 
-lint: $(STAMP)
+lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 
-typecheck: $(STAMP)
+typecheck: setup
 	$(BIN)/pyright
 
-unit: $(STAMP)
+unit: setup
 	$(BIN)/python -m pytest
 
 ## bench: measure the plan, the policy gate, the providers and the test suite; rewrites BENCHMARKS.md (~15 min)
-bench: $(STAMP)
+bench: setup
 	$(BIN)/python -m bench
 
 ## format: rewrite files in the project's format and apply safe lint fixes
-format: $(STAMP)
+format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv.lock .venv-setup.log build .pytest_cache .ruff_cache

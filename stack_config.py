@@ -15,13 +15,14 @@ import json
 import re
 import zoneinfo
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final, Literal, get_args, get_type_hints
 
 import pulumi
 from pydantic import ConfigDict, Field, Strict, StrictBool, StrictInt, StrictStr, TypeAdapter, ValidationError
 from pydantic.alias_generators import to_camel
 from pydantic.dataclasses import dataclass
 
+from config_cron import EAS_CRON_SCALER, FC_TIMER, cron_problem
 from config_problems import (
     HIDDEN,
     MISSING,
@@ -684,8 +685,20 @@ class StackConfig:
     """Everything the program needs from one stack's ``Pulumi.<stack>.yaml``."""
 
     environment: Literal["dev", "prod"] = key("Write dev or prod")
-    owner: StrictStr = key("Name the owning team or person; it becomes the 'owner' tag", min_length=1, max_length=128)
-    cost_center: StrictStr = key("Give the cost centre; it becomes the 'cost-center' tag", min_length=1, max_length=128)
+    owner: StrictStr = key(
+        "Name the owning team or person; it becomes the 'owner' tag",
+        min_length=1,
+        max_length=128,
+        rule="text with no space at either end",
+        pattern=r"^\S(.*\S)?$",
+    )
+    cost_center: StrictStr = key(
+        "Give the cost centre; it becomes the 'cost-center' tag",
+        min_length=1,
+        max_length=128,
+        rule="text with no space at either end",
+        pattern=r"^\S(.*\S)?$",
+    )
     region: StrictStr = key(
         "Run `pulumi config set alicloud:region <region>`, e.g. cn-hangzhou",
         rule="an Alibaba Cloud region id such as 'cn-hangzhou'",
@@ -700,6 +713,10 @@ class StackConfig:
     pipeline: PipelineConfig = key("Give {provider, retraining: [...]}", default=PipelineConfig())
     registry: RegistryConfig | None = key("Give {host, namespace, repositories: [...]}", default=None)
     alarms: AlarmConfig = key("Give {contactGroup, contacts: [...]}", default=AlarmConfig())
+    allow_any_stack_name: StrictBool = key(
+        "Write true only if this stack's name deliberately does not say its environment (see 'environment')",
+        default=False,
+    )
 
     @property
     def protect_stateful(self) -> bool:
@@ -1632,11 +1649,14 @@ def _training_problems(raw: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
-def parse_stack_config(raw: Mapping[str, Any], stack: str, secrets_set: frozenset[str] = frozenset()) -> StackConfig:
+def parse_stack_config(
+    raw: Mapping[str, Any], stack: str, secrets_set: frozenset[str] = frozenset(), *, full_keys: Iterable[str] = ()
+) -> StackConfig:
     """Validate raw config values (camelCase keys, objects already decoded) into a StackConfig.
 
-    ``secrets_set`` names the secret keys the stack sets (their values are never read here). Raises
-    StackConfigError listing every problem.
+    ``secrets_set`` names the secret keys the stack sets (their values are never read here). ``full_keys`` are
+    every namespaced key the stack file sets (``pai-mlops:owner``, ``alicloud:region``, …), so a key under a
+    mistyped namespace is reported instead of silently dropped. Raises StackConfigError listing every problem.
     """
     environment = raw.get("environment")
     values = with_dev_defaults(StackConfig, dict(raw)) if environment == "dev" else dict(raw)
@@ -1650,12 +1670,132 @@ def parse_stack_config(raw: Mapping[str, Any], stack: str, secrets_set: frozense
     problems += _provenance_problems(values) + _notebook_problems(values) + _pipeline_problems(values)
     problems += _registry_problems(values) + _alarm_problems(values) + _runtime_image_problems(values, secrets_set)
     problems += credential_url_problems(values)
+    problems += _cron_problems(values) + _stack_name_problems(values, stack) + key_problems(full_keys, PROJECT)
     problems = [_suggest_secret_key(problem) for problem in problems]
     if problems or config is None:
         raise StackConfigError(stack, problems)
     return config
 
 
+def _cron_problems(raw: Mapping[str, Any]) -> list[Problem]:
+    """Every cron field in range for the service that runs it (config_cron has the documented ranges)."""
+    found: list[tuple[str, Any, Sequence[Any], str]] = []
+    serving = raw.get("serving")
+    services = serving.get("services") if isinstance(serving, dict) else None
+    for index, svc in enumerate(services if isinstance(services, list) else []):
+        cron = svc.get("cron") if isinstance(svc, dict) else None
+        for position, job in enumerate(cron if isinstance(cron, list) else []):
+            if isinstance(job, dict):
+                where = path_text(("serving", "services", index, "cron", position))
+                found.append((where, job.get("schedule"), EAS_CRON_SCALER, "e.g. '0 0 8 * * 1-5' (08:00 Mon-Fri)"))
+    pipeline = raw.get("pipeline")
+    retraining = pipeline.get("retraining") if isinstance(pipeline, dict) else None
+    for index, item in enumerate(retraining if isinstance(retraining, list) else []):
+        trigger = item.get("trigger") if isinstance(item, dict) else None
+        if isinstance(trigger, dict):
+            where = path_text(("pipeline", "retraining", index, "trigger"))
+            found.append((where, trigger.get("schedule"), FC_TIMER, "e.g. '0 0 3 * * 1' (Mondays 03:00)"))
+    problems: list[Problem] = []
+    for where, schedule, fields, example in found:
+        # Other shapes (not text, not six fields, '@every') are the field pattern's to report, once.
+        if not isinstance(schedule, str) or schedule.startswith("@every") or len(schedule.split()) != len(fields):
+            continue
+        problem = cron_problem(schedule, fields)
+        if problem is not None:
+            ranges = ", ".join(f"{f.name} {f.describe()}" for f in fields)
+            problems.append(Problem(where, "schedule", problem, schedule, f"Use {ranges}; {example}"))
+    return problems
+
+
+# The words by which a stack name says an environment ("prod", "prod-eu", "team_a-production").
+_ENVIRONMENT_WORDS: Final = {
+    "dev": ("dev", "development"),
+    "staging": ("staging", "stage"),
+    "prod": ("prod", "production"),
+}
+
+
+def _stack_name_problems(raw: Mapping[str, Any], stack: str) -> list[Problem]:
+    """A stack whose name says another environment than its file: refused unless ``allowAnyStackName``.
+
+    ``Pulumi.prod.yaml`` copied from dev keeps ``environment: dev`` and would deploy prod with dev's defaults
+    and policy levels. A name that says no environment (``alice``, ``team-a``) has nothing to contradict.
+    """
+    environment = raw.get("environment")
+    if environment not in get_args(get_type_hints(StackConfig)["environment"]):
+        return []  # an unknown environment is the field's to report
+    if raw.get("allowAnyStackName") is True:
+        return []
+    words = set(re.split(r"[-_.]", stack.lower()))
+    named = sorted(env for env, aliases in _ENVIRONMENT_WORDS.items() if words & set(aliases))
+    if not named or environment in named:
+        return []
+    valid = [env for env in named if env in get_args(get_type_hints(StackConfig)["environment"])]
+    change = f"Set environment to {valid[0]}, or rename the stack" if valid else "Rename the stack"
+    return [
+        Problem(
+            PROJECT,
+            "environment",
+            f"does not match the stack name '{stack}', which says {' and '.join(named)}: a stack file copied from "
+            "another stack keeps that stack's environment, defaults and policy levels",
+            environment,
+            f"{change}; if this is deliberate, set pai-mlops:allowAnyStackName: true",
+        )
+    ]
+
+
+# The alicloud provider's own config keys (pulumi-alicloud 4.0.0, pulumi_alicloud/config/vars.py; a test pins
+# this list to the installed module). Any other alicloud:<key> is a typo the provider would ignore.
+ALICLOUD_KEYS: Final = frozenset(
+    {
+        "accessKey", "accountId", "accountType", "assumeRole", "assumeRoleWithOidc", "clientConnectTimeout",
+        "clientReadTimeout", "configurationSource", "credentialsUri", "ecsRoleName", "endpoints", "fc", "features",
+        "logEndpoint", "maxRetryTimeout", "mnsEndpoint", "otsInstanceName", "profile", "protocol", "region",
+        "secretKey", "secureTransport", "securityToken", "securityTransport", "sharedCredentialsFile",
+        "signVersion", "skipRegionValidation", "sourceIp",
+    }
+)  # fmt: skip
+# Namespaces a stack file of this project may use: the project's own, the provider's, the engine's.
+_NAMESPACES: Final = (PROJECT, "alicloud", "pulumi")
+
+
+def key_problems(full_keys: Iterable[str], project: str) -> list[Problem]:
+    """Keys nothing reads: a mistyped namespace, an unknown ``alicloud:`` key, or ``<project>:region``.
+
+    Values are never shown: a misplaced key may hold a secret.
+    """
+    problems: list[Problem] = []
+    namespaces = (project, *_NAMESPACES[1:])
+    for full_key in sorted(set(full_keys)):
+        namespace, _, name = full_key.partition(":")
+        if namespace not in namespaces:
+            guess = difflib.get_close_matches(namespace, namespaces, n=1)
+            hint = (
+                f"Write it as '{guess[0]}:{name}'"
+                if guess
+                else f"Put it under this project's namespace ('{project}:') or the provider's ('alicloud:')"
+            )
+            problems.append(
+                Problem(namespace, name, f"is in namespace '{namespace}', which nothing reads", HIDDEN, hint)
+            )
+        elif namespace == "alicloud" and name not in ALICLOUD_KEYS:
+            guess = difflib.get_close_matches(name, sorted(ALICLOUD_KEYS), n=1)
+            hint = f"Write it as 'alicloud:{guess[0]}'" if guess else "See the alicloud provider's configuration keys"
+            problems.append(Problem(namespace, name, "is not a key of the alicloud provider", HIDDEN, hint))
+        elif namespace == project and name == "region":
+            problems.append(
+                Problem(
+                    namespace,
+                    name,
+                    "is not read: the region is the provider's",
+                    HIDDEN,
+                    "Move it to alicloud:region (pulumi config set alicloud:region <region>)",
+                )
+            )
+    return problems
+
+
+_BOOLEAN_KEYS: Final = ("allowAnyStackName",)
 _OBJECT_KEYS: Final = ("storage", "workspace", "serving", "training", "notebook", "pipeline", "registry", "alarms")
 REGION_KEY: Final = "alicloud:region"
 # Secret keys are read where they are used (as Outputs, never in plain text); here they are only known names.
@@ -1780,7 +1920,7 @@ def load_stack_config() -> StackConfig:
         name for namespace, _, name in (k.partition(":") for k in keys) if namespace == project and name in SECRET_KEYS
     )
     try:
-        config = parse_stack_config(raw_from_values(values, project), pulumi.get_stack(), secrets_set)
+        config = parse_stack_config(raw_from_values(values, project), pulumi.get_stack(), secrets_set, full_keys=keys)
     except StackConfigError as error:
         raise StackConfigError(error.stack, [*problems, *hide_secret_values(error.problems, secret_names)]) from None
     if problems:
@@ -1803,6 +1943,8 @@ def raw_from_values(values: Mapping[str, str], project: str) -> dict[str, Any]:
             raw["region"] = value
         elif namespace != project or name in SECRET_KEYS or name == "region":
             continue  # another namespace, a secret, or pai-mlops:region (the region is alicloud's)
+        elif name in _BOOLEAN_KEYS and value in ("true", "false"):
+            raw[name] = value == "true"  # the engine hands every scalar over as text
         elif name in _OBJECT_KEYS:
             try:
                 raw[name] = json.loads(value)

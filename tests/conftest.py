@@ -33,6 +33,12 @@ def _close_loop_at_end() -> Iterator[None]:
     close_event_loop()
 
 
+@pytest.fixture(autouse=True)
+def _plan_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The offline plan wraps to the terminal's width; tests see the same 100 columns in any terminal."""
+    monkeypatch.setenv("COLUMNS", "100")
+
+
 @pytest.fixture
 def mocks() -> RecordingMocks:
     """A fresh mock engine for this test only: registrations never leak between tests."""

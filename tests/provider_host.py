@@ -25,6 +25,8 @@ from pulumi.dynamic.dynamic import ResourceProvider, serialize_provider
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
+from tools.policy_gate import LOOPBACK_CHANNEL_OPTIONS
+
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "pai-mlops"
 PROVIDER_KEY = "__provider"
@@ -88,8 +90,13 @@ class ProviderHost:
         if not port.isdigit():
             self.__exit__()
             raise RuntimeError(f"the provider host did not print its port; stderr:\n{self.stderr}")
-        self._channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        grpc.channel_ready_future(self._channel).result(timeout=30)
+        try:
+            self._channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=LOOPBACK_CHANNEL_OPTIONS)
+            grpc.channel_ready_future(self._channel).result(timeout=30)
+        except BaseException:
+            # __exit__ does not run when __enter__ raises: never leave a host process behind a failed start.
+            self.__exit__()
+            raise
         self._stub = provider_pb2_grpc.ResourceProviderStub(self._channel)
         return self
 

@@ -122,9 +122,10 @@ def test_pull_requests_plan_offline_without_secrets_and_preview_dev_only_without
         assert "secrets." not in yaml.safe_dump(jobs[name]), f"{name} must run for forks, without secrets"
     assert jobs["plan"]["strategy"]["matrix"]["stack"] == ["dev", "prod"]
     plan_steps = {step.get("name"): step for step in jobs["plan"]["steps"]}
-    assert 'make plan STACK="$STACK"' in plan_steps["make plan"]["run"]
+    assert plan_steps["offline plan"]["run"] == './plan --stack "$STACK" --summary "$GITHUB_STEP_SUMMARY"'
     main_pack = plan_steps["Gate with main's policy pack (a pull request cannot weaken the pack that judges it)"]
-    assert '--policy-pack gate/policies \\\n  --policy-config "gate/policies/config/$STACK.json"' in main_pack["run"]
+    assert '--policy-pack gate/policies --policy-config "gate/policies/config/$STACK.json" \\\n' in main_pack["run"]
+    assert '--summary "$GITHUB_STEP_SUMMARY"' in main_pack["run"]
     preview = jobs["preview"]
     assert preview["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
     assert preview["environment"] == "preview"

@@ -17,6 +17,7 @@ import asyncio
 import json
 import runpy
 import threading
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,8 @@ import pulumi
 import yaml
 from google.protobuf import json_format
 from pulumi.runtime.mocks import MockMonitor
+
+from tools.stack_file import read_stack_file
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 MOCK_ACCOUNT_ID: Final = "123456789012"
@@ -223,11 +226,11 @@ def stack_config_values(stack: str, root: Path = ROOT) -> tuple[dict[str, str], 
     path = root / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         raise FileNotFoundError(f"no stack file {path.name}; stacks here: {', '.join(known_stacks(root))}")
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    config = read_stack_file(path)
     project = project_name(root)
     values: dict[str, str] = {}
     secret_keys: list[str] = []
-    for key, value in (document.get("config") or {}).items():
+    for key, value in config.items():
         full_key = key if ":" in key else f"{project}:{key}"
         if isinstance(value, dict) and set(value) == {"secure"}:
             values[full_key] = SECRET_PLACEHOLDER
@@ -236,6 +239,8 @@ def stack_config_values(stack: str, root: Path = ROOT) -> tuple[dict[str, str], 
             values[full_key] = json.dumps(value)
         elif isinstance(value, bool):
             values[full_key] = "true" if value else "false"
+        elif value is None:  # `key:` with nothing after it: empty, never the text "None"
+            values[full_key] = ""
         else:
             values[full_key] = str(value)
     return values, secret_keys
@@ -267,7 +272,11 @@ def close_event_loop() -> None:
     An event loop still open at interpreter exit is finalised after its sockets and prints a
     ValueError traceback ("Invalid file descriptor: -1") on some runs.
     """
-    asyncio.get_event_loop().close()
+    with warnings.catch_warnings():
+        # Python 3.12+ warns when no loop is set and makes one; then there was nothing to close but that one.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        loop = asyncio.get_event_loop()
+    loop.close()
 
 
 def run_program(

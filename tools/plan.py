@@ -21,13 +21,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
+import shutil
 import sys
+import textwrap
 import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-import yaml
 from pulumi.runtime.rpc import UNKNOWN
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 
@@ -37,13 +40,13 @@ from tools.mock_engine import (
     ROOT,
     SECRET_PLACEHOLDER,
     Registration,
-    close_event_loop,
     known_stacks,
     project_name,
     run_program,
     stack_config_values,
 )
 from tools.policy_gate import PACK_DIR, Diagnostic, PolicyConfigError, PolicyPackError, PolicyReport, evaluate
+from tools.stack_file import StackFileError
 
 UNKNOWN_AT_PREVIEW: Final = "[unknown]"
 
@@ -66,7 +69,10 @@ KEY_INPUTS: Final[Mapping[str, tuple[str, ...]]] = {
     "alicloud:resourcemanager/resourceGroup:ResourceGroup": ("resourceGroupName",),
     "alicloud:pai/workspaceWorkspace:WorkspaceWorkspace": ("workspaceName",),
     "alicloud:pai/workspaceCodeSource:WorkspaceCodeSource": ("codeCommit",),
-    "pulumi-python:dynamic/pai:TrainingJob": ("job_type", "spot"),
+    "pulumi-python:dynamic/pai:TrainingJob": ("job_type", "worker_count", "instance_type", "resources", "spot", "wait"),
+    "pulumi-python:dynamic/pai:DswInstance": ("instance_type", "idle_shutdown_minutes"),
+    "alicloud:pai/workspaceModelVersion:WorkspaceModelVersion": ("versionName", "uri"),
+    "alicloud:fc/v3Function:V3Function": ("runtime", "memorySize", "cpu", "timeout"),
     "pulumi-python:dynamic/pai:EasAutoscaler": ("min_instances", "max_instances"),
     "pulumi-python:dynamic/pai:TrafficShift": ("live", "steps"),
     "pulumi-python:dynamic/pai:ServiceEndpoint": ("group",),
@@ -95,36 +101,88 @@ def _service_summary(properties: Mapping[str, Any]) -> str:
     return f"name={metadata['name']} group={metadata['group']} instances={metadata['instance']} on={where}"
 
 
+def _alarm_summary(properties: Mapping[str, Any]) -> str:
+    rule = properties.get("escalationsCritical") or {}
+    condition = f"{rule.get('statistics')} {rule.get('comparisonOperator')} {rule.get('threshold')}"
+    periods = f"for {rule.get('times')} x {properties.get('period')} s"
+    return f"{properties.get('project')}/{properties.get('metric')} {condition} {periods}"
+
+
+def _trigger_summary(properties: Mapping[str, Any]) -> str:
+    config = properties.get("triggerConfig")
+    try:
+        decoded = json.loads(config) if isinstance(config, str) else {}
+    except json.JSONDecodeError:
+        decoded = {}
+    if properties.get("triggerType") == "timer":
+        return f"timer cron={decoded.get('cronExpression')!r}"
+    key = (decoded.get("filter") or {}).get("key") or {}
+    return f"{properties.get('triggerType')} on {key.get('prefix', '')}*{key.get('suffix', '')}"
+
+
 def key_inputs(registration: Registration) -> str:
     properties = display(registration.properties)
     if registration.type in ("alicloud:pai/service:Service", "pulumi-python:dynamic/pai:EasService"):
         return _service_summary(properties)
+    if registration.type == "alicloud:cms/alarm:Alarm":
+        return _alarm_summary(properties)
+    if registration.type == "alicloud:fc/v3Trigger:V3Trigger":
+        return _trigger_summary(properties)
     keys = KEY_INPUTS.get(registration.type, ())
     return " ".join(f"{k}={properties[k]}" for k in keys if k in properties)
 
 
-def render_tree(stack_urn: str, registrations: Sequence[Registration]) -> list[str]:
+def short_type(token: str) -> str:
+    """``alicloud:oss/bucketAcl:BucketAcl`` → ``alicloud:oss:BucketAcl``: the module's file part repeats the class
+    name (the JSON plan keeps full tokens). Component and dynamic tokens are short already and stay as they are."""
+    package, _, rest = token.partition(":")
+    module, _, name = rest.partition(":")
+    if "/" in module and module.rsplit("/", 1)[1].lower() == name.lower():
+        return f"{package}:{module.rsplit('/', 1)[0]}:{name}"
+    return token
+
+
+def plan_width() -> int:
+    """The terminal's width (COLUMNS when set, as in CI logs), never narrower than 80 columns."""
+    return max(80, shutil.get_terminal_size((100, 24)).columns)
+
+
+def render_tree(stack_urn: str, registrations: Sequence[Registration], width: int = 100) -> list[str]:
     """Lines of the resource tree under the stack, a header first; siblings sorted by name.
 
+    Each resource is one line, ``<tree> <type> <name>``; its key inputs follow on indented lines, wrapped to
+    ``width`` (an input longer than a line is cut with ``…``; the JSON plan has every input in full).
     Registration order is not deterministic (registrations are asynchronous); sorted output is.
     """
     children: dict[str, list[Registration]] = {}
     for registration in sorted(registrations, key=lambda r: (r.name, r.type)):
         children.setdefault(registration.parent_urn, []).append(registration)
-    rows: list[tuple[str, str, str]] = [("pulumi:pulumi:Stack", stack_urn.rsplit("::", 1)[-1], "")]
+    lines = ["     Type  Name", f" +   pulumi:pulumi:Stack  {stack_urn.rsplit('::', 1)[-1]}"]
 
     def walk(parent: str, indent: str) -> None:
         kids = children.get(parent, [])
         for index, child in enumerate(kids):
             last = index == len(kids) - 1
-            rows.append((f"{indent}{'└─ ' if last else '├─ '}{child.type}", child.name, key_inputs(child)))
-            walk(child.urn, indent + ("   " if last else "│  "))
+            inner = indent + ("   " if last else "│  ")
+            below = "│  " if child.urn in children else "   "
+            prefix = f"     {inner}{below}   "
+            line = f" +   {indent}{'└─ ' if last else '├─ '}{short_type(child.type)}  {child.name}"
+            if len(line) <= width:
+                lines.append(line)
+            else:  # the name goes under its type rather than being cut
+                lines.extend([_fit(line[: -len(child.name) - 2], width), _fit(f"{prefix}{child.name}", width)])
+            details = key_inputs(child)
+            if details:
+                for line in textwrap.wrap(details, width=width - len(prefix), break_on_hyphens=False) or [""]:
+                    lines.append(_fit(f"{prefix}{line}", width))
+            walk(child.urn, inner)
 
     walk(stack_urn, "")
-    type_width = max(len(row[0]) for row in rows) + 2
-    name_width = max(len(row[1]) for row in rows) + 2
-    header = f"     {'Type'.ljust(type_width)}{'Name'.ljust(name_width)}Key inputs"
-    return [header] + [f" +   {t.ljust(type_width)}{n.ljust(name_width)}{k}".rstrip() for t, n, k in rows]
+    return lines
+
+
+def _fit(line: str, width: int) -> str:
+    return line if len(line) <= width else f"{line[: width - 1]}…"
 
 
 def _resource_name(urn: str) -> str:
@@ -177,11 +235,11 @@ def plan_document(
     return document
 
 
-def render_report(report: PolicyReport, resources: int) -> list[str]:
+def render_report(report: PolicyReport, resources: int, width: int = 100) -> list[str]:
     """The policy report: violations grouped by enforcement level, then checks deferred to ``pulumi up``."""
     config = f"config {report.config_file}" if report.config_file else "default levels (no config file)"
-    counts = f"{len(report.levels)} policies · {resources} resources"
-    lines = [f"Policy pack {report.pack} v{report.version} · {config} · {counts}"]
+    counts = f"{len(report.levels)} policies · {resources} resources and the stack"
+    lines = textwrap.wrap(f"Policy pack {report.pack} v{report.version} · {config} · {counts}", width=width)
     groups = [
         ("Mandatory violations (block the deployment)", report.violations("mandatory")),
         ("Advisory violations (reported, not blocking)", report.violations("advisory")),
@@ -191,23 +249,55 @@ def render_report(report: PolicyReport, resources: int) -> list[str]:
         lines.append(f"\n{title}: {len(found)}")
         for d in sorted(found, key=lambda d: (d.policy, d.urn, d.message)):
             lines.append(f"  {d.policy} · {_resource_name(d.urn)}")
-            lines.append(f"      {d.message}")
+            lines += textwrap.wrap(d.message, width=width, initial_indent=" " * 6, subsequent_indent=" " * 6) or [""]
     mandatory = len(report.violations("mandatory"))
     verdict = f"{mandatory} mandatory violation(s): blocked" if mandatory else "no mandatory violation: passes"
     lines.append(f"\nPolicy result: {verdict}")
     return lines
 
 
-def yaml_problem(error: yaml.YAMLError) -> str:
-    """PyYAML's problem with 1-based line and column, without its echo of the document."""
-    if not isinstance(error, yaml.MarkedYAMLError):
-        return str(error)
+def render_summary(
+    stack: str, report: PolicyReport | None, error: str | None = None, contract: Sequence[str] = ()
+) -> str:
+    """The plan's result as Markdown for a CI job summary: the verdict, then every problem (not a tail of output)."""
+    lines = [f"### Offline plan of `{stack}`", ""]
+    if error is not None:
+        fence = "`" * max([3, *(len(run) + 1 for run in re.findall(r"`+", error))])  # the message cannot close it
+        lines += [f"**Bad input (exit {EXIT_ERROR}):** nothing was planned.", "", f"{fence}text", error, fence]
+        return "\n".join(lines) + "\n"
+    assert report is not None
+    mandatory, advisory = report.violations("mandatory"), report.violations("advisory")
+    if contract:
+        lines.append(
+            f"**Refused (exit {EXIT_ERROR}):** {len(contract)} input(s) the alicloud provider or API would refuse."
+        )
+        lines += ["", *(f"- {violation}" for violation in contract), ""]
+    verdict = f"**Blocked (exit {EXIT_MANDATORY}):**" if mandatory else f"**Passes (exit {EXIT_OK}):**"
+    if contract:
+        verdict = "**Policy pack:**"
+    lines.append(f"{verdict} {len(mandatory)} mandatory, {len(advisory)} advisory violation(s).")
+    for title, found in (("Mandatory", mandatory), ("Advisory", advisory)):
+        if found:
+            lines += ["", f"| {title} policy | resource | message |", "|---|---|---|"]
+            for d in sorted(found, key=lambda d: (d.policy, d.urn, d.message)):
+                message = d.message.replace("|", "\\|").replace("\n", " ")
+                lines.append(f"| `{d.policy}` | `{_resource_name(d.urn)}` | {message} |")
+    return "\n".join(lines) + "\n"
 
-    def at(mark: Any) -> str:
-        return f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
 
-    context = f"{error.context}{at(error.context_mark)}: " if error.context else ""
-    return f"{context}{error.problem}{at(error.problem_mark)}"
+def _append(path: Path, text: str) -> None:
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def _fail(message: str, stack: str, summary: Path | None) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    if summary is not None:
+        try:
+            _append(summary, render_summary(stack, None, error=message))
+        except OSError as error:
+            print(f"error: cannot write {error.filename}: {error.strerror}", file=sys.stderr)
+    return EXIT_ERROR
 
 
 def _default_policy_config(pack_dir: Path, stack: str) -> Path | None:
@@ -216,7 +306,7 @@ def _default_policy_config(pack_dir: Path, stack: str) -> Path | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="./plan", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--stack", default="dev", help="stack whose Pulumi.<stack>.yaml to plan (default: dev)")
     parser.add_argument(
         "--policy-config",
@@ -226,13 +316,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--policy-pack", type=Path, default=PACK_DIR, help="policy pack directory (default: policies)")
     parser.add_argument("--out", type=Path, help="where to write the JSON plan (default: build/plan-<stack>.json)")
     parser.add_argument("--json", action="store_true", help="print only the JSON plan to stdout")
+    parser.add_argument(
+        "--summary",
+        type=Path,
+        help="append the result and every problem as Markdown to this file (CI: $GITHUB_STEP_SUMMARY)",
+    )
     parser.add_argument("--root", type=Path, default=ROOT, help="project directory (default: this checkout)")
     args = parser.parse_args(argv)
     root: Path = args.root
     stack: str = args.stack
+    out: Path = args.out or root / "build" / f"plan-{stack}.json"
+    # A plan that fails must not leave the previous run's JSON behind, looking like this run's result. Only a
+    # regular file is removed: `--out /dev/null` (run as root) must never delete the device.
+    if out.is_file():
+        out.unlink()
+    summary: Path | None = args.summary
     if stack not in known_stacks(root):
-        print(f"error: no Pulumi.{stack}.yaml; stacks here: {', '.join(known_stacks(root))}", file=sys.stderr)
-        return EXIT_ERROR
+        return _fail(f"no Pulumi.{stack}.yaml; stacks here: {', '.join(known_stacks(root))}", stack, summary)
     policy_config: Path | None = args.policy_config or _default_policy_config(args.policy_pack, stack)
     if policy_config is not None and policy_config.is_absolute() and policy_config.is_relative_to(Path.cwd()):
         policy_config = policy_config.relative_to(Path.cwd())
@@ -249,47 +349,60 @@ def main(argv: Sequence[str] | None = None) -> int:
             secret_keys=secret_keys,
             pack_dir=args.policy_pack,
         )
-    except yaml.YAMLError as error:
-        print(f"error: Pulumi.{stack}.yaml is not valid YAML: {yaml_problem(error)}", file=sys.stderr)
-        return EXIT_ERROR
-    except (StackConfigError, PolicyConfigError, PolicyPackError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_ERROR
+    except (StackFileError, StackConfigError, PolicyConfigError, PolicyPackError) as error:
+        return _fail(str(error), stack, summary)
     except Exception as error:  # the program itself failed: show where, as `pulumi preview` would
         traceback.print_exc()
-        print(f"error: the program failed for stack '{stack}': {type(error).__name__}: {error}", file=sys.stderr)
-        return EXIT_ERROR
+        return _fail(f"the program failed for stack '{stack}': {type(error).__name__}: {error}", stack, summary)
     broken = contract.violations([contract.Resource(r.type, r.name, r.properties) for r in mocks.registrations])
     document = plan_document(stack, mocks.registrations, report)
     document["contract"] = [str(v) for v in broken]
     if broken:
         document["exitCode"] = EXIT_ERROR
-    out: Path = args.out or root / "build" / f"plan-{stack}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
+    code = EXIT_ERROR if broken else exit_code(report)
     text = json.dumps(document, indent=2, sort_keys=True) + "\n"
-    out.write_text(text)
-    if args.json:
-        sys.stdout.write(text)
-        return EXIT_ERROR if broken else exit_code(report)
-    print(f"Offline plan of stack '{stack}' (project {project}): Pulumi mock engine as a preview, no cloud calls\n")
-    print("\n".join(render_tree(mocks.stack_urn, mocks.registrations)))
-    custom = sum(1 for r in mocks.registrations if r.custom)
-    components = len(mocks.registrations) - custom
-    print(
-        f"\nResources: {len(mocks.registrations) + 1} to create ({custom} cloud resources, {components} components)\n"
-    )
-    print("\n".join(render_report(report, len(mocks.registrations))))
-    print(f"Plan with every input and the policy report: {out.relative_to(root) if out.is_relative_to(root) else out}")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+        if summary is not None:
+            _append(summary, render_summary(stack, report, contract=[str(v) for v in broken]))
+    except OSError as error:
+        print(
+            f"error: cannot write {error.filename}: {error.strerror}. Give --out/--summary a file path", file=sys.stderr
+        )
+        return EXIT_ERROR
+    try:
+        if args.json:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            return code
+        title = f"Offline plan of stack '{stack}' (project {project}): Pulumi mock engine as a preview, no cloud calls"
+        print("\n".join(textwrap.wrap(title, width=plan_width())) + "\n")
+        print("\n".join(render_tree(mocks.stack_urn, mocks.registrations, plan_width())))
+        custom = sum(1 for r in mocks.registrations if r.custom)
+        components = len(mocks.registrations) - custom
+        print(
+            f"\nResources: {len(mocks.registrations) + 1} to create: the stack, {custom} cloud resources and "
+            f"{components} components\n"
+        )
+        print("\n".join(render_report(report, len(mocks.registrations), plan_width())))
+        # One line, whatever its length: the path is the caller's (scripts read it), and the last-but-one line stays
+        # the verdict.
+        print(
+            f"Plan with every input and the policy report: {out.relative_to(root) if out.is_relative_to(root) else out}"
+        )
+        sys.stdout.flush()  # a reader that left shows here, not at exit (where Python would exit 120)
+    except BrokenPipeError:
+        # `./plan | head`: the reader left early. Silence the rest; the exit code stays the plan's.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     if broken:
         print(f"\nerror: {len(broken)} input(s) the alicloud provider or API would refuse:", file=sys.stderr)
         for violation in broken:
             print(f"  {violation}", file=sys.stderr)
-        return EXIT_ERROR
-    return exit_code(report)
+    return code
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    finally:
-        close_event_loop()
+    from tools.run_plan import run
+
+    sys.exit(run())

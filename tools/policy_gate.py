@@ -30,6 +30,7 @@ from typing import Any, Final, Self
 
 import grpc
 import jsonschema
+import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
@@ -37,6 +38,10 @@ from tools.mock_engine import ROOT, Registration
 
 PACK_DIR: Final = ROOT / "policies"
 START_TIMEOUT_SECONDS: Final = 60.0
+# gRPC sends even 127.0.0.1 through http_proxy/https_proxy (either case) unless told not to; the pack and the
+# provider host are always on loopback. https://grpc.github.io/grpc/core/group__grpc__arg__keys.html
+# (GRPC_ARG_ENABLE_HTTP_PROXY, "grpc.enable_http_proxy").
+LOOPBACK_CHANNEL_OPTIONS: Final = (("grpc.enable_http_proxy", 0),)
 # Analyze requests in flight at once: enough to overlap the round trips with the pack's work (bench/: about +40%
 # resources/s; more gains nothing, the pack's Python is single-threaded under the GIL).
 ANALYZE_IN_FLIGHT: Final = 8
@@ -228,7 +233,7 @@ class PolicyPack:
             stderr=self._stderr,
         )
         port = self._read_port(self._process)
-        self._channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        self._channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=LOOPBACK_CHANNEL_OPTIONS)
         self.stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
         return self
 
@@ -381,6 +386,17 @@ def _diagnostic(raw: analyzer_pb2.AnalyzeDiagnostic, urn: str) -> Diagnostic:
     return Diagnostic(raw.policyName, level, raw.urn or urn, message)
 
 
+def pack_version(pack_dir: Path) -> str | None:
+    """The version in ``PulumiPolicy.yaml``: what the CLI reports for the pack. The analyzer's own answer to
+    GetAnalyzerInfo is pulumi-policy's placeholder (0.0.1), which the CLI never shows."""
+    try:
+        document = yaml.safe_load((pack_dir / "PulumiPolicy.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    version = document.get("version") if isinstance(document, dict) else None
+    return str(version) if version is not None else None
+
+
 def evaluate(
     registrations: Sequence[Registration],
     *,
@@ -404,7 +420,7 @@ def evaluate(
             raise PolicyPackError(f"policy pack failed: {error}; its stderr:\n{pack.stderr()}") from error
     return PolicyReport(
         pack=name,
-        version=version,
+        version=pack_version(pack_dir) or version,
         config_file=str(config_file) if config_file is not None else None,
         levels={policy: setting.level or "advisory" for policy, setting in settings.items()},
         # Registrations arrive in no fixed order; a sorted report reads the same on every run.

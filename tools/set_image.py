@@ -26,6 +26,7 @@ from typing import Final
 from config_problems import StackConfigError
 from stack_config import StackConfig, parse_stack_config, raw_from_values
 from tools.mock_engine import ROOT, known_stacks, project_name, stack_config_values
+from tools.stack_file import StackFileError
 
 DIGEST_REFERENCE: Final = re.compile(r"^(?P<repository>[a-z0-9.-]+/[a-z0-9_-]+/[a-z0-9._-]+)@sha256:[0-9a-f]{64}$")
 
@@ -40,11 +41,15 @@ class Change:
     before: str
     after: str
 
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
 
 def load(root: Path, stack: str) -> StackConfig:
     """``Pulumi.<stack>.yaml`` as the program reads it (raises StackConfigError naming every problem)."""
     values, _ = stack_config_values(stack, root)
-    return parse_stack_config(raw_from_values(values, project_name(root)), stack)
+    return parse_stack_config(raw_from_values(values, project_name(root)), stack, values)
 
 
 def set_image(root: Path, stack: str, reference: str) -> list[Change]:
@@ -78,11 +83,13 @@ def set_image(root: Path, stack: str, reference: str) -> list[Change]:
     changes: list[Change] = []
     lines = stack_file.read_text(encoding="utf-8").splitlines(keepends=True)
     for index, line in enumerate(lines):
+        if pattern.search(line) is None:
+            continue
         updated = pattern.sub(reference, line)
-        if updated != line:
-            changes.append(Change(index + 1, line.strip(), updated.strip()))
-            lines[index] = updated
-    if changes:
+        # A use that already names this digest is reported too (before == after), so a rerun says so.
+        changes.append(Change(index + 1, line.strip(), updated.strip()))
+        lines[index] = updated
+    if any(change.changed for change in changes):
         stack_file.write_text("".join(lines), encoding="utf-8")
     return changes
 
@@ -118,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         changes = set_image(args.root, args.stack, args.image)
         load(args.root, args.stack)
-    except ImageError as error:
+    except (ImageError, StackFileError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except StackConfigError as error:
@@ -128,7 +135,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not changes:
         print(f"{stack_file.name}: no image of {args.image.split('@')[0]}; unchanged")
     for change in changes:
-        print(f"{stack_file.name}:{change.line}: {change.before}  →  {change.after}")
+        if change.changed:
+            print(f"{stack_file.name}:{change.line}: {change.before}  →  {change.after}")
+        else:
+            print(f"{stack_file.name}:{change.line}: already {args.image}; unchanged")
     return 0
 
 

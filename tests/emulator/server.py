@@ -144,8 +144,9 @@ class Emulator:
     def _control(self, request: Request) -> Response:
         try:
             endpoint, args = self._routes.bind("emulator").match(request.path, method=request.method)
-            body: Any = request.get_json(silent=True) if request.get_data() else {}
-            if body is None:
+            # force: a JSON body counts without a Content-Type header (curl -d sends form encoding by default).
+            body: Any = request.get_json(force=True, silent=True) if request.get_data() else {}
+            if not isinstance(body, dict):
                 raise invalid("the control API takes a JSON object body")
             handler: Callable[..., Any] = getattr(self, f"_c_{endpoint}")
             with self.lock:
