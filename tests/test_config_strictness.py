@@ -20,7 +20,7 @@ from tools.mock_engine import stack_config_values
 
 def problems(raw: dict[str, Any], stack: str = "prod", keys: tuple[str, ...] = ()) -> list[str]:
     with pytest.raises(StackConfigError) as caught:
-        parse_stack_config(raw, stack, keys)
+        parse_stack_config(raw, stack, full_keys=keys)
     return [str(p) for p in caught.value.problems]
 
 

@@ -201,15 +201,17 @@ def test_set_image_rerun_with_the_same_digest_says_it_is_already_there(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = project_copy(tmp_path)
-    image = "registry.cn-hangzhou.aliyuncs.com/acme-ml-dev/fraud-train@sha256:" + "ab" * 32
-    assert set_image.main(["--stack", "dev", "--image", image, "--root", str(root)]) == 0
-    first = capsys.readouterr().out
-    assert first.count("  →  ") >= 1
+    digest = "sha256:" + "ab" * 32
+    pushed = f"acme-registry.cn-hangzhou.cr.aliyuncs.com/acme-ml-dev/fraud-train@{digest}"  # as CI pushes it
+    written = f"acme-registry-vpc.cn-hangzhou.cr.aliyuncs.com/acme-ml-dev/fraud-train@{digest}"  # as runtimes pull
+    assert set_image.main(["--stack", "dev", "--image", pushed, "--root", str(root)]) == 0
+    first = capsys.readouterr().out.splitlines()
+    assert first and all(line.endswith(f"  →  image: {written}") for line in first)
     before = (root / "Pulumi.dev.yaml").read_text()
-    assert set_image.main(["--stack", "dev", "--image", image, "--root", str(root)]) == 0
+    assert set_image.main(["--stack", "dev", "--image", pushed, "--root", str(root)]) == 0
     again = capsys.readouterr().out.splitlines()
-    lines = [line.split(":")[1] for line in first.splitlines()]
-    assert again == [f"Pulumi.dev.yaml:{line}: already {image}; unchanged" for line in lines]
+    numbers = [line.split(":")[1] for line in first]
+    assert again == [f"Pulumi.dev.yaml:{n}: already image: {written}; unchanged" for n in numbers]
     assert (root / "Pulumi.dev.yaml").read_text() == before
 
 

@@ -48,8 +48,10 @@ class Change:
 
 def load(root: Path, stack: str) -> StackConfig:
     """``Pulumi.<stack>.yaml`` as the program reads it (raises StackConfigError naming every problem)."""
-    values, _ = stack_config_values(stack, root)
-    return parse_stack_config(raw_from_values(values, project_name(root)), stack, values)
+    values, secret_keys = stack_config_values(stack, root)
+    project = project_name(root)
+    secrets_set = frozenset(key.partition(":")[2] for key in secret_keys if key.partition(":")[0] == project)
+    return parse_stack_config(raw_from_values(values, project), stack, secrets_set, full_keys=values)
 
 
 def set_image(root: Path, stack: str, reference: str) -> list[Change]:
@@ -138,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if change.changed:
             print(f"{stack_file.name}:{change.line}: {change.before}  →  {change.after}")
         else:
-            print(f"{stack_file.name}:{change.line}: already {args.image}; unchanged")
+            print(f"{stack_file.name}:{change.line}: already {change.after}; unchanged")
     return 0
 
 
