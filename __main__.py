@@ -62,6 +62,7 @@ roles = ServiceRoles(
         name_prefix=config.name_prefix,
         kms_key_arn=store.kms_key_arn,
         training_runs=tuple((job.name, job.run) for job in config.training.jobs),
+        pipeline_models=tuple(item.training for item in config.pipeline.retraining),  # models/<job name>/
         deployed_versions=tuple((svc.name, version) for svc in config.serving.services for version in svc.versions),
     ),
 )

@@ -123,10 +123,10 @@ def split_loc(loc: Sequence[str | int]) -> tuple[str, str]:
 
 
 def _dataclass_in(annotation: Any) -> type | None:
-    """The config dataclass inside ``X``, ``X | None`` or ``tuple[X, ...]``, if any."""
+    """The config dataclass inside ``X``, ``X | None``, ``tuple[X, ...]`` or ``list[X]``, if any."""
     if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
         return annotation
-    if typing.get_origin(annotation) in (tuple, typing.Union, types.UnionType):
+    if typing.get_origin(annotation) in (tuple, list, typing.Union, types.UnionType):
         for arg in typing.get_args(annotation):
             found = _dataclass_in(arg)
             if found is not None:

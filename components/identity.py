@@ -31,11 +31,20 @@ ROLE_ACCESS: Final[Mapping[str, PrefixAccess]] = {
 }
 
 
-def training_access(runs: Sequence[tuple[str, str]]) -> PrefixAccess:
+def training_access(runs: Sequence[tuple[str, str]], pipeline_models: Sequence[str] = ()) -> PrefixAccess:
     """What the DLC role may do: read ``data/``, write only each configured run's ``models/<name>/<run>/`` and
-    ``checkpoints/<name>/<run>/`` (the paths components/training.py mounts), delete only those checkpoints."""
-    models = tuple(f"{MODELS_PREFIX}{name}/{run}/" for name, run in sorted(set(runs)))
-    checkpoints = tuple(f"{CHECKPOINTS_PREFIX}{name}/{run}/" for name, run in sorted(set(runs)))
+    ``checkpoints/<name>/<run>/`` (the paths components/training.py mounts), delete only those checkpoints.
+
+    A retraining pipeline's DLC job runs as this role too (components/pipeline.py ``job_config``). Its run ids are
+    made when a run starts (``r<UTC time>``), so for each model a pipeline trains the role may write
+    ``models/<model>/`` and ``checkpoints/<model>/`` under any run; the served versions stay protected by the
+    explicit Deny (``deny_overwrite``)."""
+    retrained = set(pipeline_models)
+    own = sorted({(name, run) for name, run in runs if name not in retrained})  # a model's whole prefix covers them
+    models = tuple(f"{MODELS_PREFIX}{name}/{run}/" for name, run in own)
+    checkpoints = tuple(f"{CHECKPOINTS_PREFIX}{name}/{run}/" for name, run in own)
+    models += tuple(f"{MODELS_PREFIX}{name}/" for name in sorted(retrained))
+    checkpoints += tuple(f"{CHECKPOINTS_PREFIX}{name}/" for name in sorted(retrained))
     return PrefixAccess(read=(DATA_PREFIX,), write=models + checkpoints, delete=checkpoints)
 
 
@@ -51,13 +60,15 @@ PAI_SERVICE_PRINCIPAL: Final = "pai.aliyuncs.com"
 @dataclass(frozen=True, kw_only=True)
 class ServiceRolesArgs:
     """``name_prefix`` makes role and policy names unique per stack in a shared account. ``training_runs``
-    (name, run) are the runs the DLC role may write; ``deployed_versions`` (model, version) are served, so no
+    (name, run) are the runs the DLC role may write, ``pipeline_models`` the models retraining pipelines train;
+    ``deployed_versions`` (model, version) are served, so no
     training role may overwrite them (an explicit Deny, even when a run has a served version's name)."""
 
     bucket_name: str
     name_prefix: str
     kms_key_arn: pulumi.Input[str] | None = None
     training_runs: tuple[tuple[str, str], ...] = ()
+    pipeline_models: tuple[str, ...] = ()
     deployed_versions: tuple[tuple[str, str], ...] = ()
     trusted_services: Mapping[str, tuple[str, ...]] = field(
         default_factory=lambda: {kind: (PAI_SERVICE_PRINCIPAL,) for kind in ROLE_ACCESS}
@@ -77,7 +88,7 @@ class ServiceRoles(pulumi.ComponentResource):
         self.roles: dict[str, ram.Role] = {}
         for kind, access in ROLE_ACCESS.items():
             self.roles[kind] = self._role(
-                name, kind, training_access(args.training_runs) if kind == "dlc" else access, args
+                name, kind, training_access(args.training_runs, args.pipeline_models) if kind == "dlc" else access, args
             )
         self.role_arns = {kind: role.arn for kind, role in self.roles.items()}
         self.register_outputs({"role_arns": self.role_arns})

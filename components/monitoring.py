@@ -130,16 +130,18 @@ def training_rule(
 
 
 def metric_checks(metrics: MetricsConfig | None, alarms: AlarmConfig | None, *, gpu: bool) -> list[MetricCheck]:
-    """What ``pulumi up`` verifies in CloudMonitor: the EAS metrics the gates and alarms read (``metrics``, when the
-    stack serves and reads CloudMonitor), and with ``alarms`` on GPU training the DLC GPU metric; each with the config
-    keys an error names."""
+    """What ``pulumi up`` verifies in CloudMonitor: the EAS metrics the gates read (``metrics``, when the stack serves
+    and its gates read CloudMonitor), the latency and error metrics the prod alarms watch (``alarms``: they are
+    CloudMonitor rules whatever source the gates read), and with ``alarms`` on GPU training the DLC GPU metric; each
+    with the config keys an error names."""
     checks: list[MetricCheck] = []
-    if metrics is not None and metrics.source == "cloudmonitor":
-        for field, metric in (
-            ("latencyMetric", metrics.latency_metric),
-            ("errorMetric", metrics.error_metric),
-            ("qpsMetric", metrics.qps_metric),
-        ):
+    watched: list[tuple[str, str]] = []
+    if metrics is not None and (metrics.source == "cloudmonitor" or alarms is not None):
+        watched = [("latencyMetric", metrics.latency_metric), ("errorMetric", metrics.error_metric)]
+        if metrics.source == "cloudmonitor":
+            watched.append(("qpsMetric", metrics.qps_metric))
+    if metrics is not None:
+        for field, metric in watched:
             checks.append(
                 MetricCheck(
                     namespace=metrics.namespace,

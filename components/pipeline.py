@@ -42,7 +42,7 @@ from pulumi_alicloud import pai
 
 from components.retraining_trigger import RetrainingTrigger, RetrainingTriggerArgs
 from components.storage import CHECKPOINTS_PREFIX, DATA_PREFIX, MODELS_PREFIX
-from providers.training_spec import pod_spec
+from providers.training_spec import credential_config, pod_spec
 from stack_config import ModelServiceConfig, RetrainingConfig, TrainingJobConfig
 
 API_VERSION: Final = "core/v1"
@@ -108,9 +108,18 @@ def _shell(command: str) -> list[str]:
     return ["sh", "-c", command]
 
 
-def job_config(training: TrainingJobConfig) -> dict[str, Any]:
+def dlc_role_arn(provider: str, name_prefix: str) -> str:
+    """The stack's ``<prefix>-dlc`` role (components/identity.py) by its ARN, known at preview: ``provider`` is the
+    account UID the manifest names (fidelity-audit P4), and a RAM role ARN is ``acs:ram::<uid>:role/<name>``."""
+    return f"acs:ram::{provider}:role/{name_prefix}-dlc"
+
+
+def job_config(training: TrainingJobConfig, role_arn: str | None = None) -> dict[str, Any]:
     """The DLC job the train step submits, as pai-python-sdk's ``JobConfig.to_dict`` writes it (``JobSpecs`` in
-    CreateJob's wire form, ``ResourceId`` on a quota), built by the same pod-spec rule as the TrainingJob provider."""
+    CreateJob's wire form, ``ResourceId`` on a quota), built by the same pod-spec rule as the TrainingJob provider.
+
+    With ``role_arn`` the job runs as that role (``CredentialConfig``, the form TrainingJob sends), never as the
+    workspace's default DLC identity: the stack's least-privilege ``-dlc`` role covers pipeline runs too."""
     props = {
         "image": training.image,
         "resource_group": training.resource_group if training.dedicated else None,
@@ -124,10 +133,14 @@ def job_config(training: TrainingJobConfig) -> dict[str, Any]:
     config: dict[str, Any] = {"JobSpecs": specs}
     if training.dedicated:
         config["ResourceId"] = training.resource_group
+    if role_arn is not None:
+        config["CredentialConfig"] = credential_config(role_arn)
     return config
 
 
-def _steps(pipeline: RetrainingConfig, *, bucket: str, region: str, training: TrainingJobConfig) -> list[_Step]:
+def _steps(
+    pipeline: RetrainingConfig, *, bucket: str, region: str, training: TrainingJobConfig, role_arn: str | None
+) -> list[_Step]:
     prepared = f"oss://{bucket}/{DATA_PREFIX}prepared/{pipeline.name}/"
     models = f"oss://{bucket}/{MODELS_PREFIX}{training.name}/"
     evaluation = pipeline.evaluate
@@ -153,7 +166,7 @@ def _steps(pipeline: RetrainingConfig, *, bucket: str, region: str, training: Tr
             DLC_EXECUTOR_IMAGE.format(region=region),
             DLC_EXECUTOR_COMMAND,
             {
-                "job_config": ("Map", job_config(training)),
+                "job_config": ("Map", job_config(training, role_arn)),
                 "output_path": (string, models),
                 RUN: (string, None),
                 "data_base": (string, prepared),
@@ -193,13 +206,14 @@ def retraining_manifest(
     region: str,
     training: TrainingJobConfig,
     service: ModelServiceConfig,
+    role_arn: str | None = None,
 ) -> list[dict[str, Any]]:
     """The PAI Flow manifest of one retraining pipeline as its YAML documents (components first, the pipeline last).
 
     Each run takes a ``run`` id: the model lands in ``models/<training>/<run>/``, ready to serve as a version of
     ``service`` once a reviewed change adds it there.
     """
-    steps = _steps(pipeline, bucket=bucket, region=region, training=training)
+    steps = _steps(pipeline, bucket=bucket, region=region, training=training, role_arn=role_arn)
     entry = {
         "apiVersion": API_VERSION,
         "metadata": {"provider": provider, "identifier": pipeline.name, "version": "v1", "name": pipeline.name},
@@ -250,6 +264,7 @@ class RetrainingPipeline(pulumi.ComponentResource):
             region=args.region,
             training=args.training,
             service=args.service,
+            role_arn=dlc_role_arn(args.provider, args.name_prefix),
         )
         self.pipeline = pai.FlowPipeline(
             f"{name}-flow",

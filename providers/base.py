@@ -20,12 +20,11 @@ from pulumi.runtime import rpc
 from pydantic import TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
-from config_problems import Problem, field_at, problems_from
+from config_problems import HIDDEN, Problem, field_at, problems_from
 from providers.props import plain
 
 PROVIDER_KEY: Final = "__provider"
 OBSERVED: Final = "observed"
-SECRET_SHOWN_AS: Final = "[secret]"
 
 
 class ConfiguredProvider(pulumi.dynamic.ResourceProvider):
@@ -93,7 +92,7 @@ def _failure(
     # named by their path in the resource's properties instead.
     where = problem.where.removeprefix("pai-mlops").removeprefix(":")
     prop = f"{where}.{problem.key}" if where else problem.key
-    value = SECRET_SHOWN_AS if prop.split(".")[0].split("[")[0] in secrets else problem.value
+    value = HIDDEN if prop.split(".")[0].split("[")[0] in secrets else problem.value
     shown = Problem(resource, prop, problem.problem, value, _fix(model, loc, problem.fix))
     return pulumi.dynamic.CheckFailure(prop, str(shown))
 

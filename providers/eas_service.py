@@ -35,13 +35,15 @@ import copy
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 import pulumi
 import pulumi.dynamic
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, ValidationError, field_validator
+from pydantic import ConfigDict, Strict, StrictInt, StrictStr
+from pydantic.dataclasses import dataclass as input_model
 
-from providers.base import ConfiguredProvider
+from config_problems import key
+from providers.base import ConfiguredProvider, check_inputs
 
 CALL_BUDGET_SECONDS: Final = 120.0
 DEFAULT_READY_SECONDS: Final = 20 * 60  # the official EAS terraform module's create_timeout (fidelity-audit T2)
@@ -53,47 +55,74 @@ SETTLED_FAILURES: Final = frozenset({"Failed", "DeleteFailed", "Stopped"})
 NAME_PATTERN: Final = r"^[a-z][a-z0-9_]{0,63}$"  # lower-case letters, digits, _ (fidelity-audit E5; 64 E6 UNCONFIRMED)
 
 
-class EasServiceInputs(BaseModel):
-    """What ``check()`` accepts; every failure names the input and the fix."""
+@input_model(config=ConfigDict(extra="forbid"), kw_only=True)
+class EasServiceInputs:
+    """What ``check()`` accepts (typed, strict, through ``providers.base.check_inputs``); every failure names the
+    input and the fix. Values not known yet at preview (the workspace id, the role ARN) are judged at ``up``."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    service_name: StrictStr = key(
+        "Name the service with lower-case letters, digits and _, at most 64 characters",
+        rule="a lower-case EAS service name",
+        pattern=NAME_PATTERN,
+    )
+    service_config: StrictStr = key("Give the EAS service config as a JSON object with a metadata object")
+    workspace_id: StrictStr | None = key("Give the PAI workspace id, or leave it out", default=None)
+    role_arn: StrictStr | None = key(
+        "Give the RAM role ARN EAS runs the service with, acs:ram::<uid>:role/<name>",
+        default=None,
+        rule="a RAM role ARN",
+        pattern=r"^acs:ram::\d+:role/[A-Za-z0-9.-]+$",
+    )
+    ready_timeout_seconds: StrictInt = key(
+        "Give whole seconds to wait for Running (serving.services[].readyTimeoutMinutes)",
+        default=DEFAULT_READY_SECONDS,
+        ge=1,
+        le=24 * 3600,
+    )
+    poll_seconds: Annotated[float, Strict()] | StrictInt = key(
+        "Give a positive number of seconds, at most 300", default=10, gt=0, le=300
+    )
+    tags: dict[StrictStr, StrictStr] | None = key("Map tag names to strings", default=None)
+    docker_auth: StrictStr | None = key("Give base64 of user:password (a secret)", default=None, min_length=4)
 
-    service_name: StrictStr = Field(pattern=NAME_PATTERN)
-    service_config: StrictStr
-    workspace_id: StrictStr | None = None
-    role_arn: StrictStr | None = Field(default=None, pattern=r"^acs:ram::\d+:role/[A-Za-z0-9.-]+$")
-    ready_timeout_seconds: StrictInt = Field(default=DEFAULT_READY_SECONDS, ge=1, le=24 * 3600)
-    poll_seconds: StrictFloat | StrictInt = Field(default=10, gt=0, le=300)
-    tags: dict[StrictStr, StrictStr] | None = None
-    docker_auth: StrictStr | None = Field(default=None, min_length=4)
 
-    @field_validator("service_config")
-    @classmethod
-    def _config(cls, value: str) -> str:
-        try:
-            config = json.loads(value)
-        except ValueError as error:
-            raise ValueError(f"must be a JSON object; {error}") from None
-        if not isinstance(config, dict) or not isinstance(config.get("metadata"), dict):
-            raise ValueError("must be a JSON object with a metadata object")
-        if "token" in config or "token" in config["metadata"]:
-            raise ValueError("must not carry the access token (state would show it): set it on ServiceEndpoint.token")
-        instance = config["metadata"].get("instance")
-        if not isinstance(instance, int) or isinstance(instance, bool) or instance < 1:
-            raise ValueError(f"metadata.instance must be the starting instance count, at least 1; got {instance!r}")
-        return value
+def config_problems(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Rules on ``service_config`` beyond its type, and its name against ``service_name`` (inputs already typed)."""
+    try:
+        config = json.loads(inputs["service_config"])
+    except ValueError as error:
+        return [("service_config", f"must be a JSON object; {error}")]
+    if not isinstance(config, dict) or not isinstance(config.get("metadata"), dict):
+        return [("service_config", "must be a JSON object with a metadata object")]
+    if "token" in config or "token" in config["metadata"]:
+        return [
+            ("service_config", "must not carry the access token (state would show it): set it on ServiceEndpoint.token")
+        ]
+    instance = config["metadata"].get("instance")
+    if not isinstance(instance, int) or isinstance(instance, bool) or instance < 1:
+        return [
+            ("service_config", f"metadata.instance must be the starting instance count, at least 1; got {instance!r}")
+        ]
+    name = config["metadata"].get("name")
+    if name != inputs["service_name"]:
+        return [("service_config", f"metadata.name must equal service_name {inputs['service_name']!r}; got {name!r}")]
+    return []
+
+
+def check_result(props: Mapping[str, Any]) -> pulumi.dynamic.CheckResult:
+    return check_inputs(
+        EasServiceInputs,
+        props,
+        resource="EasService",
+        outputs=OUTPUTS,
+        secrets=("docker_auth",),
+        semantic=config_problems,
+    )
 
 
 def check_failures(props: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(input, reason) for every invalid input, plus a name that disagrees with ``metadata.name``."""
-    try:
-        inputs = EasServiceInputs.model_validate(dict(props))
-    except ValidationError as error:
-        return [(".".join(str(p) for p in item["loc"]) or "inputs", item["msg"]) for item in error.errors()]
-    name = json.loads(inputs.service_config)["metadata"].get("name")
-    if name != inputs.service_name:
-        return [("service_config", f"metadata.name must equal service_name {inputs.service_name!r}; got {name!r}")]
-    return []
+    """(input, reason) for every invalid input, as ``check`` reports them."""
+    return [(failure.property, failure.reason) for failure in check_result(props).failures or []]
 
 
 def canonical(config: Mapping[str, Any]) -> str:
@@ -159,8 +188,7 @@ class EasServiceProvider(ConfiguredProvider):
     """Stateless: SDK imports and clients live inside the methods (the object is pickled into state)."""
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
-        failures = [pulumi.dynamic.CheckFailure(prop, reason) for prop, reason in check_failures(news)]
-        return pulumi.dynamic.CheckResult(news, failures)
+        return check_result(news)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
         changed = [k for k in ("service_name", "workspace_id", "role_arn", "docker_auth") if olds.get(k) != news.get(k)]
@@ -168,9 +196,9 @@ class EasServiceProvider(ConfiguredProvider):
         new_group = json.loads(news["service_config"])["metadata"].get("group")
         if managed_view(olds) != managed_view(news):
             changed.append("service_config")
-        for key in ("ready_timeout_seconds", "poll_seconds", "tags"):
-            if olds.get(key) != news.get(key):
-                changed.append(key)
+        for name in ("ready_timeout_seconds", "poll_seconds", "tags"):
+            if olds.get(name) != news.get(name):
+                changed.append(name)
         # A service cannot move to another group or workspace in place; a new name is a new service.
         replaces = [k for k in ("service_name", "workspace_id") if k in changed]
         if old_group != new_group:

@@ -25,8 +25,11 @@ from typing import Any, Final
 
 import pulumi
 import pulumi.dynamic
+from pydantic import ConfigDict, StrictInt, StrictStr
+from pydantic.dataclasses import dataclass as input_model
 
-from providers.base import ConfiguredProvider
+from config_problems import key as config_key
+from providers.base import ConfiguredProvider, check_inputs
 
 DEFAULT_DEADLINE_SECONDS: Final = 60
 CHECK_FIELDS: Final = ("namespace", "metric", "dimensions", "statistic", "key", "namespace_key", "dimension_key")
@@ -54,19 +57,27 @@ class MetricMetaCheckArgs:
     deadline_seconds: int = DEFAULT_DEADLINE_SECONDS
 
 
-def problems(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
-    checks = inputs.get("checks")
-    if not isinstance(checks, Sequence) or isinstance(checks, str) or not checks:
-        return [("checks", f"list at least one metric to check; got {checks!r}")]
-    found: list[tuple[str, str]] = []
-    for index, check in enumerate(checks):
-        missing = [f for f in CHECK_FIELDS if not isinstance(check, Mapping) or check.get(f) in (None, "")]
-        if missing:
-            found.append((f"checks[{index}]", f"needs {', '.join(missing)}; got {check!r}"))
-    deadline = inputs.get("deadline_seconds", DEFAULT_DEADLINE_SECONDS)
-    if not isinstance(deadline, int | float) or isinstance(deadline, bool) or deadline <= 0:
-        found.append(("deadline_seconds", f"must be a positive number of seconds; got {deadline!r}"))
-    return found
+@input_model(config=ConfigDict(extra="forbid"), kw_only=True)
+class MetricCheckInput:
+    """One entry of ``checks``, as :meth:`MetricCheck.as_input` writes it."""
+
+    namespace: StrictStr = config_key("Give the CloudMonitor namespace, e.g. acs_pai_eas", min_length=1)
+    metric: StrictStr = config_key("Give the metric name, e.g. TP95ResponseTime", min_length=1)
+    dimensions: list[StrictStr] = config_key("List the dimensions the stack filters on, e.g. [serviceName]")
+    statistic: StrictStr = config_key("Give the statistic the alarms evaluate, e.g. Average", min_length=1)
+    key: StrictStr = config_key("Give the config key that names the metric", min_length=1)
+    namespace_key: StrictStr = config_key("Give the config key that names the namespace", min_length=1)
+    dimension_key: StrictStr = config_key("Give the config key that names the dimension", min_length=1)
+
+
+@input_model(config=ConfigDict(extra="forbid"), kw_only=True)
+class MetricMetaCheckInputs:
+    """What ``check()`` accepts (typed, strict, through ``providers.base.check_inputs``)."""
+
+    checks: list[MetricCheckInput] = config_key("List at least one metric to check", min_length=1)
+    deadline_seconds: StrictInt = config_key(
+        "Give a positive number of seconds", default=DEFAULT_DEADLINE_SECONDS, gt=0
+    )
 
 
 def listed(text: Any) -> list[str]:
@@ -115,7 +126,7 @@ class MetricMetaCheckProvider(ConfiguredProvider):
     """Stateless: the SDK imports and clients live inside the methods (the object is pickled into state)."""
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
-        return pulumi.dynamic.CheckResult(news, [pulumi.dynamic.CheckFailure(p, r) for p, r in problems(news)])
+        return check_inputs(MetricMetaCheckInputs, news, resource="MetricMetaCheck")
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
         changed = [key for key in ("checks", "deadline_seconds") if olds.get(key) != news.get(key)]

@@ -438,11 +438,16 @@ def job_body(
         )
         body["CodeSource"] = source
     if props.get("role_arn"):
-        body["CredentialConfig"] = {
-            "EnableCredentialInject": True,
-            "CredentialConfigItems": [{"Key": "default", "Type": "Role", "Roles": [service_role(props["role_arn"])]}],
-        }
+        body["CredentialConfig"] = credential_config(props["role_arn"])
     return body
+
+
+def credential_config(role_arn: str) -> dict[str, Any]:
+    """CreateJob's ``CredentialConfig``: the job's pods get ``role_arn``, assumed by the service (providers/props)."""
+    return {
+        "EnableCredentialInject": True,
+        "CredentialConfigItems": [{"Key": "default", "Type": "Role", "Roles": [service_role(role_arn)]}],
+    }
 
 
 # -- jobs as they end --------------------------------------------------------------------------------------------

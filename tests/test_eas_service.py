@@ -163,26 +163,79 @@ def test_the_role_goes_on_the_wire_not_into_the_config_input(host: ProviderHost,
 
 
 @pytest.mark.parametrize(
-    ("change", "where", "needle"),
+    ("change", "where", "message"),
     [
-        ({"service_name": "Bad-Name"}, "service_name", "should match pattern"),
-        ({"service_config": "{"}, "service_config", "must be a JSON object"),
-        ({"service_config": json.dumps({**CONFIG, "token": "x" * 20})}, "service_config", "access token"),
-        ({"service_config": json.dumps({"metadata": {"name": NAME}})}, "service_config", "metadata.instance"),
-        ({"service_name": "other_v7"}, "service_config", "metadata.name must equal service_name"),
-        ({"ready_timeout_seconds": 0}, "ready_timeout_seconds", "greater than or equal to 1"),
-        ({"role_arn": "arn:aws:iam::1:role/x"}, "role_arn", "should match pattern"),
+        (
+            {"service_name": "Bad-Name"},
+            "service_name",
+            "EasService [service_name]: must be a lower-case EAS service name; got 'Bad-Name'. Name the service with "
+            "lower-case letters, digits and _, at most 64 characters.",
+        ),
+        (
+            {"service_config": "{"},
+            "service_config",
+            "must be a JSON object; Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
+        ),
+        (
+            {"service_config": json.dumps({**CONFIG, "token": "x" * 20})},
+            "service_config",
+            "must not carry the access token (state would show it): set it on ServiceEndpoint.token",
+        ),
+        (
+            {"service_config": json.dumps({"metadata": {"name": NAME}})},
+            "service_config",
+            "metadata.instance must be the starting instance count, at least 1; got None",
+        ),
+        (
+            {"service_name": "other_v7"},
+            "service_config",
+            f"metadata.name must equal service_name 'other_v7'; got {NAME!r}",
+        ),
+        (
+            {"ready_timeout_seconds": 0},
+            "ready_timeout_seconds",
+            "EasService [ready_timeout_seconds]: must be at least 1; got 0. Give whole seconds to wait for Running "
+            "(serving.services[].readyTimeoutMinutes).",
+        ),
+        (
+            {"role_arn": "arn:aws:iam::1:role/x"},
+            "role_arn",
+            "EasService [role_arn]: must be a RAM role ARN; got 'arn:aws:iam::1:role/x'. Give the RAM role ARN EAS "
+            "runs the service with, acs:ram::<uid>:role/<name>.",
+        ),
+        (
+            {"docker_auth": "ab"},
+            "docker_auth",
+            "EasService [docker_auth]: must have at least 4 characters; got a value not shown here. Give base64 of "
+            "user:password (a secret).",
+        ),
     ],
 )
-def test_check_names_the_input(change: dict[str, Any], where: str, needle: str) -> None:
-    failures = check_failures(props(**change))
-    assert [prop for prop, _ in failures] == [where]
-    assert needle in failures[0][1]
+def test_check_names_the_input(change: dict[str, Any], where: str, message: str) -> None:
+    assert check_failures(props(**change)) == [(where, message)]
 
 
 def test_check_through_the_host(host: ProviderHost) -> None:
     _inputs, failures = host.check(EasServiceProvider(), {}, props(ready_timeout_seconds="20m"))
-    assert failures == [("ready_timeout_seconds", "Input should be a valid integer")]
+    assert failures == [
+        (
+            "ready_timeout_seconds",
+            "EasService [ready_timeout_seconds]: must be a whole number; got '20m'. Give whole seconds to wait for "
+            "Running (serving.services[].readyTimeoutMinutes).",
+        )
+    ]
+
+
+def test_check_waits_for_values_unknown_at_preview(host: ProviderHost) -> None:
+    """The first preview of a new stack: the workspace and the -eas role do not exist yet."""
+    from pulumi.runtime import rpc
+
+    _inputs, failures = host.check(
+        EasServiceProvider(), {}, props(workspace_id=rpc.UNKNOWN, role_arn=rpc.UNKNOWN, docker_auth=rpc.UNKNOWN)
+    )
+    assert failures == []
+    _inputs, failures = host.check(EasServiceProvider(), {}, props(workspace_id=rpc.UNKNOWN, service_name="Bad"))
+    assert [prop for prop, _ in failures] == ["service_name"]
 
 
 def test_tags_become_service_labels(host: ProviderHost, cloud: Control, clients: ClientFactory) -> None:

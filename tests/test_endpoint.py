@@ -150,7 +150,7 @@ def test_refresh_after_deletion_in_the_console(host: ProviderHost, cloud: Contro
             {"token": "short-secret"},
             (
                 "token",
-                "ServiceEndpoint [token]: must have at least 16 characters; got '[secret]'. "
+                "ServiceEndpoint [token]: must have at least 16 characters; got a value not shown here. "
                 "Pass a secret of at least 16 characters (pulumi config set --secret), or leave it out.",
             ),
         ),

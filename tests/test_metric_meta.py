@@ -52,7 +52,19 @@ def test_no_cloudmonitor_and_no_gpu_alarm_means_nothing_to_check() -> None:
     raw = copy.deepcopy(VALID_RAW)
     raw["serving"]["metrics"] = {"source": "prometheus", "endpoint": "https://prometheus.example.com"}
     config = parse_stack_config(raw, "prod")
-    assert metric_checks(config.serving.metrics, config.alarms, gpu=False) == []
+    assert metric_checks(config.serving.metrics, None, gpu=False) == []
+
+
+def test_prod_alarms_are_checked_even_when_the_gates_read_prometheus() -> None:
+    """The alarms are CloudMonitor rules on the latency and error metrics whatever source the gates read."""
+    raw = copy.deepcopy(VALID_RAW)
+    raw["serving"]["metrics"] = {"source": "prometheus", "endpoint": "https://prometheus.example.com"}
+    config = parse_stack_config(raw, "prod")
+    found = metric_checks(config.serving.metrics, config.alarms, gpu=False)
+    assert [(c.namespace, c.metric, c.key) for c in found] == [
+        ("acs_pai_eas", "TP95ResponseTime", "pai-mlops:serving.metrics.latencyMetric"),
+        ("acs_pai_eas", "5xxResponseRatio", "pai-mlops:serving.metrics.errorMetric"),
+    ]
 
 
 def test_metrics_cloudmonitor_lists_pass(host: ProviderHost, cloud: Control) -> None:
@@ -102,15 +114,28 @@ def test_a_refused_lookup_names_the_key_and_the_apis_answer(host: ProviderHost, 
 
 
 def test_check_refuses_an_empty_or_incomplete_list(host: ProviderHost) -> None:
-    _, failures = host.check(MetricMetaCheckProvider(), {}, {"checks": [{"namespace": "n"}]})
+    complete = checks()[0].as_input()
+    _, failures = host.check(
+        MetricMetaCheckProvider(), {}, {"checks": [{k: v for k, v in complete.items() if k != "metric"}]}
+    )
     assert failures == [
         (
-            "checks[0]",
-            "needs metric, dimensions, statistic, key, namespace_key, dimension_key; got {'namespace': 'n'}",
+            "checks[0].metric",
+            "MetricMetaCheck [checks[0].metric]: is required; got nothing. Give the metric name, e.g. "
+            "TP95ResponseTime.",
         )
     ]
     _, failures = host.check(MetricMetaCheckProvider(), {}, {"checks": []})
-    assert failures == [("checks", "list at least one metric to check; got []")]
+    assert failures == [
+        ("checks", "MetricMetaCheck [checks]: must not be empty; got []. List at least one metric to check.")
+    ]
+    _, failures = host.check(MetricMetaCheckProvider(), {}, {"checks": [complete], "deadline_seconds": "60"})
+    assert failures == [
+        (
+            "deadline_seconds",
+            "MetricMetaCheck [deadline_seconds]: must be a whole number; got '60'. Give a positive number of seconds.",
+        )
+    ]
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,13 @@ from alibabacloud_tea_openapi.client import Client
 from darabonba.runtime import RuntimeOptions
 from Tea.exceptions import TeaException
 
-from components.pipeline import RetrainingPipeline, RetrainingPipelineArgs, manifest_text, retraining_manifest
+from components.pipeline import (
+    RetrainingPipeline,
+    RetrainingPipelineArgs,
+    dlc_role_arn,
+    manifest_text,
+    retraining_manifest,
+)
 from stack_config import RetrainingConfig, parse_stack_config
 from tests.conftest import VALID_RAW
 from tests.emulator import Control, Emulator
@@ -368,6 +374,7 @@ def test_the_component_registers_the_manifest_as_yaml(mocks: RecordingMocks) -> 
         region="cn-hangzhou",
         training=args.training,
         service=args.service,
+        role_arn=f"acs:ram::1234567890:role/{args.name_prefix}-dlc",
     )
 
 
@@ -385,4 +392,41 @@ def test_a_spot_job_on_shared_resources_is_submitted_as_the_training_job_would_b
                 "SpotSpec": {"SpotStrategy": "SpotWithPriceLimit", "SpotDiscountLimit": 0.6},
             }
         ]
+    }
+
+
+def _job_config(documents: list[dict[str, Any]]) -> dict[str, Any]:
+    [train] = [node for node in documents[-1]["spec"]["pipelines"] if node["metadata"]["name"] == "train"]
+    [value] = [p["value"] for p in train["spec"]["arguments"]["parameters"] if p["name"] == "job_config"]
+    return value
+
+
+def test_the_pipelines_dlc_job_runs_as_the_stacks_dlc_role() -> None:
+    """Never as the workspace's default DLC identity: the -dlc role's least-privilege grant covers pipeline runs."""
+    assert "CredentialConfig" not in _job_config(build())  # the builder alone names no role
+    args = pipeline_args()
+    documents = retraining_manifest(
+        RetrainingConfig(**{**args.pipeline.__dict__}),
+        provider="1234567890",
+        bucket="acme-pai-prod",
+        region="cn-hangzhou",
+        training=args.training,
+        service=args.service,
+        role_arn=dlc_role_arn("1234567890", "pai-mlops-prod"),
+    )
+    assert _job_config(documents)["CredentialConfig"] == {
+        "EnableCredentialInject": True,
+        "CredentialConfigItems": [
+            {
+                "Key": "default",
+                "Type": "Role",
+                "Roles": [
+                    {
+                        "RoleArn": "acs:ram::1234567890:role/pai-mlops-prod-dlc",
+                        "RoleType": "service",
+                        "AssumeRoleFor": "1234567890",
+                    }
+                ],
+            }
+        ],
     }

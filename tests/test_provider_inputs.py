@@ -14,7 +14,9 @@ import pytest
 
 from providers.autoscaler import EasAutoscalerArgs, EasAutoscalerInputs
 from providers.base import model_defaults
+from providers.eas_service import EasServiceArgs, EasServiceInputs
 from providers.endpoint import ServiceEndpointArgs, ServiceEndpointInputs
+from providers.metric_meta import MetricMetaCheckArgs, MetricMetaCheckInputs
 from providers.notebook import DswInstanceArgs, DswInstanceInputs
 from providers.probe import ApiProbeArgs, ApiProbeInputs
 from providers.props import plain
@@ -43,6 +45,8 @@ def _plain_sequences(value: Any) -> Any:
     ("args", "model"),
     [
         (EasAutoscalerArgs, EasAutoscalerInputs),
+        (EasServiceArgs, EasServiceInputs),
+        (MetricMetaCheckArgs, MetricMetaCheckInputs),
         (ServiceEndpointArgs, ServiceEndpointInputs),
         (ApiProbeArgs, ApiProbeInputs),
         (DswInstanceArgs, DswInstanceInputs),

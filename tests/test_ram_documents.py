@@ -96,3 +96,13 @@ def test_trust_policy_names_only_the_given_services_sorted() -> None:
             "Principal": {"Service": ["eas.aliyuncs.com", "pai.aliyuncs.com"]},
         }
     ]
+
+
+def test_a_model_a_pipeline_retrains_may_be_written_under_any_run_id() -> None:
+    """Pipeline runs get their id when they start; served versions stay protected by the explicit Deny."""
+    access = training_access([("fraud", "r1"), ("tagger", "r2")], pipeline_models=["fraud"])
+    assert access == PrefixAccess(
+        read=("data/",),
+        write=("models/tagger/r2/", "models/fraud/", "checkpoints/tagger/r2/", "checkpoints/fraud/"),
+        delete=("checkpoints/tagger/r2/", "checkpoints/fraud/"),
+    )

@@ -1,8 +1,9 @@
 """EAS serving: instances kept in production, scale-to-zero in dev, calm scale-in, dedicated
 capacity in production, and gated traffic shifts.
 
-Reads ``serviceConfig`` of ``alicloud:pai/service:Service`` (built from plain config, so it is known
-at preview) and the inputs of the EasAutoscaler and TrafficShift dynamic resources.
+Reads the service config of every EAS service (``service_config`` of the EasService dynamic resource, and
+``serviceConfig`` of an ``alicloud:pai/service:Service`` kept during the upgrade; both built from plain config, so
+known at preview) and the inputs of the EasAutoscaler and TrafficShift dynamic resources.
 """
 
 from __future__ import annotations
