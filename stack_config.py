@@ -684,7 +684,7 @@ class AlarmConfig:
 class StackConfig:
     """Everything the program needs from one stack's ``Pulumi.<stack>.yaml``."""
 
-    environment: Literal["dev", "prod"] = key("Write dev or prod")
+    environment: Literal["dev", "staging", "prod"] = key("Write dev, staging or prod")
     owner: StrictStr = key(
         "Name the owning team or person; it becomes the 'owner' tag",
         min_length=1,

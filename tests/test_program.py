@@ -195,8 +195,8 @@ def test_plan_exits_2_with_the_problems_on_bad_config(tmp_path: Path, capsys: py
 
 
 def test_plan_refuses_an_unknown_stack(capsys: pytest.CaptureFixture[str]) -> None:
-    assert plan.main(["--stack", "staging"]) == 2
-    assert capsys.readouterr().err == "error: no Pulumi.staging.yaml; stacks here: dev, prod\n"
+    assert plan.main(["--stack", "qa"]) == 2
+    assert capsys.readouterr().err == "error: no Pulumi.qa.yaml; stacks here: dev, prod, staging\n"
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

@@ -70,8 +70,8 @@ def engine_config(**overrides: str) -> dict[str, str]:
 BAD_INPUTS = [
     pytest.param(
         "environment",
-        "staging",
-        ["pai-mlops [environment]: must be one of 'dev' or 'prod'; got 'staging'. Write dev or prod."],
+        "qa",
+        ["pai-mlops [environment]: must be one of 'dev', 'staging' or 'prod'; got 'qa'. Write dev, staging or prod."],
         id="environment-unknown",
     ),
     pytest.param(
