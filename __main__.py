@@ -34,6 +34,7 @@ from components import (
     tag_transform,
 )
 from components.monitoring import metric_checks, uses_gpu
+from components.promotion import Promotions, PromotionsArgs, model_artifacts
 from providers.metric_meta import MetricMetaCheck, MetricMetaCheckArgs
 from stack_config import RepositoryConfig, load_stack_config
 
@@ -65,6 +66,16 @@ roles = ServiceRoles(
         deployed_versions=tuple((svc.name, version) for svc in config.serving.services for version in svc.versions),
     ),
 )
+# Versions copied from another stack's bucket, gated on their release there (README "Promotion").
+promotions = (
+    Promotions(
+        "promotions",
+        PromotionsArgs(services=config.serving.services, bucket_name=config.storage.bucket_name),
+        opts=pulumi.ResourceOptions(depends_on=[store]),
+    )
+    if any(svc.promoted for svc in config.serving.services)
+    else None
+)
 serving_token = pulumi.Config().get_secret("servingToken")  # optional: rotates every EAS service's access token
 registry_auth = pulumi.Config().get_secret("registryAuth")  # optional: dockerAuth for private serving images
 services = [
@@ -80,7 +91,7 @@ services = [
             retain_legacy=config.serving.retain_pai_services,
             docker_auth=registry_auth,
         ),
-        opts=pulumi.ResourceOptions(depends_on=[store, roles]),
+        opts=pulumi.ResourceOptions(depends_on=[store, roles, *([promotions] if promotions else [])]),
     )
     for svc in config.serving.services
 ]
@@ -136,6 +147,11 @@ registries = [
                 )
                 for job in config.training.jobs
                 if job.name == svc.name and job.code is not None and job.run in svc.versions
+            },
+            promoted={
+                version: promotion.lineage
+                for (model, version), promotion in (promotions.by_version if promotions else {}).items()
+                if model == svc.name
             },
         ),
     )
@@ -212,6 +228,18 @@ pulumi.export(
         item.name: {"pipelineId": pipeline.pipeline_id, "triggerFunction": pipeline.trigger_function}
         for item, pipeline in zip(config.pipeline.retraining, pipelines, strict=True)
     },
+)
+pulumi.export(
+    "modelArtifacts",  # what another stack promotes from
+    model_artifacts(
+        config.serving.services,
+        config.storage.bucket_name,
+        {
+            (job.name, job.run): (job.code.commit if job.code else None, trainings[job.name].job_id)
+            for job in config.training.jobs
+        },
+        promotions.by_version if promotions else {},
+    ),
 )
 pulumi.export("notebookUrls", notebooks.urls)
 pulumi.export("imageRepositories", registry.repositories if registry else {})

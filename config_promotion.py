@@ -108,3 +108,24 @@ def promotion_problems(raw: Mapping[str, Any], stack: str) -> list[Problem]:
                     )
                 )
     return problems
+
+
+def artifact_entry(
+    bucket: str, model: str, version: str, *, commit: str | None, origin: str, source_stack: str | None = None
+) -> dict[str, Any]:
+    """One version of a stack's ``modelArtifacts`` output (what another stack promotes from), known at plan time.
+
+    ``origin`` is ``trained`` (a run of the stack), ``promoted`` (copied from ``source_stack``) or ``listed``
+    (put there some other way). Checksums are added by the program from the promotion that copied the version.
+    """
+    entry: dict[str, Any] = {
+        "bucket": bucket,
+        "prefix": f"models/{model}/{version}/",
+        "uri": f"oss://{bucket}/models/{model}/{version}/",
+        "origin": origin,
+    }
+    if commit is not None:
+        entry["commit"] = commit
+    if source_stack is not None:
+        entry["sourceStack"] = source_stack
+    return entry

@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 import pulumi
 import pulumi.dynamic
-from pydantic import Field, StrictInt, StrictStr
+from pydantic import Field, StrictBool, StrictInt, StrictStr
 from pydantic.dataclasses import dataclass as model
 
 from providers.base import ConfiguredProvider, check_inputs
@@ -62,6 +62,15 @@ class PromotionInputs:
     )
     lineage: dict[StrictStr, StrictStr] = Field(default_factory=dict)
     deadline_seconds: StrictInt = Field(default=DEFAULT_DEADLINE_SECONDS, ge=1)
+    # The promotion gate's evidence (policies/rules/promotion.py judges it; the copy does not use it).
+    source_stack: StrictStr = ""
+    model: StrictStr = ""
+    version: StrictStr = ""
+    live: StrictBool = False
+    release_history: list[Any] = Field(default_factory=list)
+    source_artifact: dict[StrictStr, Any] = Field(default_factory=dict)
+    commit: StrictStr | None = None
+    override: dict[StrictStr, StrictStr] | None = None
 
 
 def semantic(inputs: dict[str, Any]) -> list[tuple[str, str]]:
@@ -210,7 +219,8 @@ class ModelPromotionProvider(ConfiguredProvider):
         return check_inputs(PromotionInputs, news, resource="ModelPromotion", outputs=OUTPUTS, semantic=semantic)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
-        keys = (*REPLACING, "expected", "lineage", "deadline_seconds")
+        # The gate's evidence (the source's history) changes with every release there: not a change of the copy.
+        keys = (*REPLACING, "expected", "lineage", "deadline_seconds", "live", "override")
         changed = [key for key in keys if olds.get(key) != news.get(key)]
         replaces = [key for key in changed if key in (*REPLACING, "expected")]
         return pulumi.dynamic.DiffResult(
@@ -247,6 +257,14 @@ class ModelPromotionArgs:
     expected: pulumi.Input[Mapping[str, str]] = field(default_factory=lambda: {})
     lineage: pulumi.Input[Mapping[str, str]] = field(default_factory=lambda: {})
     deadline_seconds: int = DEFAULT_DEADLINE_SECONDS
+    source_stack: str = ""
+    model: str = ""
+    version: str = ""
+    live: bool = False
+    release_history: pulumi.Input[Sequence[Any]] = field(default_factory=lambda: [])
+    source_artifact: pulumi.Input[Mapping[str, Any]] = field(default_factory=lambda: {})
+    commit: str | None = None
+    override: Mapping[str, str] | None = None
 
 
 class ModelPromotion(pulumi.dynamic.Resource, module="pai", name="ModelPromotion"):
@@ -257,6 +275,8 @@ class ModelPromotion(pulumi.dynamic.Resource, module="pai", name="ModelPromotion
     bytes: pulumi.Output[int]
     source_uri: pulumi.Output[str]
     dest_uri: pulumi.Output[str]
+    lineage: pulumi.Output[dict[str, str]]
+    source_artifact: pulumi.Output[dict[str, Any]]
 
     def __init__(self, name: str, args: ModelPromotionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         props: dict[str, Any] = {
@@ -267,6 +287,14 @@ class ModelPromotion(pulumi.dynamic.Resource, module="pai", name="ModelPromotion
             "expected": args.expected,
             "lineage": args.lineage,
             "deadline_seconds": args.deadline_seconds,
+            "source_stack": args.source_stack,
+            "model": args.model,
+            "version": args.version,
+            "live": args.live,
+            "release_history": args.release_history,
+            "source_artifact": args.source_artifact,
+            "commit": args.commit,
+            "override": dict(args.override) if args.override else None,
             **dict.fromkeys(OUTPUTS),
         }
         super().__init__(ModelPromotionProvider(), name, props, opts)

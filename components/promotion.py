@@ -1,0 +1,135 @@
+"""Promotions: the versions this stack copies from another stack's bucket, gated on their release there.
+
+For every ``promoted`` version of a served model, one ``pulumi.StackReference`` per source stack gives the source's
+``modelArtifacts`` (bucket, URI, commit, training job, checksums) and ``releaseHistory``; nothing about the source
+is typed twice. A :class:`~providers.promotion.ModelPromotion` copies ``models/<name>/<version>/`` into this
+stack's bucket, verifying it against the source's checksums, and carries the gate's evidence, which the policy
+``promotion-gate`` judges at preview (policies/rules/promotion.py). An override is logged and recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from config_promotion import PromotionConfig, artifact_entry
+from providers.promotion import ModelPromotion, ModelPromotionArgs
+from stack_config import ModelServiceConfig
+
+
+@dataclass(frozen=True, kw_only=True)
+class PromotionsArgs:
+    services: Sequence[ModelServiceConfig]
+    bucket_name: str
+
+
+def _pick(outputs: Any, model: str, version: str) -> dict[str, Any]:
+    """The source's ``modelArtifacts`` entry of one version ({} when it exports none)."""
+    models = outputs if isinstance(outputs, Mapping) else {}
+    versions = models.get(model)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+    entry = versions.get(version) if isinstance(versions, Mapping) else None  # pyright: ignore[reportUnknownMemberType]
+    return dict(entry) if isinstance(entry, Mapping) else {}  # pyright: ignore[reportUnknownArgumentType]
+
+
+def _history(outputs: Any, model: str) -> list[Any]:
+    groups = outputs if isinstance(outputs, Mapping) else {}
+    events = groups.get(model)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+    return list(events) if isinstance(events, list) else []  # pyright: ignore[reportUnknownArgumentType]
+
+
+def override_record(promotion: PromotionConfig) -> dict[str, str] | None:
+    if promotion.override is None:
+        return None
+    found = promotion.override
+    return {"reason": found.reason, "approvedBy": found.approved_by, "ticket": found.ticket}
+
+
+class Promotions(pulumi.ComponentResource):
+    """One ``ModelPromotion`` per promoted version. Outputs: ``by_version`` ((model, version) → resource)."""
+
+    def __init__(self, name: str, args: PromotionsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("pai-mlops:promotion:Promotions", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        references: dict[str, pulumi.StackReference] = {}
+        self.by_version: dict[tuple[str, str], ModelPromotion] = {}
+        for svc in args.services:
+            for version, promotion in sorted(svc.promoted.items()):
+                source = promotion.from_stack
+                if source not in references:
+                    references[source] = pulumi.StackReference(f"{name}-{promotion.stack_name}", source, opts=child)
+                ref = references[source]
+                artifact = ref.get_output("modelArtifacts").apply(lambda a, m=svc.name, v=version: _pick(a, m, v))
+                override = override_record(promotion)
+                if override is not None:
+                    pulumi.log.warn(
+                        f"{svc.name} {version}: the promotion gate is overridden ({override['ticket']}, approved by "
+                        f"{override['approvedBy']}: {override['reason']}); recorded in the model registry"
+                    )
+                self.by_version[(svc.name, version)] = ModelPromotion(
+                    f"{name}-{svc.name}-{version}",
+                    ModelPromotionArgs(
+                        source_bucket=artifact.apply(lambda a: str(a.get("bucket") or "")),
+                        source_prefix=f"models/{svc.name}/{version}/",
+                        dest_bucket=args.bucket_name,
+                        dest_prefix=f"models/{svc.name}/{version}/",
+                        expected=artifact.apply(lambda a: dict(a.get("checksums") or {})),
+                        lineage=artifact.apply(lambda a, s=source, o=override: _lineage(s, a, o)),
+                        source_stack=source,
+                        model=svc.name,
+                        version=version,
+                        live=svc.live == version,
+                        release_history=ref.get_output("releaseHistory").apply(lambda h, m=svc.name: _history(h, m)),
+                        source_artifact=artifact,
+                        commit=svc.code_commits.get(version),
+                        override=override,
+                    ),
+                    opts=child,
+                )
+        self.register_outputs({})
+
+
+def _lineage(source: str, artifact: Mapping[str, Any], override: Mapping[str, str] | None) -> dict[str, str]:
+    """Where the version came from, as the registry labels it: source stack and URI, commit, training job."""
+    lineage = {"sourceStack": source, "sourceUri": str(artifact.get("uri") or "")}
+    for key in ("commit", "trainingJob"):
+        if artifact.get(key):
+            lineage[key] = str(artifact[key])
+    if override is not None:
+        lineage["gateOverride"] = override["ticket"]
+    return lineage
+
+
+def model_artifacts(
+    services: Sequence[ModelServiceConfig],
+    bucket: str,
+    trained: Mapping[tuple[str, str], tuple[str | None, pulumi.Input[str]]],
+    promotions: Mapping[tuple[str, str], ModelPromotion],
+) -> dict[str, dict[str, Any]]:
+    """The ``modelArtifacts`` output other stacks promote from: every served version's bucket, URI and lineage.
+
+    ``trained`` maps (model, version) to the training run's (commit, DLC job id); a promoted version adds the
+    checksums its promotion verified and the source's lineage.
+    """
+    artifacts: dict[str, dict[str, Any]] = {}
+    for svc in services:
+        entries: dict[str, Any] = {}
+        for version in svc.versions:
+            run = trained.get((svc.name, version))
+            promotion = promotions.get((svc.name, version))
+            origin = "trained" if run else "promoted" if promotion else "listed"
+            commit = run[0] if run else svc.code_commits.get(version)
+            source = svc.promoted[version].from_stack if promotion else None
+            entry: dict[str, Any] = artifact_entry(
+                bucket, svc.name, version, commit=commit, origin=origin, source_stack=source
+            )
+            if run:
+                entry["trainingJob"] = run[1]
+            if promotion:
+                entry["checksums"] = promotion.checksums
+                entry["trainingJob"] = promotion.source_artifact.apply(lambda a: str(a.get("trainingJob") or ""))
+            entries[version] = entry
+        artifacts[svc.name] = entries
+    return artifacts
