@@ -61,7 +61,9 @@ class Promotions(pulumi.ComponentResource):
                 if source not in references:
                     references[source] = pulumi.StackReference(f"{name}-{promotion.stack_name}", source, opts=child)
                 ref = references[source]
-                artifact = ref.get_output("modelArtifacts").apply(lambda a, m=svc.name, v=version: _pick(a, m, v))
+                # ``outputs``, not get_output: get_output schedules a secrecy check on the event loop that outlives a
+                # mocked run (the offline plan runs several programs in one process).
+                artifact = ref.outputs.apply(lambda o, m=svc.name, v=version: _pick(o.get("modelArtifacts"), m, v))
                 override = override_record(promotion)
                 if override is not None:
                     pulumi.log.warn(
@@ -81,7 +83,7 @@ class Promotions(pulumi.ComponentResource):
                         model=svc.name,
                         version=version,
                         live=svc.live == version,
-                        release_history=ref.get_output("releaseHistory").apply(lambda h, m=svc.name: _history(h, m)),
+                        release_history=ref.outputs.apply(lambda o, m=svc.name: _history(o.get("releaseHistory"), m)),
                         source_artifact=artifact,
                         commit=svc.code_commits.get(version),
                         override=override,

@@ -51,7 +51,9 @@ def promotion_labels(lineage: pulumi.Output[dict[str, str]] | None) -> list[pai.
     if lineage is None:
         return []
     return [
-        pai.WorkspaceModelVersionLabelArgs(key=label, value=lineage.apply(lambda found, k=label: found.get(k) or "none"))
+        pai.WorkspaceModelVersionLabelArgs(
+            key=label, value=lineage.apply(lambda found, k=label: found.get(k) or "none")
+        )
         for label in PROMOTION_LABELS
     ]
 

@@ -84,6 +84,12 @@ def test_program_registers_the_pipeline(stack: str) -> None:
         "pulumi-python:dynamic/pai:ServiceEndpoint": 2,
         "pulumi-python:dynamic/pai:TrafficShift": 2,
         "pulumi-python:dynamic/pai:MetricMetaCheck": 1,  # the watched CloudMonitor metrics, verified at up
+        # prod promotes fraud_scorer v7 from staging: one StackReference read (not a registration) and one copy
+        **(
+            {"pai-mlops:promotion:Promotions": 1, "pulumi-python:dynamic/pai:ModelPromotion": 1}
+            if stack == "prod"
+            else {}
+        ),
     }
     bucket = mocks.one("alicloud:oss/bucket:Bucket", "artifacts-bucket")
     assert bucket.inputs["bucket"] == f"acme-pai-mlops-{stack}"
@@ -102,6 +108,7 @@ def test_program_registers_the_pipeline(stack: str) -> None:
         "groupEndpoints",
         "imageRepositories",
         "liveServices",
+        "modelArtifacts",
         "notebookUrls",
         "releaseHistory",
         "retrainingPipelines",
@@ -179,7 +186,7 @@ def test_plan_prints_the_tree_and_writes_the_json_plan(tmp_path: Path, capsys: p
     assert "Resources: 85 to create: the stack, 68 cloud resources and 16 components" in printed
     document = json.loads(out.read_text())
     assert document["stack"] == "prod"
-    assert len(document["resources"]) == 84
+    assert len(document["resources"]) == 86  # with the Promotions component and its ModelPromotion
 
 
 def test_plan_exits_2_with_the_problems_on_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

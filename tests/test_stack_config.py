@@ -425,7 +425,7 @@ BAD_INPUTS = [
             f"{S0} [minInstance]: is not a known key; got a value not shown here. Did you mean 'minInstances'? "
             "Known keys here: "
             "activationReplicas, codeCommits, codeRepository, container, contracts, cpu, cpuPercent, cron, gpu, "
-            "instanceType, live, maxInstances, memoryMb, minInstances, name, processor, qpsPerInstance, "
+            "instanceType, live, maxInstances, memoryMb, minInstances, name, processor, promoted, qpsPerInstance, "
             "readyTimeoutMinutes, registryVersions, resourceGroup, rollout, scaleInCooldownSeconds, "
             "scaleUpWindowSeconds, versions, zeroGraceSeconds."
         ],
