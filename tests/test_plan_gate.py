@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +121,6 @@ def test_prod_with_min_instances_0_is_refused_naming_eas_prod_min_instances(
     prod = (ROOT / "Pulumi.prod.yaml").read_text()
     assert prod.count("minInstances: 2\n") == 1
     root = project_copy(tmp_path)
-    shutil.copy(ROOT / "Pulumi.staging.yaml", root / "Pulumi.staging.yaml")  # prod promotes from staging
     (root / "Pulumi.prod.yaml").write_text(prod.replace("minInstances: 2\n", "minInstances: 0\n"))
     out = tmp_path / "plan.json"
     code, printed, _ = run_plan(capsys, "--stack", "prod", "--root", str(root), "--out", str(out))

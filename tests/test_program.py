@@ -183,7 +183,7 @@ def test_plan_prints_the_tree_and_writes_the_json_plan(tmp_path: Path, capsys: p
     )
     at = printed.index(" +   │  │  └─ pulumi-python:dynamic/pai:EasService  fraud_scorer-v7")
     assert printed[at + 1] == "     │  │           name=fraud_scorer_v7 group=fraud_scorer instances=2 on=ecs.c7.xlarge"
-    assert "Resources: 85 to create: the stack, 68 cloud resources and 16 components" in printed
+    assert "Resources: 87 to create: the stack, 69 cloud resources and 17 components" in printed
     document = json.loads(out.read_text())
     assert document["stack"] == "prod"
     assert len(document["resources"]) == 86  # with the Promotions component and its ModelPromotion
