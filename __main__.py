@@ -90,8 +90,9 @@ services = [
             role_arn=roles.role_arns["eas"],
             retain_legacy=config.serving.retain_pai_services,
             docker_auth=registry_auth,
+            artifacts={v: p for (m, v), p in (promotions.by_version if promotions else {}).items() if m == svc.name},
         ),
-        opts=pulumi.ResourceOptions(depends_on=[store, roles, *([promotions] if promotions else [])]),
+        opts=pulumi.ResourceOptions(depends_on=[store, roles]),
     )
     for svc in config.serving.services
 ]

@@ -14,7 +14,7 @@ from policies.rules.promotion import MODEL_PROMOTION, gate_problems, released
 from tests.policy_harness import check
 from tests.program_copy import project_copy
 from tools import plan
-from tools.mock_engine import ROOT
+from tools.mock_engine import ROOT, run_program
 
 SHA = "sha256:" + "ab" * 32
 PASS_100 = {"phase": "step", "step": 100, "to": "v7", "verdict": "pass"}
@@ -252,3 +252,18 @@ def test_a_bad_stack_outputs_option_is_bad_input(tmp_path: Path, capsys: pytest.
     assert capsys.readouterr().err.splitlines()[0] == (
         "error: --stack-outputs 'staging': give STACK=FILE with FILE from `pulumi stack output --json`"
     )
+
+
+def test_the_promoted_versions_service_starts_only_after_its_copy() -> None:
+    mocks = run_program("prod")
+    depends = {
+        r.name: sorted(d.rsplit("::", 1)[-1] for d in r.dependencies)
+        for r in mocks.by_type("pulumi-python:dynamic/pai:EasService")
+    }
+    assert depends == {
+        "fraud_scorer-v6": ["roles-eas", "workspace-ws"],
+        "fraud_scorer-v7": ["promotions-fraud_scorer-v7", "roles-eas", "workspace-ws"],
+        "image_tagger-v3": ["roles-eas", "workspace-ws"],
+    }
+    [reference] = [r for r in mocks.registrations if r.type == "pulumi:pulumi:StackReference"] or [None]
+    assert reference is None  # a read, not a registration: nothing for the policy pack to judge
