@@ -70,7 +70,9 @@ roles = ServiceRoles(
 promotions = (
     Promotions(
         "promotions",
-        PromotionsArgs(services=config.serving.services, bucket_name=config.storage.bucket_name),
+        PromotionsArgs(
+            services=config.serving.services, bucket_name=config.storage.bucket_name, name_prefix=config.name_prefix
+        ),
         opts=pulumi.ResourceOptions(depends_on=[store]),
     )
     if any(svc.promoted for svc in config.serving.services)

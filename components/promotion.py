@@ -9,12 +9,15 @@ stack's bucket, verifying it against the source's checksums, and carries the gat
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+from pulumi_alicloud import ram
 
+from components.ram_documents import PrefixAccess, oss_prefix_policy
 from config_promotion import PromotionConfig, artifact_entry
 from providers.promotion import ModelPromotion, ModelPromotionArgs
 from stack_config import ModelServiceConfig
@@ -24,6 +27,12 @@ from stack_config import ModelServiceConfig
 class PromotionsArgs:
     services: Sequence[ModelServiceConfig]
     bucket_name: str
+    name_prefix: str = "pai-mlops"  # of the read policy's name: one stack per environment per account
+
+
+def read_policy_document(bucket: str, prefix: str) -> str:
+    """Read access to one version's prefix of the source bucket, nothing else (what the copying role needs)."""
+    return json.dumps(oss_prefix_policy(bucket, PrefixAccess(read=(prefix,))))
 
 
 def _pick(outputs: Any, model: str, version: str) -> dict[str, Any]:
@@ -48,13 +57,16 @@ def override_record(promotion: PromotionConfig) -> dict[str, str] | None:
 
 
 class Promotions(pulumi.ComponentResource):
-    """One ``ModelPromotion`` per promoted version. Outputs: ``by_version`` ((model, version) → resource)."""
+    """Per promoted version a ``ModelPromotion`` and the RAM policy that reads only that version's source prefix
+    (``<prefix>-promote-<model>-<version>``; attach it to the role that deploys this stack). Outputs:
+    ``by_version`` and ``read_policies``, by (model, version)."""
 
     def __init__(self, name: str, args: PromotionsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("pai-mlops:promotion:Promotions", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         references: dict[str, pulumi.StackReference] = {}
         self.by_version: dict[tuple[str, str], ModelPromotion] = {}
+        self.read_policies: dict[tuple[str, str], ram.Policy] = {}
         for svc in args.services:
             for version, promotion in sorted(svc.promoted.items()):
                 source = promotion.from_stack
@@ -70,10 +82,25 @@ class Promotions(pulumi.ComponentResource):
                         f"{svc.name} {version}: the promotion gate is overridden ({override['ticket']}, approved by "
                         f"{override['approvedBy']}: {override['reason']}); recorded in the model registry"
                     )
+                # The artifact's bucket, else the source's bucketName (an overridden version it does not list).
+                bucket = ref.outputs.apply(
+                    lambda o, m=svc.name, v=version: str(
+                        _pick(o.get("modelArtifacts"), m, v).get("bucket") or o.get("bucketName") or ""
+                    )
+                )
+                prefix = f"models/{svc.name}/{version}/"
+                # RAM policy names take letters, digits and hyphens (RAM CreatePolicy PolicyName).
+                self.read_policies[(svc.name, version)] = ram.Policy(
+                    f"{name}-{svc.name}-{version}-read",
+                    policy_name=f"{args.name_prefix}-promote-{svc.name.replace('_', '-')}-{version.replace('_', '-')}",
+                    policy_document=bucket.apply(lambda b, p=prefix: read_policy_document(b, p)),
+                    description=f"pai-mlops: read {source}'s {prefix} to promote it (attach to the deploy role)",
+                    opts=child,
+                )
                 self.by_version[(svc.name, version)] = ModelPromotion(
                     f"{name}-{svc.name}-{version}",
                     ModelPromotionArgs(
-                        source_bucket=artifact.apply(lambda a: str(a.get("bucket") or "")),
+                        source_bucket=bucket,
                         source_prefix=f"models/{svc.name}/{version}/",
                         dest_bucket=args.bucket_name,
                         dest_prefix=f"models/{svc.name}/{version}/",

@@ -164,6 +164,24 @@ def test_prod_plans_clean_on_staging_recorded_release(tmp_path: Path, capsys: py
         "commit": "4be2c1d9",
         "trainingJob": "dlc-abc123",
     }
+    [policy] = [r for r in document["resources"] if r["name"] == "promotions-fraud_scorer-v7-read"]
+    assert policy["inputs"]["policyName"] == "pai-mlops-prod-promote-fraud-scorer-v7"
+    assert json.loads(policy["inputs"]["policyDocument"]) == {  # the copying role reads that prefix, nothing else
+        "Version": "1",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["oss:GetObject"],
+                "Resource": ["acs:oss:*:*:acme-pai-mlops-staging/models/fraud_scorer/v7/*"],
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["oss:ListObjects"],
+                "Resource": ["acs:oss:*:*:acme-pai-mlops-staging"],
+                "Condition": {"StringLike": {"oss:Prefix": ["models/fraud_scorer/v7/*"]}},
+            },
+        ],
+    }
     [version] = [r for r in document["resources"] if r["name"] == "registry-fraud_scorer-v7"]
     assert {label["key"]: label["value"] for label in version["inputs"]["labels"]} == {
         "codeRepository": "https://github.com/acme/fraud-models.git",
