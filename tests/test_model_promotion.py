@@ -102,35 +102,35 @@ def test_a_corrupted_source_object_is_detected_before_it_is_written(
     assert PREFIX + "model.pmml" not in objects(dest)
 
 
-def test_an_existing_different_object_is_never_overwritten(
-    host: ProviderHost, cloud: Control, buckets: tuple[Any, Any]
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        (
+            "meta/config.json",
+            b"tampered",
+            f"oss://{DEST}/{PREFIX}meta/config.json already holds a different object ({sha(b'tampered')}, the "
+            f"source has {sha(FILES['meta/config.json'])}); pai-mlops never overwrites an artifact",
+        ),
+        (
+            "model.onnx",
+            b"another model",
+            f"oss://{DEST}/{PREFIX} already holds model.onnx, which the source lacks: a different artifact is at "
+            "that path. pai-mlops never overwrites one; give the version a new id",
+        ),
+    ],
+    ids=["different-object", "extra-object"],
+)
+def test_an_existing_different_artifact_is_never_overwritten(
+    host: ProviderHost, cloud: Control, buckets: tuple[Any, Any], name: str, data: bytes, message: str
 ) -> None:
     _, dest = buckets
-    dest.put_object(PREFIX + "meta/config.json", b"tampered")
+    dest.put_object(PREFIX + name, data)
     cloud.clear_calls()
     with pytest.raises(ProviderFailed) as caught:
         host.create(ModelPromotionProvider(), inputs())
-    assert (
-        f"oss://{DEST}/{PREFIX}meta/config.json already holds a different object ({sha(b'tampered')}, the source "
-        f"has {sha(FILES['meta/config.json'])}); pai-mlops never overwrites an artifact"
-    ) in caught.value.details
+    assert message in caught.value.details
     assert puts(cloud) == []
-    assert objects(dest)[PREFIX + "meta/config.json"] == b"tampered"
-
-
-def test_an_existing_artifact_with_other_objects_is_refused(
-    host: ProviderHost, cloud: Control, buckets: tuple[Any, Any]
-) -> None:
-    _, dest = buckets
-    dest.put_object(PREFIX + "model.onnx", b"another model")
-    cloud.clear_calls()
-    with pytest.raises(ProviderFailed) as caught:
-        host.create(ModelPromotionProvider(), inputs())
-    assert (
-        f"oss://{DEST}/{PREFIX} already holds model.onnx, which the source lacks: a different artifact is at that "
-        "path. pai-mlops never overwrites one; give the version a new id"
-    ) in caught.value.details
-    assert puts(cloud) == []
+    assert objects(dest) == {PREFIX + name: data}
 
 
 def test_an_interrupted_copy_resumes_where_it_stopped(
