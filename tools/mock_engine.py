@@ -100,6 +100,10 @@ class _ParentAwareMonitor(MockMonitor):
         finally:
             _registering.request = None
 
+    def ReadResource(self, request: Any) -> Any:  # gRPC method name: a StackReference reads this way
+        _ensure_worker_loop()  # the stock one would reuse the loop a previous run closed on this thread
+        return super().ReadResource(request)
+
 
 def _wire(value: Any) -> Any:
     """A plain value a transform produced, in the JSON form of a protobuf Struct value."""
