@@ -161,3 +161,18 @@ def test_check_refuses_bad_inputs_naming_them(host: ProviderHost) -> None:
         ("dest_bucket", "ModelPromotion [dest_bucket]: is the source itself; promote between stacks"),
         ("expected", "ModelPromotion [expected.model.pmml]: must be 'sha256:<64 hex digits>'; got 'md5:abc'"),
     ]
+
+
+def test_dev_to_staging_to_prod_arrives_byte_identical(
+    host: ProviderHost, cloud: Control, clients: ClientFactory
+) -> None:
+    """The chain the stacks run: staging copies what dev trained, prod copies what staging recorded."""
+    for bucket in ("acme-pai-mlops-dev", SOURCE, DEST):
+        cloud.create_bucket(bucket)
+    dev = clients.oss_bucket("acme-pai-mlops-dev")
+    for name, data in FILES.items():
+        dev.put_object(PREFIX + name, data)
+    _, staging = host.create(ModelPromotionProvider(), inputs(source_bucket="acme-pai-mlops-dev", dest_bucket=SOURCE))
+    _, prod = host.create(ModelPromotionProvider(), inputs(expected=staging["checksums"]))
+    assert prod["checksums"] == staging["checksums"] == {name: sha(data) for name, data in FILES.items()}
+    assert objects(clients.oss_bucket(DEST)) == objects(dev)
