@@ -34,6 +34,7 @@ from components import (
     tag_transform,
 )
 from components.monitoring import metric_checks, uses_gpu
+from components.promotion import Promotions, PromotionsArgs, model_artifacts
 from providers.metric_meta import MetricMetaCheck, MetricMetaCheckArgs
 from stack_config import RepositoryConfig, load_stack_config
 
@@ -66,6 +67,18 @@ roles = ServiceRoles(
         deployed_versions=tuple((svc.name, version) for svc in config.serving.services for version in svc.versions),
     ),
 )
+# Versions copied from another stack's bucket, gated on their release there (README "Promotion").
+promotions = (
+    Promotions(
+        "promotions",
+        PromotionsArgs(
+            services=config.serving.services, bucket_name=config.storage.bucket_name, name_prefix=config.name_prefix
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[store]),
+    )
+    if any(svc.promoted for svc in config.serving.services)
+    else None
+)
 serving_token = pulumi.Config().get_secret("servingToken")  # optional: rotates every EAS service's access token
 registry_auth = pulumi.Config().get_secret("registryAuth")  # optional: dockerAuth for private serving images
 services = [
@@ -80,6 +93,7 @@ services = [
             role_arn=roles.role_arns["eas"],
             retain_legacy=config.serving.retain_pai_services,
             docker_auth=registry_auth,
+            artifacts={v: p for (m, v), p in (promotions.by_version if promotions else {}).items() if m == svc.name},
         ),
         opts=pulumi.ResourceOptions(depends_on=[store, roles]),
     )
@@ -137,6 +151,11 @@ registries = [
                 )
                 for job in config.training.jobs
                 if job.name == svc.name and job.code is not None and job.run in svc.versions
+            },
+            promoted={
+                version: promotion.lineage
+                for (model, version), promotion in (promotions.by_version if promotions else {}).items()
+                if model == svc.name
             },
         ),
     )
@@ -213,6 +232,18 @@ pulumi.export(
         item.name: {"pipelineId": pipeline.pipeline_id, "triggerFunction": pipeline.trigger_function}
         for item, pipeline in zip(config.pipeline.retraining, pipelines, strict=True)
     },
+)
+pulumi.export(
+    "modelArtifacts",  # what another stack promotes from
+    model_artifacts(
+        config.serving.services,
+        config.storage.bucket_name,
+        {
+            (job.name, job.run): (job.code.commit if job.code else None, trainings[job.name].job_id)
+            for job in config.training.jobs
+        },
+        promotions.by_version if promotions else {},
+    ),
 )
 pulumi.export("notebookUrls", notebooks.urls)
 pulumi.export("imageRepositories", registry.repositories if registry else {})

@@ -144,8 +144,10 @@ def field_at(root: type, loc: Sequence[str | int]) -> FieldInfo | None:
     """The field a pydantic error location points at, walking nested config dataclasses."""
     cls: type | None = root
     info: FieldInfo | None = None
+    keyed = False  # the part after a map of config dataclasses is a key of the map, not a field
     for part in loc:
-        if isinstance(part, int):
+        if isinstance(part, int) or keyed:
+            keyed = False
             continue
         if cls is None:
             return None
@@ -153,6 +155,9 @@ def field_at(root: type, loc: Sequence[str | int]) -> FieldInfo | None:
         if info is None:
             return None
         cls = _dataclass_in(info.annotation)
+        if cls is None and typing.get_origin(info.annotation) is dict:
+            cls = _dataclass_in(typing.get_args(info.annotation)[-1])
+            keyed = cls is not None
     return info
 
 

@@ -36,6 +36,7 @@ from config_problems import (
     split_loc,
     with_dev_defaults,
 )
+from config_promotion import PromotionConfig, promotion_problems
 from providers.props import DLC_GPU_TYPE_EXAMPLE, DLC_GPU_TYPE_PATTERN, DSW_GPU_TYPES
 from providers.traffic_spec import contract_major
 from providers.training_spec import EXTRA_ROLES as TRAINING_ROLES
@@ -304,6 +305,10 @@ class ModelServiceConfig:
     rollout: RolloutConfig = key("Give {steps, bakeSeconds, maxP95LatencyMs, maxErrorRate}", dev_default={})
     registry_versions: dict[StrictStr, StrictStr] = key(
         "Map a version id to its model registry version (major.minor.patch), e.g. {v6: 1.6.0}; v<N> maps to N.0.0",
+        default_factory=dict,
+    )
+    promoted: dict[StrictStr, PromotionConfig] = key(
+        "Map a version to the stack it is promoted from, e.g. {v7: {from: staging}} (README 'Promotion')",
         default_factory=dict,
     )
     # terraform's pai.Service waits 5 minutes; GPU and custom-image services often need longer (fidelity-audit T2).
@@ -684,7 +689,7 @@ class AlarmConfig:
 class StackConfig:
     """Everything the program needs from one stack's ``Pulumi.<stack>.yaml``."""
 
-    environment: Literal["dev", "prod"] = key("Write dev or prod")
+    environment: Literal["dev", "staging", "prod"] = key("Write dev, staging or prod")
     owner: StrictStr = key(
         "Name the owning team or person; it becomes the 'owner' tag",
         min_length=1,
@@ -1669,7 +1674,7 @@ def parse_stack_config(
     problems += _cross_problems(values) + _metrics_problems(values) + _training_problems(values)
     problems += _provenance_problems(values) + _notebook_problems(values) + _pipeline_problems(values)
     problems += _registry_problems(values) + _alarm_problems(values) + _runtime_image_problems(values, secrets_set)
-    problems += credential_url_problems(values)
+    problems += credential_url_problems(values) + promotion_problems(values, stack)
     problems += _cron_problems(values) + _stack_name_problems(values, stack) + key_problems(full_keys, PROJECT)
     problems = [_suggest_secret_key(problem) for problem in problems]
     if problems or config is None:

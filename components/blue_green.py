@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pulumi
@@ -24,6 +25,7 @@ class BlueGreenServiceArgs:
     role_arn: pulumi.Input[str] | None = None  # the -eas RAM role every version runs with
     retain_legacy: bool = False  # see ModelServiceArgs.retain_legacy
     docker_auth: pulumi.Input[str] | None = None  # a secret; see ModelServiceArgs.docker_auth
+    artifacts: Mapping[str, pulumi.Resource] = field(default_factory=lambda: {})  # see ModelServiceArgs.artifacts
 
 
 def metrics_settings(metrics: MetricsConfig) -> dict[str, Any]:
@@ -57,6 +59,7 @@ class BlueGreenService(pulumi.ComponentResource):
                 role_arn=args.role_arn,
                 retain_legacy=args.retain_legacy,
                 docker_auth=args.docker_auth,
+                artifacts=args.artifacts,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

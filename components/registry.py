@@ -28,6 +28,8 @@ class ModelRegistryArgs:
     workspace_id: pulumi.Input[str]
     region: str = "cn-hangzhou"
     trained: Mapping[str, TrainedRun] = field(default_factory=lambda: {})  # version → the run that trained it
+    # version → its promotion's lineage (sourceStack, sourceUri, commit, trainingJob, gateOverride): labels
+    promoted: Mapping[str, pulumi.Output[dict[str, str]]] = field(default_factory=lambda: {})
 
 
 def registry_uri(bucket: str, region: str, path: str) -> str:
@@ -39,6 +41,21 @@ def source_id(region: str, workspace_id: str, job_id: str) -> str:
     # kind: "PipelineRun (PAI pipeline) and ServiceJob (training service)" per the SDK docstring; a DLC job is
     # the training service's job. UNCONFIRMED whether the registry checks the id against DLC.
     return f"region={region},workspaceId={workspace_id},kind=ServiceJob,id={job_id}"
+
+
+PROMOTION_LABELS = ("sourceStack", "sourceUri", "trainingJob", "gateOverride")
+
+
+def promotion_labels(lineage: pulumi.Output[dict[str, str]] | None) -> list[pai.WorkspaceModelVersionLabelArgs]:
+    """A promoted version's lineage as registry labels ('none' for a value the source did not record)."""
+    if lineage is None:
+        return []
+    return [
+        pai.WorkspaceModelVersionLabelArgs(
+            key=label, value=lineage.apply(lambda found, k=label: found.get(k) or "none")
+        )
+        for label in PROMOTION_LABELS
+    ]
 
 
 class ModelRegistry(pulumi.ComponentResource):
@@ -90,6 +107,7 @@ class ModelRegistry(pulumi.ComponentResource):
                     pai.WorkspaceModelVersionLabelArgs(key="codeRepository", value=repository),
                     pai.WorkspaceModelVersionLabelArgs(key="codeCommit", value=commit),
                     pai.WorkspaceModelVersionLabelArgs(key="projectVersion", value=version),
+                    *promotion_labels(args.promoted.get(version)),
                 ],
                 opts=child,
             )

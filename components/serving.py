@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Final
 
 import pulumi
@@ -26,6 +27,8 @@ class ModelServiceArgs:
     role_arn: pulumi.Input[str] | None = None  # the -eas RAM role: EAS reads models and pulls images with it
     retain_legacy: bool = False  # the one `up` that moves a stack off pai.Service (README "Upgrading")
     docker_auth: pulumi.Input[str] | None = None  # a secret: registry credentials for a custom image (dockerAuth)
+    # version → what must finish before its service starts (the promotion that copies its artifact)
+    artifacts: Mapping[str, pulumi.Resource] = field(default_factory=lambda: {})
 
 
 class ModelService(pulumi.ComponentResource):
@@ -57,7 +60,9 @@ class ModelService(pulumi.ComponentResource):
                     ready_timeout_seconds=svc.ready_timeout_minutes * 60,
                     docker_auth=args.docker_auth if svc.container is not None else None,
                 ),
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[args.artifacts[version]])
+                if version in args.artifacts
+                else pulumi.ResourceOptions(parent=self),
             )
             if args.retain_legacy:
                 pai.Service(

@@ -147,11 +147,11 @@ def test_a_deliberate_mismatch_is_allowed_explicitly_from_the_stack_file() -> No
     ]
 
 
-def test_a_stack_named_for_an_environment_that_does_not_exist_yet_is_told_to_rename() -> None:
+def test_a_prod_file_copied_to_a_staging_stack_is_told_to_say_staging() -> None:
     assert problems(copy.deepcopy(VALID_RAW), stack="staging") == [
         "pai-mlops [environment]: does not match the stack name 'staging', which says staging: a stack file copied "
-        "from another stack keeps that stack's environment, defaults and policy levels; got 'prod'. Rename the "
-        "stack; if this is deliberate, set pai-mlops:allowAnyStackName: true."
+        "from another stack keeps that stack's environment, defaults and policy levels; got 'prod'. Set environment "
+        "to staging, or rename the stack; if this is deliberate, set pai-mlops:allowAnyStackName: true."
     ]
 
 

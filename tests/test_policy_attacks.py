@@ -684,6 +684,7 @@ CONFIG_ATTACKS = [
 def project(tmp_path: Path, attack: Attack) -> Path:
     """A copy of the project for ``attack.stack``: the program with the attack's tail, the stack file edited."""
     shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    shutil.copy(ROOT / "Pulumi.staging.yaml", tmp_path / "Pulumi.staging.yaml")  # prod promotes from it
     stack_file = (ROOT / f"Pulumi.{attack.stack}.yaml").read_text()
     edited = attack.edit(stack_file) if attack.edit else stack_file
     assert attack.edit is None or edited != stack_file, "the edit must change the stack file"

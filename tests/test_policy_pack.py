@@ -59,6 +59,7 @@ ALL_POLICIES = [
     ("required-tags", "mandatory", "resource"),
     ("secrets-not-plaintext", "mandatory", "resource"),
     ("dynamic-resource-types", "mandatory", "resource"),
+    ("promotion-gate", "mandatory", "resource"),
 ]
 
 

@@ -209,7 +209,8 @@ def test_dynamic_resources_come_from_the_allow_list(resource_type: str, allowed:
         if allowed
         else [
             f"dynamic resource 'r' has type {resource_type}, which is not one of the reviewed providers (ApiProbe, "
-            "DswInstance, EasAutoscaler, EasService, MetricMetaCheck, ServiceEndpoint, TrafficShift, TrainingJob); a "
+            "DswInstance, EasAutoscaler, EasService, MetricMetaCheck, ModelPromotion, ServiceEndpoint, TrafficShift, "
+            "TrainingJob); a "
             "dynamic provider runs its own code with the deployment's credentials. Use a reviewed provider, or add "
             "the new one to providers/ and to this policy's allowedTypes in a reviewed change."
         ]

@@ -47,7 +47,7 @@ def test_program_registers_the_pipeline(stack: str) -> None:
         "alicloud:oss/bucketServerSideEncryption:BucketServerSideEncryption": 1,
         "alicloud:oss/bucketLogging:BucketLogging": 1,
         "alicloud:ram/role:Role": 5,  # DSW, DLC, EAS; the trigger's start role and OSS invocation role
-        "alicloud:ram/policy:Policy": 8,
+        "alicloud:ram/policy:Policy": 9 if stack == "prod" else 8,  # prod: the read policy of its promotion
         "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment": 8,
         "pulumi-python:dynamic/pai:EasService": 3,
         "pai-mlops:training:Training": 1,
@@ -84,6 +84,12 @@ def test_program_registers_the_pipeline(stack: str) -> None:
         "pulumi-python:dynamic/pai:ServiceEndpoint": 2,
         "pulumi-python:dynamic/pai:TrafficShift": 2,
         "pulumi-python:dynamic/pai:MetricMetaCheck": 1,  # the watched CloudMonitor metrics, verified at up
+        # prod promotes fraud_scorer v7 from staging: one StackReference read (not a registration) and one copy
+        **(
+            {"pai-mlops:promotion:Promotions": 1, "pulumi-python:dynamic/pai:ModelPromotion": 1}
+            if stack == "prod"
+            else {}
+        ),
     }
     bucket = mocks.one("alicloud:oss/bucket:Bucket", "artifacts-bucket")
     assert bucket.inputs["bucket"] == f"acme-pai-mlops-{stack}"
@@ -102,6 +108,7 @@ def test_program_registers_the_pipeline(stack: str) -> None:
         "groupEndpoints",
         "imageRepositories",
         "liveServices",
+        "modelArtifacts",
         "notebookUrls",
         "releaseHistory",
         "retrainingPipelines",
@@ -176,10 +183,10 @@ def test_plan_prints_the_tree_and_writes_the_json_plan(tmp_path: Path, capsys: p
     )
     at = printed.index(" +   │  │  └─ pulumi-python:dynamic/pai:EasService  fraud_scorer-v7")
     assert printed[at + 1] == "     │  │           name=fraud_scorer_v7 group=fraud_scorer instances=2 on=ecs.c7.xlarge"
-    assert "Resources: 85 to create: the stack, 68 cloud resources and 16 components" in printed
+    assert "Resources: 88 to create: the stack, 70 cloud resources and 17 components" in printed
     document = json.loads(out.read_text())
     assert document["stack"] == "prod"
-    assert len(document["resources"]) == 84
+    assert len(document["resources"]) == 87  # with the Promotions component and its ModelPromotion
 
 
 def test_plan_exits_2_with_the_problems_on_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -195,8 +202,8 @@ def test_plan_exits_2_with_the_problems_on_bad_config(tmp_path: Path, capsys: py
 
 
 def test_plan_refuses_an_unknown_stack(capsys: pytest.CaptureFixture[str]) -> None:
-    assert plan.main(["--stack", "staging"]) == 2
-    assert capsys.readouterr().err == "error: no Pulumi.staging.yaml; stacks here: dev, prod\n"
+    assert plan.main(["--stack", "qa"]) == 2
+    assert capsys.readouterr().err == "error: no Pulumi.qa.yaml; stacks here: dev, prod, staging\n"
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

@@ -70,8 +70,8 @@ def engine_config(**overrides: str) -> dict[str, str]:
 BAD_INPUTS = [
     pytest.param(
         "environment",
-        "staging",
-        ["pai-mlops [environment]: must be one of 'dev' or 'prod'; got 'staging'. Write dev or prod."],
+        "qa",
+        ["pai-mlops [environment]: must be one of 'dev', 'staging' or 'prod'; got 'qa'. Write dev, staging or prod."],
         id="environment-unknown",
     ),
     pytest.param(
@@ -425,7 +425,7 @@ BAD_INPUTS = [
             f"{S0} [minInstance]: is not a known key; got a value not shown here. Did you mean 'minInstances'? "
             "Known keys here: "
             "activationReplicas, codeCommits, codeRepository, container, contracts, cpu, cpuPercent, cron, gpu, "
-            "instanceType, live, maxInstances, memoryMb, minInstances, name, processor, qpsPerInstance, "
+            "instanceType, live, maxInstances, memoryMb, minInstances, name, processor, promoted, qpsPerInstance, "
             "readyTimeoutMinutes, registryVersions, resourceGroup, rollout, scaleInCooldownSeconds, "
             "scaleUpWindowSeconds, versions, zeroGraceSeconds."
         ],

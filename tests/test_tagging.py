@@ -16,6 +16,7 @@ from providers.eas_service import EasServiceArgs
 from providers.endpoint import ServiceEndpointArgs
 from providers.metric_meta import MetricMetaCheckArgs
 from providers.notebook import DswInstanceArgs
+from providers.promotion import ModelPromotionArgs
 from providers.traffic import TrafficShiftArgs
 from providers.training import TrainingJobArgs
 from tools.mock_engine import run_program
@@ -56,6 +57,7 @@ DYNAMIC_ARGS: dict[str, type] = {
     "pulumi-python:dynamic/pai:DswInstance": DswInstanceArgs,
     "pulumi-python:dynamic/pai:MetricMetaCheck": MetricMetaCheckArgs,
     "pulumi-python:dynamic/pai:EasService": EasServiceArgs,
+    "pulumi-python:dynamic/pai:ModelPromotion": ModelPromotionArgs,
 }
 
 

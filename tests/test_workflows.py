@@ -111,6 +111,7 @@ def test_only_the_jobs_that_write_ask_for_write_permissions() -> None:
     assert granted == {
         ("pull-request.yml", "preview"): {"contents": "read", "id-token": "write", "pull-requests": "write"},
         ("deploy.yml", "dev"): {"contents": "read", "id-token": "write"},
+        ("deploy.yml", "staging"): {"contents": "read", "id-token": "write"},
         ("deploy.yml", "prod"): {"contents": "read", "id-token": "write"},
         ("images.yml", "build"): {"contents": "write", "pull-requests": "write"},
     }
@@ -120,7 +121,7 @@ def test_pull_requests_plan_offline_without_secrets_and_preview_dev_only_without
     jobs = load("pull-request.yml")["jobs"]
     for name in ("test", "plan"):
         assert "secrets." not in yaml.safe_dump(jobs[name]), f"{name} must run for forks, without secrets"
-    assert jobs["plan"]["strategy"]["matrix"]["stack"] == ["dev", "prod"]
+    assert jobs["plan"]["strategy"]["matrix"]["stack"] == ["dev", "staging", "prod"]
     plan_steps = {step.get("name"): step for step in jobs["plan"]["steps"]}
     assert plan_steps["offline plan"]["run"] == './plan --stack "$STACK" --summary "$GITHUB_STEP_SUMMARY"'
     main_pack = plan_steps["Gate with main's policy pack (a pull request cannot weaken the pack that judges it)"]
@@ -167,10 +168,10 @@ def test_merges_deploy_dev_then_an_approved_prod_one_deployment_per_stack_at_a_t
     workflow = load("deploy.yml")
     assert workflow["on"] == {"push": {"branches": ["main"]}, "workflow_dispatch": None}
     jobs = workflow["jobs"]
-    assert (jobs["dev"]["needs"], jobs["prod"]["needs"]) == ("test", "dev")
+    assert (jobs["dev"]["needs"], jobs["staging"]["needs"], jobs["prod"]["needs"]) == ("test", "dev", "staging")
     # A manual run from any other branch skips the first job, and with it every deploy after it.
     assert jobs["test"]["if"] == "github.ref == 'refs/heads/main'"
-    for stack in ("dev", "prod"):
+    for stack in ("dev", "staging", "prod"):
         job = jobs[stack]
         assert job["environment"] == stack
         assert job["concurrency"] == {"group": f"deploy-{stack}", "cancel-in-progress": False}

@@ -33,6 +33,7 @@ from tools.stack_file import read_stack_file
 ROOT: Final = Path(__file__).resolve().parent.parent
 MOCK_ACCOUNT_ID: Final = "123456789012"
 SECRET_PLACEHOLDER: Final = "[secret]"
+STACK_REFERENCE: Final = "pulumi:pulumi:StackReference"
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,10 @@ class _ParentAwareMonitor(MockMonitor):
         finally:
             _registering.request = None
 
+    def ReadResource(self, request: Any) -> Any:  # gRPC method name: a StackReference reads this way
+        _ensure_worker_loop()  # the stock one would reuse the loop a previous run closed on this thread
+        return super().ReadResource(request)
+
 
 def _wire(value: Any) -> Any:
     """A plain value a transform produced, in the JSON form of a protobuf Struct value."""
@@ -131,6 +136,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
     transforms: list[pulumi.ResourceTransform] = field(default_factory=lambda: [])
     monitor: MockMonitor | None = None
     stack_outputs: list[str] = field(default_factory=lambda: [])  # the names the program exported
+    root: Path = ROOT  # where a StackReference's stack file is looked for (tools/stack_outputs.py)
+    recorded_outputs: Mapping[str, Path] = field(default_factory=lambda: {})  # stack → `pulumi stack output --json`
 
     def register_transform(self, transform: pulumi.ResourceTransform) -> None:
         self.transforms.append(transform)
@@ -146,6 +153,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return props
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
+        if args.typ == STACK_REFERENCE:  # a read, not a registration: answered offline, as a preview reads state
+            from tools.stack_outputs import reference_outputs
+
+            name = str(args.inputs.get("name") or args.resource_id or args.name)
+            outputs = reference_outputs(name, self.root, dict(self.recorded_outputs))
+            return name, {"name": name, "outputs": outputs, "secretOutputNames": []}
         request = getattr(_registering, "request", None)
         if request is None or self.monitor is None:
             raise RuntimeError("RecordingMocks records through the monitor install_mocks() sets up")
@@ -280,15 +293,21 @@ def close_event_loop() -> None:
 
 
 def run_program(
-    stack: str, root: Path = ROOT, preview: bool = False, config: tuple[dict[str, str], list[str]] | None = None
+    stack: str,
+    root: Path = ROOT,
+    preview: bool = False,
+    config: tuple[dict[str, str], list[str]] | None = None,
+    recorded_outputs: Mapping[str, Path] | None = None,
 ) -> RecordingMocks:
     """Run the project's ``__main__.py`` for ``stack`` under the mock engine; return the recording.
 
-    ``config`` is :func:`stack_config_values` when the caller has read it already.
+    ``config`` is :func:`stack_config_values` when the caller has read it already. ``recorded_outputs`` maps a
+    referenced stack to a file of its recorded outputs (else StackReferences read its planned outputs).
     """
     values, secret_keys = config if config is not None else stack_config_values(stack, root)
     region = values.get("alicloud:region", "cn-hangzhou")
     mocks = install_mocks(project_name(root), stack, region=region, preview=preview)
+    mocks.root, mocks.recorded_outputs = root, dict(recorded_outputs or {})
     pulumi.runtime.set_all_config(values, secret_keys)
 
     def program() -> None:

@@ -300,6 +300,17 @@ def _fail(message: str, stack: str, summary: Path | None) -> int:
     return EXIT_ERROR
 
 
+def _recorded_outputs(items: Sequence[str]) -> dict[str, Path]:
+    """``--stack-outputs STACK=FILE`` options as a map; a malformed one or a missing file is bad input."""
+    recorded: dict[str, Path] = {}
+    for item in items:
+        name, sep, file = item.partition("=")
+        if not sep or not name or not Path(file).is_file():
+            raise ValueError(f"--stack-outputs {item!r}: give STACK=FILE with FILE from `pulumi stack output --json`")
+        recorded[name] = Path(file)
+    return recorded
+
+
 def _default_policy_config(pack_dir: Path, stack: str) -> Path | None:
     path = pack_dir / "config" / f"{stack}.json"
     return path if path.is_file() else None
@@ -322,6 +333,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="append the result and every problem as Markdown to this file (CI: $GITHUB_STEP_SUMMARY)",
     )
     parser.add_argument("--root", type=Path, default=ROOT, help="project directory (default: this checkout)")
+    parser.add_argument(
+        "--stack-outputs",
+        action="append",
+        default=[],
+        metavar="STACK=FILE",
+        help="a referenced stack's recorded outputs (`pulumi stack output --json`); default: its planned outputs",
+    )
     args = parser.parse_args(argv)
     root: Path = args.root
     stack: str = args.stack
@@ -337,8 +355,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if policy_config is not None and policy_config.is_absolute() and policy_config.is_relative_to(Path.cwd()):
         policy_config = policy_config.relative_to(Path.cwd())
     try:
+        recorded = _recorded_outputs(args.stack_outputs)
+    except ValueError as error:
+        return _fail(str(error), stack, summary)
+    try:
         config_values, secret_keys = stack_config_values(stack, root)
-        mocks = run_program(stack, root, preview=True, config=(config_values, secret_keys))
+        mocks = run_program(stack, root, preview=True, config=(config_values, secret_keys), recorded_outputs=recorded)
         project = project_name(root)
         report = evaluate(
             mocks.registrations,

@@ -10,7 +10,7 @@ from typing import Final
 
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
-from . import dlc, dsw, eas, exposure, governance, ram, storage
+from . import dlc, dsw, eas, exposure, governance, promotion, ram, storage
 
 PACK_NAME: Final = "pai-mlops-guard"
 
@@ -22,4 +22,5 @@ POLICIES: Final[list[ResourceValidationPolicy | StackValidationPolicy]] = [
     *dlc.POLICIES,
     *dsw.POLICIES,
     *governance.POLICIES,
+    *promotion.POLICIES,
 ]

@@ -237,6 +237,7 @@ DYNAMIC = Settings(
             "pulumi-python:dynamic/pai:EasAutoscaler",
             "pulumi-python:dynamic/pai:EasService",
             "pulumi-python:dynamic/pai:MetricMetaCheck",
+            "pulumi-python:dynamic/pai:ModelPromotion",
             "pulumi-python:dynamic/pai:ServiceEndpoint",
             "pulumi-python:dynamic/pai:TrafficShift",
             "pulumi-python:dynamic/pai:TrainingJob",

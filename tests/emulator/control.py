@@ -37,11 +37,17 @@ class Control:
         self._send("POST", "reset")
 
     def fault(self, action: str, kind: str, *, times: int = 1, api: str = "*", **extra: Any) -> dict[str, Any]:
-        """Arm a fault: ``throttle``, ``server_error`` (``status``), ``delay`` (``seconds``) or ``lost_response``."""
+        """Arm a fault: ``throttle``, ``server_error`` (``status``), ``delay`` (``seconds``) or ``lost_response``.
+
+        ``after=N`` lets the next N matching calls through first (the fault hits a call mid-operation)."""
         return self._send("POST", "faults", {"action": action, "kind": kind, "times": times, "api": api, **extra})
 
     def faults(self) -> list[dict[str, Any]]:
         return self._send("GET", "faults")
+
+    def clear_faults(self) -> None:
+        """Disarm every fault still pending (an operator fixing the cause before a rerun)."""
+        self._send("DELETE", "faults")
 
     def clock(self, *, speed: float | None = None, advance: float | None = None) -> dict[str, Any]:
         changes = {k: v for k, v in (("speed", speed), ("advance", advance)) if v is not None}

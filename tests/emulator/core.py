@@ -142,6 +142,7 @@ class Fault:
     times: int
     seconds: float = 0.0
     status: int = 503
+    after: int = 0  # matching calls let through untouched before the fault starts
 
 
 class Faults:
@@ -168,8 +169,11 @@ class Faults:
             raise invalid(f"seconds must be a positive number for a delay; got {seconds!r}")
         if not isinstance(status, int) or not 500 <= status <= 599:
             raise invalid(f"status must be a 5xx code; got {status!r}")
+        after = spec.get("after", 0)
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            raise invalid(f"after must be a count of calls (0 or more); got {after!r}")
         api = spec.get("api", "*")
-        fault = Fault(next(self._ids), str(api), action, kind, times, float(seconds), status)
+        fault = Fault(next(self._ids), str(api), action, kind, times, float(seconds), status, after)
         with self._lock:
             self._faults.append(fault)
         return fault
@@ -178,6 +182,9 @@ class Faults:
         with self._lock:
             for fault in self._faults:
                 if fault.api in ("*", api) and fault.action in ("*", action):
+                    if fault.after > 0:  # this call passes; the fault waits for a later one
+                        fault.after -= 1
+                        return None
                     fault.times -= 1
                     if fault.times == 0:
                         self._faults.remove(fault)
