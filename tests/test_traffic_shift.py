@@ -694,7 +694,8 @@ def test_transient_metrics_failures_are_retried_within_the_check_interval(
     olds = live_on_v6(host, cloud)
     cloud.set_metrics(V7, **HEALTHY)
     cloud.fault("DescribeMetricLast", kind, times=2, api="metrics")
-    outs = host.update(TrafficShiftProvider(), "id", olds, shift(live="v7"), timeout=60)
+    # A 3 s check interval gives the retries room on a loaded machine (the retry window is one interval).
+    outs = host.update(TrafficShiftProvider(), "id", olds, shift(live="v7", check_interval_seconds=3.0), timeout=60)
     assert outs["weights"] == {"v6": 0, "v7": 100}
     assert [c["fault"] for c in cloud.calls(api="metrics") if c["fault"]] == [kind] * 2
     assert "read TP95ResponseTime of fraud_scorer_v7: " in host.stderr and "retry 1 in" in host.stderr
