@@ -36,6 +36,7 @@ from config_problems import (
     split_loc,
     with_dev_defaults,
 )
+from config_scale import training_wait_problems
 from providers.props import DLC_GPU_TYPE_EXAMPLE, DLC_GPU_TYPE_PATTERN, DSW_GPU_TYPES
 from providers.traffic_spec import contract_major
 from providers.training_spec import EXTRA_ROLES as TRAINING_ROLES
@@ -1669,7 +1670,7 @@ def parse_stack_config(
     problems += _cross_problems(values) + _metrics_problems(values) + _training_problems(values)
     problems += _provenance_problems(values) + _notebook_problems(values) + _pipeline_problems(values)
     problems += _registry_problems(values) + _alarm_problems(values) + _runtime_image_problems(values, secrets_set)
-    problems += credential_url_problems(values)
+    problems += credential_url_problems(values) + training_wait_problems(values)
     problems += _cron_problems(values) + _stack_name_problems(values, stack) + key_problems(full_keys, PROJECT)
     problems = [_suggest_secret_key(problem) for problem in problems]
     if problems or config is None:

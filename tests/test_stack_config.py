@@ -606,6 +606,7 @@ SPOT_JOB: dict[str, Any] = {
     "spotDiscountLimit": 0.6,
     "checkpointIntervalMinutes": 15,
     "maxRuntimeMinutes": 240,
+    "wait": "running",  # waiting for completion would not fit the deploy job (config_scale)
 }
 
 
@@ -633,7 +634,7 @@ def test_a_spot_training_job_parses_with_its_defaults() -> None:
         queue_timeout_minutes=60,
         data=(),
         code=None,
-        wait="completed",
+        wait="running",
         max_resubmits=0,
         resubmit_on="preemption",
         env={},

@@ -1,0 +1,91 @@
+"""Config rules for scale: training waits that fit the deploy job which runs them.
+
+``pulumi up`` runs in a CI job with a hard time limit (``timeout-minutes`` in ``.github/workflows/deploy.yml``);
+GitHub cancels the job at that limit, and with it the engine and every provider host, mid-wait. A training run
+that ``pulumi up`` waits for (``wait: completed`` or ``running``) must therefore fit the job with its whole
+budget: every attempt may queue ``queueTimeoutMinutes`` and (``completed``) run ``maxRuntimeMinutes`` plus the
+provider's grace, and ``maxResubmits`` more attempts may follow. A config whose worst case does not fit is
+refused with the numbers; ``wait: none`` submits without blocking (``pulumi refresh`` then reports the run;
+only a waiting ``pulumi up`` resubmits after preemption). ``tests/test_config_scale.py`` holds these limits and
+the workflow together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from config_problems import Problem, path_text
+from providers.training import RUNTIME_GRACE_MINUTES
+
+# timeout-minutes of each environment's `pulumi up` job in .github/workflows/deploy.yml (a test reads the file).
+DEPLOY_JOB_MINUTES: Final = {"dev": 120, "prod": 180}
+# Kept free in the job for everything else the update does: installing, the program, releases and their bakes.
+DEPLOY_MARGIN_MINUTES: Final = 30
+# The input defaults of TrainingJobConfig (stack_config), repeated so this rule reads raw config.
+_DEFAULTS: Final = {"wait": "completed", "queueTimeoutMinutes": 60, "maxResubmits": 0}
+
+
+def blocking_minutes(job: Mapping[str, Any]) -> int | None:
+    """The longest ``pulumi up`` may wait for this training job, in minutes; None if the values are not numbers.
+
+    ``completed``: every attempt may queue and run to its deadline. ``running``: every attempt may queue (an
+    attempt that fails before it starts is resubmitted). ``none``: submitting only.
+    """
+    wait = job.get("wait", _DEFAULTS["wait"])
+    queue = job.get("queueTimeoutMinutes", _DEFAULTS["queueTimeoutMinutes"])
+    runtime = job.get("maxRuntimeMinutes")
+    resubmits = job.get("maxResubmits", _DEFAULTS["maxResubmits"])
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (queue, resubmits)):
+        return None
+    attempts = 1 + resubmits
+    if wait == "none":
+        return 0
+    if wait == "running":
+        return attempts * queue
+    if not isinstance(runtime, int) or isinstance(runtime, bool):
+        return None
+    return attempts * (queue + runtime + RUNTIME_GRACE_MINUTES)
+
+
+def training_wait_problems(raw: Mapping[str, Any]) -> list[Problem]:
+    """Every training job whose worst-case wait does not fit the environment's deploy job (see module doc)."""
+    limit = DEPLOY_JOB_MINUTES.get(str(raw.get("environment")))
+    training = raw.get("training")
+    jobs = training.get("jobs") if isinstance(training, dict) else None
+    if limit is None or not isinstance(jobs, list):
+        return []
+    allowed = limit - DEPLOY_MARGIN_MINUTES
+    problems: list[Problem] = []
+    for index, job in enumerate(jobs):
+        if not isinstance(job, dict):
+            continue
+        minutes = blocking_minutes(job)
+        if minutes is None or minutes <= allowed:
+            continue
+        wait = job.get("wait", _DEFAULTS["wait"])
+        attempts = 1 + job.get("maxResubmits", _DEFAULTS["maxResubmits"])
+        queue = job.get("queueTimeoutMinutes", _DEFAULTS["queueTimeoutMinutes"])
+        if wait == "running":
+            sum_text = f"{attempts} attempt(s) x queueTimeoutMinutes {queue}"
+        else:
+            runtime = job.get("maxRuntimeMinutes")
+            sum_text = (
+                f"{attempts} attempt(s) x (queueTimeoutMinutes {queue} + maxRuntimeMinutes {runtime} "
+                f"+ {RUNTIME_GRACE_MINUTES} grace)"
+            )
+        problems.append(
+            Problem(
+                path_text(("training", "jobs", index)),
+                "wait",
+                f"makes pulumi up wait up to {minutes} minutes ({sum_text}), but the {raw.get('environment')} deploy "
+                f"job stops after {limit} minutes (timeout-minutes in .github/workflows/deploy.yml) and keeps "
+                f"{DEPLOY_MARGIN_MINUTES} of them for the rest of the update, so at most {allowed} minutes",
+                wait,
+                "Write wait: none to submit without blocking (pulumi refresh then reports the run; only a waiting "
+                "pulumi up resubmits after preemption), or lower queueTimeoutMinutes, maxRuntimeMinutes or "
+                "maxResubmits until it fits, or raise the job's timeout-minutes and DEPLOY_JOB_MINUTES in "
+                "config_scale.py together",
+            )
+        )
+    return problems
