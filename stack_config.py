@@ -714,6 +714,12 @@ class StackConfig:
     pipeline: PipelineConfig = key("Give {provider, retraining: [...]}", default=PipelineConfig())
     registry: RegistryConfig | None = key("Give {host, namespace, repositories: [...]}", default=None)
     alarms: AlarmConfig = key("Give {contactGroup, contacts: [...]}", default=AlarmConfig())
+    provider_hosts: StrictInt = key(
+        "Set how many provider processes long waits are spread over (4 operations each; 0: one shared host), e.g. 16",
+        default=16,
+        ge=0,
+        le=64,
+    )
     allow_any_stack_name: StrictBool = key(
         "Write true only if this stack's name deliberately does not say its environment (see 'environment')",
         default=False,
@@ -1797,6 +1803,7 @@ def key_problems(full_keys: Iterable[str], project: str) -> list[Problem]:
 
 
 _BOOLEAN_KEYS: Final = ("allowAnyStackName",)
+_INTEGER_KEYS: Final = ("providerHosts",)
 _OBJECT_KEYS: Final = ("storage", "workspace", "serving", "training", "notebook", "pipeline", "registry", "alarms")
 REGION_KEY: Final = "alicloud:region"
 # Secret keys are read where they are used (as Outputs, never in plain text); here they are only known names.
@@ -1946,6 +1953,8 @@ def raw_from_values(values: Mapping[str, str], project: str) -> dict[str, Any]:
             continue  # another namespace, a secret, or pai-mlops:region (the region is alicloud's)
         elif name in _BOOLEAN_KEYS and value in ("true", "false"):
             raw[name] = value == "true"  # the engine hands every scalar over as text
+        elif name in _INTEGER_KEYS and re.fullmatch(r"[0-9]{1,4}", value):
+            raw[name] = int(value)
         elif name in _OBJECT_KEYS:
             try:
                 raw[name] = json.loads(value)

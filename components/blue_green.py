@@ -7,6 +7,7 @@ from typing import Any
 
 import pulumi
 
+from components.provider_hosts import host_for
 from components.serving import ModelService, ModelServiceArgs
 from providers.autoscaler import CronJob, EasAutoscaler, EasAutoscalerArgs
 from providers.endpoint import ServiceEndpoint, ServiceEndpointArgs
@@ -108,7 +109,11 @@ class BlueGreenService(pulumi.ComponentResource):
                 allow_breaking_change=rollout.allow_breaking_change,
                 metrics=metrics_settings(args.metrics),
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*versions, *self.autoscalers.values()]),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[*versions, *self.autoscalers.values()],
+                provider=host_for(f"{name}-traffic"),  # bakes are long: not on the default host
+            ),
         )
         self.group = svc.name
         self.live = self.shift.live

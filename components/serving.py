@@ -9,6 +9,7 @@ import pulumi
 from pulumi_alicloud import pai
 
 from components.eas_config import service_config_json
+from components.provider_hosts import host_for
 from providers.eas_service import EasService, EasServiceArgs
 from stack_config import ModelServiceConfig
 
@@ -57,7 +58,8 @@ class ModelService(pulumi.ComponentResource):
                     ready_timeout_seconds=svc.ready_timeout_minutes * 60,
                     docker_auth=args.docker_auth if svc.container is not None else None,
                 ),
-                opts=pulumi.ResourceOptions(parent=self),
+                # Waiting for Running takes minutes: not on the default host.
+                opts=pulumi.ResourceOptions(parent=self, provider=host_for(f"{name}-{version}")),
             )
             if args.retain_legacy:
                 pai.Service(
