@@ -12,11 +12,26 @@ the workflow together.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, Final
 
-from config_problems import Problem, path_text
+from config_problems import PROJECT, Problem, path_text
 from providers.training import RUNTIME_GRACE_MINUTES
+
+# Account-wide names start with the prefix: RAM role and policy names (at most 64 characters), FC function names
+# (64) and SLS log projects (63, `<prefix>-<pipeline>-start-<16-digit account>`); 24 leaves each its suffix.
+NAME_PREFIX_MAX: Final = 24
+NAME_PREFIX_PATTERN: Final = r"^[a-z][a-z0-9-]*[a-z0-9]$"
+
+
+def default_name_prefix(stack: str) -> str:
+    """``pai-mlops-<stack>``: for a stack named after its environment (``dev``, ``prod``) today's prefix, so
+    existing stacks keep every name; any other stack (``dev-team-b``) gets names of its own. Characters the
+    names do not take become hyphens (a prefix still too long is reported: set ``namePrefix``)."""
+    token = re.sub(r"[^a-z0-9]+", "-", stack.lower()).strip("-")
+    return f"{PROJECT}-{token}" if token else PROJECT
+
 
 # timeout-minutes of each environment's `pulumi up` job in .github/workflows/deploy.yml (a test reads the file).
 DEPLOY_JOB_MINUTES: Final = {"dev": 120, "prod": 180}

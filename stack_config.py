@@ -36,7 +36,7 @@ from config_problems import (
     split_loc,
     with_dev_defaults,
 )
-from config_scale import training_wait_problems
+from config_scale import NAME_PREFIX_MAX, NAME_PREFIX_PATTERN, default_name_prefix, training_wait_problems
 from providers.props import DLC_GPU_TYPE_EXAMPLE, DLC_GPU_TYPE_PATTERN, DSW_GPU_TYPES
 from providers.traffic_spec import contract_major
 from providers.training_spec import EXTRA_ROLES as TRAINING_ROLES
@@ -730,10 +730,14 @@ class StackConfig:
         """Whether buckets and keys are protected from deletion (prod only)."""
         return self.environment == "prod"
 
-    @property
-    def name_prefix(self) -> str:
-        """Prefix of account-wide names (RAM roles and policies): one stack per environment per account."""
-        return f"{PROJECT}-{self.environment}"
+    # Filled from the stack name when not set (config_scale.default_name_prefix): `pai-mlops-<stack>`.
+    name_prefix: StrictStr = key(
+        "Give the prefix of account-wide names (RAM roles and policies, functions, log projects, alarms): "
+        "lower-case letters, digits and hyphens, e.g. 'pai-mlops-dev'; today's names are pai-mlops-<environment>",
+        rule="lower-case letters, digits and hyphens, starting with a letter, at most 24",
+        pattern=NAME_PREFIX_PATTERN,
+        max_length=NAME_PREFIX_MAX,
+    )
 
     @property
     def tags(self) -> dict[str, str]:
@@ -1240,7 +1244,7 @@ def _pipeline_problems(raw: Mapping[str, Any]) -> list[Problem]:
         problems += _pipeline_step_problems(item, where)
         if isinstance(item.get("trigger"), dict):
             problems += _trigger_problems(item["trigger"], f"{where}.trigger")
-            _, role = trigger_names(f"{PROJECT}-{raw.get('environment')}", str(item.get("name")))
+            _, role = trigger_names(str(raw.get("namePrefix")), str(item.get("name")))
             if len(role) > RAM_NAME_MAX:
                 problems.append(
                     Problem(
@@ -1667,6 +1671,7 @@ def parse_stack_config(
     """
     environment = raw.get("environment")
     values = with_dev_defaults(StackConfig, dict(raw)) if environment == "dev" else dict(raw)
+    values.setdefault("namePrefix", default_name_prefix(stack))
     problems: list[Problem] = []
     config: StackConfig | None = None
     try:
