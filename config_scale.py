@@ -13,8 +13,9 @@ the workflow together.
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from config_problems import PROJECT, Problem, path_text
 from providers.training import RUNTIME_GRACE_MINUTES
@@ -28,9 +29,38 @@ NAME_PREFIX_PATTERN: Final = r"^[a-z][a-z0-9-]*[a-z0-9]$"
 def default_name_prefix(stack: str) -> str:
     """``pai-mlops-<stack>``: for a stack named after its environment (``dev``, ``prod``) today's prefix, so
     existing stacks keep every name; any other stack (``dev-team-b``) gets names of its own. Characters the
-    names do not take become hyphens (a prefix still too long is reported: set ``namePrefix``)."""
+    names do not take become hyphens; a stack name too long for the names is cut and given a short hash."""
     token = re.sub(r"[^a-z0-9]+", "-", stack.lower()).strip("-")
-    return f"{PROJECT}-{token}" if token else PROJECT
+    prefix = f"{PROJECT}-{token}" if token else PROJECT
+    if len(prefix) <= NAME_PREFIX_MAX:
+        return prefix
+    # Too long: the start of the stack name and a hash of all of it, so two long names still differ.
+    digest = f"{zlib.crc32(token.encode()):08x}"[:4]
+    head = token[: NAME_PREFIX_MAX - len(PROJECT) - 6].strip("-")
+    return f"{PROJECT}-{head}-{digest}"
+
+
+def eas_scope(name_prefix: str, environment: str) -> str:
+    """The prefix of EAS service and group names (unique per region in the account): "" for today's prefix
+    ``pai-mlops-<environment>`` (existing stacks keep their services), else the prefix's own part, e.g.
+    ``pai-mlops-dev-team-b`` → ``dev_team_b_`` (EAS names take no hyphen)."""
+    if name_prefix == f"{PROJECT}-{environment}":
+        return ""
+    token = name_prefix.removeprefix(f"{PROJECT}-").replace("-", "_")
+    return f"{token}_" if token[:1].isalpha() else f"s{token}_"
+
+
+def with_eas_scope(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with each served model's ``easPrefix`` set from ``namePrefix`` where the model does not set it."""
+    prefix, environment, serving = values.get("namePrefix"), values.get("environment"), values.get("serving")
+    services = serving.get("services") if isinstance(serving, dict) else None
+    if not (isinstance(prefix, str) and isinstance(environment, str) and isinstance(services, list)):
+        return values
+    if len(prefix) > NAME_PREFIX_MAX or not re.fullmatch(NAME_PREFIX_PATTERN, prefix):
+        return values  # the namePrefix field reports it
+    scope = eas_scope(prefix, environment)
+    scoped = [{"easPrefix": scope, **svc} if isinstance(svc, dict) else svc for svc in services]
+    return {**values, "serving": {**cast("dict[str, Any]", serving), "services": scoped}}
 
 
 # timeout-minutes of each environment's `pulumi up` job in .github/workflows/deploy.yml (a test reads the file).

@@ -36,7 +36,13 @@ from config_problems import (
     split_loc,
     with_dev_defaults,
 )
-from config_scale import NAME_PREFIX_MAX, NAME_PREFIX_PATTERN, default_name_prefix, training_wait_problems
+from config_scale import (
+    NAME_PREFIX_MAX,
+    NAME_PREFIX_PATTERN,
+    default_name_prefix,
+    training_wait_problems,
+    with_eas_scope,
+)
 from providers.props import DLC_GPU_TYPE_EXAMPLE, DLC_GPU_TYPE_PATTERN, DSW_GPU_TYPES
 from providers.traffic_spec import contract_major
 from providers.training_spec import EXTRA_ROLES as TRAINING_ROLES
@@ -314,13 +320,26 @@ class ModelServiceConfig:
         ge=1,
         le=1440,
     )
+    # Filled from namePrefix when not set (config_scale.eas_scope): "" keeps today's EAS names.
+    eas_prefix: StrictStr = key(
+        "Give the prefix of this model's EAS service and group names, lower-case letters, digits and underscores "
+        "ending in '_' (or empty), e.g. 'team_b_'",
+        default="",
+        rule="lower-case letters, digits and underscores starting with a letter and ending in '_', or empty",
+        pattern=r"^([a-z][a-z0-9_]*_)?$",
+    )
 
     @property
     def dedicated(self) -> bool:
         return self.resource_group != SHARED_RESOURCE_GROUP
 
+    @property
+    def eas_group(self) -> str:
+        """The EAS service group: the model's name within the stack's EAS scope."""
+        return f"{self.eas_prefix}{self.name}"
+
     def eas_service_name(self, version: str) -> str:
-        return eas_service_name(self.name, version)
+        return eas_service_name(self.eas_group, version)
 
     def registry_version(self, version: str) -> str:
         return registry_version(version, self.registry_versions)
@@ -921,7 +940,7 @@ def _version_problems(svc: Mapping[str, Any], where: str) -> list[Problem]:
     for version in versions:
         if not (name and isinstance(version, str)):
             continue
-        eas_name = eas_service_name(name, version)
+        eas_name = eas_service_name(f"{svc.get('easPrefix', '')}{name}", version)
         if len(eas_name) > EAS_NAME_MAX:
             problems.append(
                 Problem(
@@ -1672,6 +1691,7 @@ def parse_stack_config(
     environment = raw.get("environment")
     values = with_dev_defaults(StackConfig, dict(raw)) if environment == "dev" else dict(raw)
     values.setdefault("namePrefix", default_name_prefix(stack))
+    values = with_eas_scope(values)
     problems: list[Problem] = []
     config: StackConfig | None = None
     try:

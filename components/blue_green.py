@@ -84,14 +84,14 @@ class BlueGreenService(pulumi.ComponentResource):
         versions = list(self.model.versions.values())
         self.endpoint = ServiceEndpoint(
             f"{name}-endpoint",
-            ServiceEndpointArgs(group=svc.name, services=names, token=args.token),
+            ServiceEndpointArgs(group=svc.eas_group, services=names, token=args.token),
             opts=pulumi.ResourceOptions(parent=self, depends_on=versions),
         )
         rollout = svc.rollout
         self.shift = TrafficShift(
             f"{name}-traffic",
             TrafficShiftArgs(
-                group=svc.name,
+                group=svc.eas_group,
                 services=names,
                 live=svc.live,
                 steps=list(rollout.steps),
@@ -115,7 +115,7 @@ class BlueGreenService(pulumi.ComponentResource):
                 provider=host_for(f"{name}-traffic"),  # bakes are long: not on the default host
             ),
         )
-        self.group = svc.name
+        self.group = svc.eas_group
         self.live = self.shift.live
         self.weights = self.shift.weights
         self.history = self.shift.history

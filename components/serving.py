@@ -68,7 +68,7 @@ class ModelService(pulumi.ComponentResource):
                     workspace_id=args.workspace_id,
                     opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True, ignore_changes=LEGACY_INPUTS),
                 )
-        self.group = svc.name
+        self.group = svc.eas_group
         self.live_service_name = svc.eas_service_name(svc.live)
         self.service_names = {version: svc.eas_service_name(version) for version in svc.versions}
         self.register_outputs(

@@ -424,8 +424,8 @@ BAD_INPUTS = [
         [
             f"{S0} [minInstance]: is not a known key; got a value not shown here. Did you mean 'minInstances'? "
             "Known keys here: "
-            "activationReplicas, codeCommits, codeRepository, container, contracts, cpu, cpuPercent, cron, gpu, "
-            "instanceType, live, maxInstances, memoryMb, minInstances, name, processor, qpsPerInstance, "
+            "activationReplicas, codeCommits, codeRepository, container, contracts, cpu, cpuPercent, cron, easPrefix, "
+            "gpu, instanceType, live, maxInstances, memoryMb, minInstances, name, processor, qpsPerInstance, "
             "readyTimeoutMinutes, registryVersions, resourceGroup, rollout, scaleInCooldownSeconds, "
             "scaleUpWindowSeconds, versions, zeroGraceSeconds."
         ],

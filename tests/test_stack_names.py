@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 
 import pytest
 
@@ -61,26 +62,35 @@ def test_a_stack_named_after_its_environment_keeps_todays_names(stack: str, pref
 @pytest.mark.parametrize(("base", "second"), [("dev", "dev-team-b"), ("prod", "prod-eu")])
 def test_two_stacks_of_one_environment_share_no_account_wide_name(base: str, second: str) -> None:
     first_run = run(base, base)
-    first = names(first_run, ACCOUNT_NAMES) | names(first_run, CONFIG_NAMES)
+    first = names(first_run, ACCOUNT_NAMES) | names(first_run, CONFIG_NAMES) | names(first_run, EAS)
     second_run = run(second, base, **second_stack_files(base))
-    other = names(second_run, ACCOUNT_NAMES) | names(second_run, CONFIG_NAMES)
+    other = names(second_run, ACCOUNT_NAMES) | names(second_run, CONFIG_NAMES) | names(second_run, EAS)
     assert len(first) >= 8 and len(other) == len(first)
     assert first & other == set()
     assert all(name.startswith(f"pai-mlops-{second}-") for name in names(second_run, ACCOUNT_NAMES))
 
 
-def test_eas_service_names_are_not_yet_scoped_by_stack() -> None:
-    # Known gap (issue 23, item 3): EAS service and group names are <model>_<version> and <model>; two stacks
-    # serving the same model in one region collide there. Pinned so that closing the gap updates this test.
-    first = names(run("dev", "dev"), EAS)
-    assert first == names(run("dev-team-b", "dev", **second_stack_files("dev")), EAS)
-    assert first == {"fraud_scorer_v6", "fraud_scorer_v7", "image_tagger_v3"}
+def test_eas_names_are_scoped_by_the_stack_except_where_the_prefix_is_todays() -> None:
+    first_run, second_run = run("dev", "dev"), run("dev-team-b", "dev", **second_stack_files("dev"))
+    assert names(first_run, EAS) == {"fraud_scorer_v6", "fraud_scorer_v7", "image_tagger_v3"}
+    assert names(second_run, EAS) == {
+        "dev_team_b_fraud_scorer_v6",
+        "dev_team_b_fraud_scorer_v7",
+        "dev_team_b_image_tagger_v3",
+    }
+    groups = {"pulumi-python:dynamic/pai:TrafficShift": "group", "pulumi-python:dynamic/pai:ServiceEndpoint": "group"}
+    assert names(first_run, groups) == {"fraud_scorer", "image_tagger"}
+    assert names(second_run, groups) == {"dev_team_b_fraud_scorer", "dev_team_b_image_tagger"}
+    # The group in each version's service config is the scoped one too.
+    configs = [json.loads(r.inputs["service_config"]) for r in second_run.registrations if r.type in EAS]
+    assert {c["metadata"]["group"] for c in configs} == {"dev_team_b_fraud_scorer", "dev_team_b_image_tagger"}
 
 
 def test_an_explicit_prefix_keeps_a_renamed_stacks_names() -> None:
     # A stack named e.g. prod-eu before namePrefix existed had pai-mlops-prod-* names; this keeps them.
     mocks = run("prod-eu", "prod", **{"pai-mlops:namePrefix": "pai-mlops-prod"})
-    assert names(mocks, ACCOUNT_NAMES) == names(run("prod", "prod"), ACCOUNT_NAMES)
+    kinds = ACCOUNT_NAMES | EAS
+    assert names(mocks, kinds) == names(run("prod", "prod"), kinds)
 
 
 @pytest.mark.parametrize(
@@ -93,9 +103,9 @@ def test_an_explicit_prefix_keeps_a_renamed_stacks_names() -> None:
             "24; got 'Team_B'.",
         ),
         (
-            "dev-a-very-long-team-name",
-            None,
-            "pai-mlops [namePrefix]: must have at most 24 characters; got 'pai-mlops-dev-a-very-long-team-name'.",
+            "dev",
+            "pai-mlops-dev-a-very-long-team",
+            "pai-mlops [namePrefix]: must have at most 24 characters; got 'pai-mlops-dev-a-very-long-team'.",
         ),
     ],
 )
@@ -107,7 +117,19 @@ def test_a_prefix_outside_the_names_rules_is_refused(stack: str, prefix: str | N
 
 
 @pytest.mark.parametrize(
-    ("stack", "prefix"), [("Dev.Team_B", "pai-mlops-dev-team-b"), ("dev", "pai-mlops-dev"), ("--", "pai-mlops")]
+    ("stack", "prefix"),
+    [
+        ("Dev.Team_B", "pai-mlops-dev-team-b"),
+        ("dev", "pai-mlops-dev"),
+        ("--", "pai-mlops"),
+        ("team_a-development", f"pai-mlops-team-a-de-{zlib.crc32(b'team-a-development'):08x}"[:24]),
+        ("team_a-developers", f"pai-mlops-team-a-de-{zlib.crc32(b'team-a-developers'):08x}"[:24]),
+    ],
 )
 def test_the_default_prefix_turns_a_stack_name_into_the_names_alphabet(stack: str, prefix: str) -> None:
     assert default_name_prefix(stack) == prefix
+    assert len(prefix) <= 24
+
+
+def test_two_long_stack_names_with_one_start_get_different_prefixes() -> None:
+    assert default_name_prefix("team_a-development") != default_name_prefix("team_a-developers")
