@@ -7,9 +7,9 @@ providers by a hash of their name (``components.provider_hosts.lane_of``, 16 lan
 places releases exactly as the program does (one host process per lane used) and measures both layouts against
 the emulator (real time, speed 1):
 
-- N simultaneous 3-step releases (10 → 50 → 100, bake 2 s each), each an ``Update`` of a TrafficShift from
-  ``live: v1`` to ``v2``, for N = 1, 4, 10, 20: wall time from the first request to the last answer, against one
-  release alone;
+- N simultaneous 3-step releases (10 → 50 → 100, bake 4 s each, metrics read every 2 s), each an ``Update``
+  of a TrafficShift from ``live: v1`` to ``v2``, for N = 1, 4, 10, 20: wall time from the first request to the
+  last answer, against one release alone;
 - one release while four training runs are being waited for (``Create`` with ``wait: completed``; the runs
   finish after 20 s), each on its own lane: the release's time against one release alone.
 
@@ -39,7 +39,8 @@ from providers.training import TrainingJobProvider
 from tests.emulator import Control, Emulator
 from tests.provider_host import ProviderHost
 
-BAKE: Final = 2.0
+BAKE: Final = 4.0
+INTERVAL: Final = 2.0  # metric reads per bake: real bakes are minutes with readings every tens of seconds
 COUNTS: Final = (1, 4, 10, 20)
 TRAINING_SECONDS: Final = 20.0
 TRAININGS: Final = 4
@@ -63,7 +64,7 @@ def _groups(emulator: Emulator, control: Control, count: int) -> None:
 
 def _props(index: int, **changes: Any) -> dict[str, Any]:
     services = {"v1": f"bench{index}_v1", "v2": f"bench{index}_v2"}
-    return shift_props(BAKE, 1.0, group=f"bench{index}", services=services, **changes)
+    return shift_props(BAKE, INTERVAL, group=f"bench{index}", services=services, **changes)
 
 
 def _training(index: int) -> dict[str, Any]:
