@@ -12,18 +12,11 @@ from config_problems import StackConfigError
 from config_scale import DEPLOY_JOB_MINUTES, DEPLOY_MARGIN_MINUTES, blocking_minutes, training_wait_problems
 from stack_config import parse_stack_config
 from tests.conftest import VALID_RAW
+from tests.test_stack_config import SPOT_JOB
 from tools.mock_engine import ROOT
 
-JOB: dict[str, Any] = {
-    "name": "fraud_scorer",
-    "run": "r20261124",
-    "jobType": "PyTorchJob",
-    "image": "registry.cn-hangzhou.aliyuncs.com/acme-ml/fraud-train:2.3.0",
-    "command": "python -m fraud.train",
-    "resourceGroup": "shared",
-    "instanceType": "ecs.gn6i-c4g1.xlarge",
-    "maxRuntimeMinutes": 240,
-}
+# The test job of test_stack_config, with the default wait (completed).
+JOB: dict[str, Any] = {k: v for k, v in SPOT_JOB.items() if k != "wait"}
 
 
 def deploy_jobs() -> dict[str, dict[str, Any]]:
