@@ -9,7 +9,7 @@ import pytest
 
 from config_problems import StackConfigError
 from config_scale import default_name_prefix
-from tools.mock_engine import RecordingMocks, run_program, stack_config_values
+from tools.mock_engine import ROOT, RecordingMocks, run_program, stack_config_values
 
 # The inputs that name something unique in the account (RAM, FC, SLS, CloudMonitor), by resource type.
 ACCOUNT_NAMES = {
@@ -133,3 +133,13 @@ def test_the_default_prefix_turns_a_stack_name_into_the_names_alphabet(stack: st
 
 def test_two_long_stack_names_with_one_start_get_different_prefixes() -> None:
     assert default_name_prefix("team_a-development") != default_name_prefix("team_a-developers")
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_policy_configs_named_exemptions_still_name_this_stacks_resources(stack: str) -> None:
+    settings = json.loads((ROOT / "policies" / "config" / f"{stack}.json").read_text())
+    exempt = set(settings["ram-no-wildcard-resources"]["exemptActions"])
+    trusted = {name for name in settings["ram-trusted-service-principals"]["principals"] if "*" not in name}
+    planned = names(run(stack, stack), ACCOUNT_NAMES)
+    assert exempt == {f"pai-mlops-{stack}-fraud-retraining-start"}
+    assert exempt | trusted <= planned
