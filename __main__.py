@@ -35,10 +35,12 @@ from components import (
 )
 from components.monitoring import metric_checks, uses_gpu
 from components.promotion import Promotions, PromotionsArgs, model_artifacts
+from components.provider_hosts import set_lanes
 from providers.metric_meta import MetricMetaCheck, MetricMetaCheckArgs
 from stack_config import RepositoryConfig, load_stack_config
 
 config = load_stack_config()
+set_lanes(config.provider_hosts)
 pulumi.runtime.register_resource_transform(tag_transform(config.tags))
 
 workspace = MlWorkspace(

@@ -37,6 +37,13 @@ from config_problems import (
     with_dev_defaults,
 )
 from config_promotion import PromotionConfig, promotion_problems
+from config_scale import (
+    NAME_PREFIX_MAX,
+    NAME_PREFIX_PATTERN,
+    default_name_prefix,
+    training_wait_problems,
+    with_eas_scope,
+)
 from providers.props import DLC_GPU_TYPE_EXAMPLE, DLC_GPU_TYPE_PATTERN, DSW_GPU_TYPES
 from providers.traffic_spec import contract_major
 from providers.training_spec import EXTRA_ROLES as TRAINING_ROLES
@@ -318,13 +325,26 @@ class ModelServiceConfig:
         ge=1,
         le=1440,
     )
+    # Filled from namePrefix when not set (config_scale.eas_scope): "" keeps today's EAS names.
+    eas_prefix: StrictStr = key(
+        "Give the prefix of this model's EAS service and group names, lower-case letters, digits and underscores "
+        "ending in '_' (or empty), e.g. 'team_b_'",
+        default="",
+        rule="lower-case letters, digits and underscores starting with a letter and ending in '_', or empty",
+        pattern=r"^([a-z][a-z0-9_]*_)?$",
+    )
 
     @property
     def dedicated(self) -> bool:
         return self.resource_group != SHARED_RESOURCE_GROUP
 
+    @property
+    def eas_group(self) -> str:
+        """The EAS service group: the model's name within the stack's EAS scope."""
+        return f"{self.eas_prefix}{self.name}"
+
     def eas_service_name(self, version: str) -> str:
-        return eas_service_name(self.name, version)
+        return eas_service_name(self.eas_group, version)
 
     def registry_version(self, version: str) -> str:
         return registry_version(version, self.registry_versions)
@@ -718,6 +738,12 @@ class StackConfig:
     pipeline: PipelineConfig = key("Give {provider, retraining: [...]}", default=PipelineConfig())
     registry: RegistryConfig | None = key("Give {host, namespace, repositories: [...]}", default=None)
     alarms: AlarmConfig = key("Give {contactGroup, contacts: [...]}", default=AlarmConfig())
+    provider_hosts: StrictInt = key(
+        "Set how many provider processes long waits are spread over (4 operations each; 0: one shared host), e.g. 16",
+        default=16,
+        ge=0,
+        le=64,
+    )
     allow_any_stack_name: StrictBool = key(
         "Write true only if this stack's name deliberately does not say its environment (see 'environment')",
         default=False,
@@ -728,10 +754,14 @@ class StackConfig:
         """Whether buckets and keys are protected from deletion (prod only)."""
         return self.environment == "prod"
 
-    @property
-    def name_prefix(self) -> str:
-        """Prefix of account-wide names (RAM roles and policies): one stack per environment per account."""
-        return f"{PROJECT}-{self.environment}"
+    # Filled from the stack name when not set (config_scale.default_name_prefix): `pai-mlops-<stack>`.
+    name_prefix: StrictStr = key(
+        "Give the prefix of account-wide names (RAM roles and policies, functions, log projects, alarms): "
+        "lower-case letters, digits and hyphens, e.g. 'pai-mlops-dev'; today's names are pai-mlops-<environment>",
+        rule="lower-case letters, digits and hyphens, starting with a letter, at most 24",
+        pattern=NAME_PREFIX_PATTERN,
+        max_length=NAME_PREFIX_MAX,
+    )
 
     @property
     def tags(self) -> dict[str, str]:
@@ -915,7 +945,7 @@ def _version_problems(svc: Mapping[str, Any], where: str) -> list[Problem]:
     for version in versions:
         if not (name and isinstance(version, str)):
             continue
-        eas_name = eas_service_name(name, version)
+        eas_name = eas_service_name(f"{svc.get('easPrefix', '')}{name}", version)
         if len(eas_name) > EAS_NAME_MAX:
             problems.append(
                 Problem(
@@ -1238,7 +1268,7 @@ def _pipeline_problems(raw: Mapping[str, Any]) -> list[Problem]:
         problems += _pipeline_step_problems(item, where)
         if isinstance(item.get("trigger"), dict):
             problems += _trigger_problems(item["trigger"], f"{where}.trigger")
-            _, role = trigger_names(f"{PROJECT}-{raw.get('environment')}", str(item.get("name")))
+            _, role = trigger_names(str(raw.get("namePrefix")), str(item.get("name")))
             if len(role) > RAM_NAME_MAX:
                 problems.append(
                     Problem(
@@ -1665,6 +1695,8 @@ def parse_stack_config(
     """
     environment = raw.get("environment")
     values = with_dev_defaults(StackConfig, dict(raw)) if environment == "dev" else dict(raw)
+    values.setdefault("namePrefix", default_name_prefix(stack))
+    values = with_eas_scope(values)
     problems: list[Problem] = []
     config: StackConfig | None = None
     try:
@@ -1674,7 +1706,7 @@ def parse_stack_config(
     problems += _cross_problems(values) + _metrics_problems(values) + _training_problems(values)
     problems += _provenance_problems(values) + _notebook_problems(values) + _pipeline_problems(values)
     problems += _registry_problems(values) + _alarm_problems(values) + _runtime_image_problems(values, secrets_set)
-    problems += credential_url_problems(values) + promotion_problems(values, stack)
+    problems += credential_url_problems(values) + promotion_problems(values, stack) + training_wait_problems(values)
     problems += _cron_problems(values) + _stack_name_problems(values, stack) + key_problems(full_keys, PROJECT)
     problems = [_suggest_secret_key(problem) for problem in problems]
     if problems or config is None:
@@ -1801,6 +1833,7 @@ def key_problems(full_keys: Iterable[str], project: str) -> list[Problem]:
 
 
 _BOOLEAN_KEYS: Final = ("allowAnyStackName",)
+_INTEGER_KEYS: Final = ("providerHosts",)
 _OBJECT_KEYS: Final = ("storage", "workspace", "serving", "training", "notebook", "pipeline", "registry", "alarms")
 REGION_KEY: Final = "alicloud:region"
 # Secret keys are read where they are used (as Outputs, never in plain text); here they are only known names.
@@ -1950,6 +1983,8 @@ def raw_from_values(values: Mapping[str, str], project: str) -> dict[str, Any]:
             continue  # another namespace, a secret, or pai-mlops:region (the region is alicloud's)
         elif name in _BOOLEAN_KEYS and value in ("true", "false"):
             raw[name] = value == "true"  # the engine hands every scalar over as text
+        elif name in _INTEGER_KEYS and re.fullmatch(r"[0-9]{1,4}", value):
+            raw[name] = int(value)
         elif name in _OBJECT_KEYS:
             try:
                 raw[name] = json.loads(value)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pulumi
 
+from components.provider_hosts import host_for
 from components.serving import ModelService, ModelServiceArgs
 from providers.autoscaler import CronJob, EasAutoscaler, EasAutoscalerArgs
 from providers.endpoint import ServiceEndpoint, ServiceEndpointArgs
@@ -86,14 +87,14 @@ class BlueGreenService(pulumi.ComponentResource):
         versions = list(self.model.versions.values())
         self.endpoint = ServiceEndpoint(
             f"{name}-endpoint",
-            ServiceEndpointArgs(group=svc.name, services=names, token=args.token),
+            ServiceEndpointArgs(group=svc.eas_group, services=names, token=args.token),
             opts=pulumi.ResourceOptions(parent=self, depends_on=versions),
         )
         rollout = svc.rollout
         self.shift = TrafficShift(
             f"{name}-traffic",
             TrafficShiftArgs(
-                group=svc.name,
+                group=svc.eas_group,
                 services=names,
                 live=svc.live,
                 steps=list(rollout.steps),
@@ -111,9 +112,13 @@ class BlueGreenService(pulumi.ComponentResource):
                 allow_breaking_change=rollout.allow_breaking_change,
                 metrics=metrics_settings(args.metrics),
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*versions, *self.autoscalers.values()]),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[*versions, *self.autoscalers.values()],
+                provider=host_for(f"{name}-traffic"),  # bakes are long: not on the default host
+            ),
         )
-        self.group = svc.name
+        self.group = svc.eas_group
         self.live = self.shift.live
         self.weights = self.shift.weights
         self.history = self.shift.history

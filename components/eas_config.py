@@ -30,7 +30,7 @@ def service_config(service: ModelServiceConfig, version: str, bucket: str) -> di
     metadata: dict[str, Any] = {
         "name": service.eas_service_name(version),
         # UNCONFIRMED key: the service group is set with metadata.group (see shared/reference/eas-api.md §3.1).
-        "group": service.name,
+        "group": service.eas_group,
         "instance": initial_instances(service),
     }
     config: dict[str, Any] = {"metadata": metadata}

@@ -10,6 +10,7 @@ import pulumi
 from pulumi_alicloud import pai
 
 from components.eas_config import service_config_json
+from components.provider_hosts import host_for
 from providers.eas_service import EasService, EasServiceArgs
 from stack_config import ModelServiceConfig
 
@@ -60,9 +61,12 @@ class ModelService(pulumi.ComponentResource):
                     ready_timeout_seconds=svc.ready_timeout_minutes * 60,
                     docker_auth=args.docker_auth if svc.container is not None else None,
                 ),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[args.artifacts[version]])
-                if version in args.artifacts
-                else pulumi.ResourceOptions(parent=self),
+                # Waiting for Running takes minutes: not on the default host. A promoted version starts after its copy.
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    provider=host_for(f"{name}-{version}"),
+                    depends_on=[args.artifacts[version]] if version in args.artifacts else None,
+                ),
             )
             if args.retain_legacy:
                 pai.Service(
@@ -71,7 +75,7 @@ class ModelService(pulumi.ComponentResource):
                     workspace_id=args.workspace_id,
                     opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True, ignore_changes=LEGACY_INPUTS),
                 )
-        self.group = svc.name
+        self.group = svc.eas_group
         self.live_service_name = svc.eas_service_name(svc.live)
         self.service_names = {version: svc.eas_service_name(version) for version in svc.versions}
         self.register_outputs(

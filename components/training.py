@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.provider_hosts import host_for
 from components.storage import CHECKPOINTS_PREFIX, DATA_PREFIX, MODELS_PREFIX
 from providers.training import CodeSource, DataSource, PodResources, TrainingJob, TrainingJobArgs
 from stack_config import TrainingJobConfig
@@ -92,7 +93,8 @@ class Training(pulumi.ComponentResource):
                 description=job.description,
                 delete_records=job.delete_records,
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            # A waited-for run holds a gRPC thread for hours: not on the default host.
+            opts=pulumi.ResourceOptions(parent=self, provider=host_for(f"{name}-job")),
         )
         self.job_id = self.job.job_id
         self.status = self.job.status

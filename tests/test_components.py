@@ -358,6 +358,7 @@ def training_job(**changes: Any) -> TrainingJobConfig:
         "maxResubmits": 3,
         "env": {"EPOCHS": "20"},
         "tags": {"team": "fraud"},
+        "wait": "none",  # waiting would not fit the prod deploy job (config_scale)
     }
     for key, value in changes.items():
         if value is None:
@@ -412,7 +413,7 @@ def test_training_runs_a_spot_job_on_the_stack_bucket_role_and_workspace(mocks: 
         },
         "workspace_id": "ws-1",
         "role_arn": "acs:ram::123456789012:role/pai-mlops-prod-dlc",
-        "wait": "completed",
+        "wait": "none",
         "max_resubmits": 3,
         "resubmit_on": "preemption",
         "env": {"EPOCHS": "20"},

@@ -424,8 +424,8 @@ BAD_INPUTS = [
         [
             f"{S0} [minInstance]: is not a known key; got a value not shown here. Did you mean 'minInstances'? "
             "Known keys here: "
-            "activationReplicas, codeCommits, codeRepository, container, contracts, cpu, cpuPercent, cron, gpu, "
-            "instanceType, live, maxInstances, memoryMb, minInstances, name, processor, promoted, qpsPerInstance, "
+            "activationReplicas, codeCommits, codeRepository, container, contracts, cpu, cpuPercent, cron, easPrefix, "
+            "gpu, instanceType, live, maxInstances, memoryMb, minInstances, name, processor, promoted, qpsPerInstance, "
             "readyTimeoutMinutes, registryVersions, resourceGroup, rollout, scaleInCooldownSeconds, "
             "scaleUpWindowSeconds, versions, zeroGraceSeconds."
         ],
@@ -606,6 +606,7 @@ SPOT_JOB: dict[str, Any] = {
     "spotDiscountLimit": 0.6,
     "checkpointIntervalMinutes": 15,
     "maxRuntimeMinutes": 240,
+    "wait": "running",  # waiting for completion would not fit the deploy job (config_scale)
 }
 
 
@@ -633,7 +634,7 @@ def test_a_spot_training_job_parses_with_its_defaults() -> None:
         queue_timeout_minutes=60,
         data=(),
         code=None,
-        wait="completed",
+        wait="running",
         max_resubmits=0,
         resubmit_on="preemption",
         env={},

@@ -59,6 +59,7 @@ class Registration:
     property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: {})
     retain_on_delete: bool = False
     ignore_changes: tuple[str, ...] = ()  # the property names as the engine receives them (camelCase)
+    provider: str = ""  # the explicit provider reference (``<urn>::<id>``), "" for the default provider
 
 
 class UnmockedCallError(RuntimeError):
@@ -185,6 +186,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 property_dependencies={key: tuple(deps.urns) for key, deps in request.propertyDependencies.items()},
                 retain_on_delete=bool(request.retainOnDelete),
                 ignore_changes=tuple(request.ignoreChanges),
+                provider=request.provider,
             )
         )
         if pulumi.runtime.is_dry_run():
