@@ -36,9 +36,22 @@ from config_problems import (
     split_loc,
     with_dev_defaults,
 )
-from providers.props import DLC_GPU_TYPE_EXAMPLE, DLC_GPU_TYPE_PATTERN, DSW_GPU_TYPES
-from providers.traffic_spec import contract_major
-from providers.training_spec import EXTRA_ROLES as TRAINING_ROLES
+from pai_facts import (
+    DEDICATED_GROUP,
+    DLC_GPU_TYPE_EXAMPLE,
+    DLC_GPU_TYPE_PATTERN,
+    DSW_GPU_TYPES,
+    EAS_NAME_MAX,
+    KNOWN_PROCESSORS,
+    NOTEBOOK_NAME_MAX,
+    REGISTRY_VERSION,
+    RESERVED_CONTAINER_PORTS,
+    SHARED_RESOURCE_GROUP,
+    contract_major,
+    eas_service_name,
+    registry_version,
+)
+from pai_facts import EXTRA_ROLES as TRAINING_ROLES
 
 __all__ = [
     "AlarmConfig",
@@ -72,67 +85,6 @@ __all__ = [
 # Config keys are camelCase in YAML; Python code (tests, components) may construct by field name.
 _MODEL: Final = ConfigDict(extra="forbid", alias_generator=to_camel, validate_by_name=True, validate_by_alias=True)
 Number = Annotated[float, Strict()]
-
-# Built-in EAS processor codes (https://www.alibabacloud.com/help/en/pai/built-in-processors/).
-# Anything else is deployed as a custom container.
-KNOWN_PROCESSORS: Final = frozenset(
-    {
-        "pmml",
-        "tensorflow_cpu_1.12",
-        "tensorflow_cpu_1.14",
-        "tensorflow_cpu_1.15",
-        "tensorflow_cpu_2.3",
-        "tensorflow_gpu_1.12",
-        "tensorflow_gpu_1.14",
-        "tensorflow_gpu_1.15",
-        "pytorch_cpu_1.6",
-        "pytorch_gpu_1.6",
-        "caffe_cpu",
-        "caffe_gpu",
-        "parameter_server",
-        "alink_pai_processor",
-        "xnn_cpu",
-        "easynlp",
-        "easycv",
-        "easyrec-2.4",
-        "easyrec-torch-1.0",
-        "blade_cpu",
-        "blade_cuda10.0_beta",
-        "mediaflow",
-        "triton",
-    }
-)
-# The EAS engine itself listens on these ports inside every instance.
-RESERVED_CONTAINER_PORTS: Final = frozenset({8080, 9090})
-# EAS service names: lower-case letters, digits and underscores, starting with a letter (the EAS
-# console's rule; hyphens are not accepted). The 64-character ceiling is UNCONFIRMED: we keep
-# `<name>_<version>` within it.
-EAS_NAME_MAX: Final = 64
-SHARED_RESOURCE_GROUP: Final = "shared"
-NOTEBOOK_NAME_MAX: Final = 27  # DSW instance names: letters, digits and underscores, at most 27
-DEDICATED_GROUP: Final = re.compile(r"eas-r-[a-z0-9]+")
-
-
-def eas_service_name(model: str, version: str) -> str:
-    """The EAS service that serves ``version`` of ``model`` (EAS names allow no hyphen)."""
-    return f"{model}_{version}"
-
-
-# The model registry's version rule (alibabacloud_aiworkspace20210204 8.3.5 CreateModelVersionRequest.version_name):
-# major.minor.patch, major and minor numbers, the patch starting with a digit and holding digits, letters and _.
-REGISTRY_VERSION: Final = re.compile(r"^\d+\.\d+\.\d[0-9A-Za-z_]*$")
-_PLAIN_VERSION: Final = re.compile(r"^v(\d+)$")
-
-
-def registry_version(version: str, explicit: Mapping[str, str]) -> str:
-    """The registry version of a project version id: ``registryVersions`` if mapped, else ``v<N>`` → ``N.0.0``.
-
-    Returns "" for an id the rule cannot map (config validation reports it).
-    """
-    if version in explicit:
-        return explicit[version]
-    plain = _PLAIN_VERSION.match(version)
-    return f"{int(plain.group(1))}.0.0" if plain else ""
 
 
 VersionId = Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9_]*$", max_length=16)]

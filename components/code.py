@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_alicloud import pai
 
-from providers.training_spec import CODE_MOUNT
+from pai_facts import CODE_MOUNT
 from stack_config import RepositoryConfig
 
 

@@ -32,15 +32,6 @@ def is_number(value: Any) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-# GPU types as each API names them. DLC's ResourceConfig documents only the example 'Tesla-V100-16G'
-# (https://www.alibabacloud.com/help/en/pai/developer-reference/api-pai-dlc-2020-12-03-struct-resourceconfig): a
-# vendor-model[-memory] name without spaces. DSW's RequestedResource enumerates its values
-# (alibabacloud_pai_dsw20220101/models/_create_instance_request.py, CreateInstanceRequestRequestedResource).
-DLC_GPU_TYPE_PATTERN: Final = r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)+$"
-DLC_GPU_TYPE_EXAMPLE: Final = "Tesla-V100-16G"
-DSW_GPU_TYPES: Final = ("V100", "A100", "T4", "A10", "P100")
-
-
 def _sized(resources: Mapping[str, Any], memory: str) -> dict[str, str]:
     config = {"CPU": str(resources["cpu"]), "Memory": memory}
     if resources.get("gpu"):

@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
+from pai_facts import contract_major
 from providers.metrics import Sample, finite
 from providers.traffic_spec import (
     Member,
     breach,
     changes,
-    contract_major,
     deadline_seconds,
     instance_shares,
     plan,
