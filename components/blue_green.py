@@ -11,7 +11,7 @@ from components.serving import ModelService, ModelServiceArgs
 from providers.autoscaler import CronJob, EasAutoscaler, EasAutoscalerArgs
 from providers.endpoint import ServiceEndpoint, ServiceEndpointArgs
 from providers.traffic import TrafficShift, TrafficShiftArgs
-from stack_config import MetricsConfig, ModelServiceConfig
+from stack_config import MetricsConfig, ModelServiceConfig, StackConfig
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -24,6 +24,29 @@ class BlueGreenServiceArgs:
     role_arn: pulumi.Input[str] | None = None  # the -eas RAM role every version runs with
     retain_legacy: bool = False  # see ModelServiceArgs.retain_legacy
     docker_auth: pulumi.Input[str] | None = None  # a secret; see ModelServiceArgs.docker_auth
+
+    @classmethod
+    def of_stack(
+        cls,
+        config: StackConfig,
+        service: ModelServiceConfig,
+        *,
+        workspace_id: pulumi.Input[str],
+        role_arn: pulumi.Input[str],
+        token: pulumi.Input[str] | None,
+        docker_auth: pulumi.Input[str] | None,
+    ) -> BlueGreenServiceArgs:
+        """``service`` with the stack's bucket, metric source and legacy-service setting."""
+        return cls(
+            service=service,
+            bucket_name=config.storage.bucket_name,
+            workspace_id=workspace_id,
+            metrics=config.serving.metrics,
+            token=token,
+            role_arn=role_arn,
+            retain_legacy=config.serving.retain_pai_services,
+            docker_auth=docker_auth,
+        )
 
 
 def metrics_settings(metrics: MetricsConfig) -> dict[str, Any]:

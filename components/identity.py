@@ -21,6 +21,7 @@ from pulumi_alicloud import ram
 
 from components.ram_documents import PrefixAccess, deny_overwrite, kms_key_policy, oss_prefix_policy, trust_policy
 from components.storage import CHECKPOINTS_PREFIX, DATA_PREFIX, MODELS_PREFIX
+from stack_config import StackConfig
 
 # DSW explores data; DLC trains on data and writes its own runs' models and (rotating) checkpoints (training_access);
 # EAS serves models.
@@ -62,6 +63,17 @@ class ServiceRolesArgs:
     trusted_services: Mapping[str, tuple[str, ...]] = field(
         default_factory=lambda: {kind: (PAI_SERVICE_PRINCIPAL,) for kind in ROLE_ACCESS}
     )
+
+    @classmethod
+    def of_stack(cls, config: StackConfig, *, kms_key_arn: pulumi.Input[str] | None) -> ServiceRolesArgs:
+        """The roles of every configured training run and served version."""
+        return cls(
+            bucket_name=config.storage.bucket_name,
+            name_prefix=config.name_prefix,
+            kms_key_arn=kms_key_arn,
+            training_runs=config.training_runs(),
+            deployed_versions=config.deployed_versions(),
+        )
 
 
 class ServiceRoles(pulumi.ComponentResource):

@@ -38,7 +38,7 @@ import pulumi
 from pulumi_alicloud import cms
 
 from providers.metric_meta import MetricCheck
-from stack_config import AlarmConfig, MetricsConfig, ModelServiceConfig, TrainingJobConfig
+from stack_config import AlarmConfig, MetricsConfig, ModelServiceConfig, StackConfig, TrainingJobConfig
 
 STATISTIC: Final = "Average"
 SILENCE_SECONDS: Final = 3600  # one notification an hour while a rule stays breached
@@ -179,6 +179,28 @@ class ProductionAlarmsArgs:
     # The MetricMetaCheck that verifies the watched metrics: every rule waits for it, so none is created on a name
     # CloudMonitor does not know.
     metric_check: pulumi.Resource | None = None
+
+    @classmethod
+    def of_stack(
+        cls,
+        config: StackConfig,
+        *,
+        workspace_id: pulumi.Input[str],
+        account_id: pulumi.Input[str],
+        metric_check: pulumi.Resource | None,
+    ) -> ProductionAlarmsArgs:
+        """The alarms of every service and training job of ``config``."""
+        return cls(
+            services=config.serving.services,
+            metrics=config.serving.metrics,
+            alarms=config.alarms,
+            training_jobs=config.training.jobs,
+            workspace_id=workspace_id,
+            name_prefix=config.name_prefix,
+            account_id=account_id,
+            region=config.region,
+            metric_check=metric_check,
+        )
 
 
 class ProductionAlarms(pulumi.ComponentResource):

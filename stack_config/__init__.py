@@ -24,7 +24,13 @@ from stack_config.fields import ContainerConfig
 from stack_config.keys import ALICLOUD_KEYS, key_problems, raw_from_values
 from stack_config.notebook import NotebookConfig, NotebookInstanceConfig
 from stack_config.pipeline import PipelineConfig, PipelineTriggerConfig, RetrainingConfig, trigger_names
-from stack_config.secrets import credential_url_problems, hide_secret_values, plaintext_secret_problems
+from stack_config.secrets import (
+    StackSecrets,
+    credential_url_problems,
+    hide_secret_values,
+    load_secrets,
+    plaintext_secret_problems,
+)
 from stack_config.serving import CronScaleConfig, MetricsConfig, ModelServiceConfig, RolloutConfig, ServingConfig
 from stack_config.stack import StackConfig, load_stack_config, parse_stack_config
 from stack_config.storage import StorageConfig, WorkspaceConfig
@@ -60,6 +66,7 @@ __all__ = [
     "ServingConfig",
     "StackConfig",
     "StackConfigError",
+    "StackSecrets",
     "StorageConfig",
     "TrainingConfig",
     "TrainingDataConfig",
@@ -69,6 +76,7 @@ __all__ = [
     "eas_service_name",
     "hide_secret_values",
     "key_problems",
+    "load_secrets",
     "load_stack_config",
     "parse_stack_config",
     "plaintext_secret_problems",

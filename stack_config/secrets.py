@@ -3,6 +3,7 @@ echoed in a message, and the secrets the program reads as Outputs."""
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -109,3 +110,23 @@ def config_secret_keys(keys: Iterable[str]) -> set[str]:
     runtime's secret-key list under the mock engine (``pulumi.runtime.set_all_config``)."""
     listed = set(pulumi.runtime.get_config_secret_keys_env())
     return listed | {full_key for full_key in keys if pulumi.runtime.is_config_secret(full_key)}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class StackSecrets:
+    """The optional secret keys the program uses, read as Outputs so they stay encrypted in state and masked in
+    previews (``None`` when the key is not set)."""
+
+    serving_token: pulumi.Output[str] | None  # rotates every EAS service's access token
+    registry_auth: pulumi.Output[str] | None  # dockerAuth for private serving images
+    git_access_token: pulumi.Output[str] | None  # clones private code repositories
+
+
+def load_secrets() -> StackSecrets:
+    """The stack's secret keys (``pulumi config set --secret``), next to :func:`~stack_config.load_stack_config`."""
+    config = pulumi.Config()
+    return StackSecrets(
+        serving_token=config.get_secret("servingToken"),
+        registry_auth=config.get_secret("registryAuth"),
+        git_access_token=config.get_secret("gitAccessToken"),
+    )

@@ -36,9 +36,9 @@ from stack_config.secrets import (
     plaintext_secret_problems,
     suggest_secret_key,
 )
-from stack_config.serving import ServingConfig, metrics_problems, service_problems
+from stack_config.serving import ModelServiceConfig, ServingConfig, metrics_problems, service_problems
 from stack_config.storage import StorageConfig, WorkspaceConfig
-from stack_config.training import COMMIT_PATTERN, TrainingConfig, training_problems
+from stack_config.training import COMMIT_PATTERN, RepositoryConfig, TrainingConfig, TrainingJobConfig, training_problems
 
 
 @dataclass(frozen=True, kw_only=True, config=MODEL)
@@ -93,6 +93,47 @@ class StackConfig:
     def tags(self) -> dict[str, str]:
         """The tags every taggable resource of the stack carries."""
         return {"environment": self.environment, "owner": self.owner, "cost-center": self.cost_center}
+
+    # -- joins between sections (the program only attaches the Outputs) ------------------------------------------
+
+    @property
+    def alarms_enabled(self) -> bool:
+        """Whether the production alarms (and the metric checks behind them) are created (prod only)."""
+        return self.environment == "prod"
+
+    def training_runs(self) -> tuple[tuple[str, str], ...]:
+        """``(job, run)`` of every training job: where each run may write its model."""
+        return tuple((job.name, job.run) for job in self.training.jobs)
+
+    def deployed_versions(self) -> tuple[tuple[str, str], ...]:
+        """``(service, version)`` of every version the stack serves: what the EAS role may read."""
+        return tuple((svc.name, version) for svc in self.serving.services for version in svc.versions)
+
+    def code_repositories(self) -> dict[str, RepositoryConfig]:
+        """Every Git repository a training job or the notebooks mount, by URL (a job's settings win over the
+        notebooks' for the same URL)."""
+        repositories: dict[str, RepositoryConfig] = {
+            job.code.repository: job.code for job in self.training.jobs if job.code is not None
+        }
+        if self.notebook.code is not None:
+            repositories.setdefault(self.notebook.code.repository, self.notebook.code)
+        return repositories
+
+    def runs_serving(self, service: ModelServiceConfig) -> list[TrainingJobConfig]:
+        """The training jobs whose run is a version ``service`` serves (its provenance in the model registry)."""
+        return [
+            job
+            for job in self.training.jobs
+            if job.name == service.name and job.code is not None and job.run in service.versions
+        ]
+
+    def service(self, name: str) -> ModelServiceConfig:
+        """The service called ``name`` (a pipeline's ``model``; validation has proved it exists)."""
+        return next(svc for svc in self.serving.services if svc.name == name)
+
+    def job(self, name: str) -> TrainingJobConfig:
+        """The training job called ``name`` (a pipeline's ``training``; validation has proved it exists)."""
+        return next(job for job in self.training.jobs if job.name == name)
 
 
 def _cross_problems(raw: Mapping[str, Any]) -> list[Problem]:
