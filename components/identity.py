@@ -5,7 +5,7 @@ service config, providers/eas_service.py): per "Configure the EAS RAM role"
 (https://www.alibabacloud.com/help/en/pai/user-guide/configure-the-eas-ram-role), with a custom role EAS accesses
 the mounted data sources and pulls the custom image with that role's permissions, so its OSS read on ``models/`` and
 its ``kms:Decrypt`` on the bucket's customer key are what let EAS load an SSE-KMS model. The deployer needs
-``ram:PassRole`` on it (same page). The trust principal PAI uses for custom roles is UNCONFIRMED (README day-one
+``ram:PassRole`` on it (same page). The trust principal PAI uses for custom roles is UNCONFIRMED (docs/day-one.md
 checklist).
 """
 

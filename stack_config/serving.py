@@ -191,7 +191,8 @@ class ServingConfig:
         "Give {source, namespace, dimension} or {source: prometheus, endpoint}", default=MetricsConfig()
     )
     retain_pai_services: StrictBool = key(
-        "Write true for the one `pulumi up` that moves a stack off pai.Service (README 'Upgrading'), then remove it",
+        "Write true for the one `pulumi up` that moves a stack off pai.Service (docs/architecture.md "
+        "'Upgrading'), then remove it",
         default=False,
     )
 

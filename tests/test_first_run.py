@@ -223,8 +223,8 @@ def test_the_emulator_control_api_takes_json_without_a_content_type(cloud: Contr
     assert answer["now"] >= 5
 
 
-def test_the_readme_example_config_is_a_valid_prod_stack(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    readme = (ROOT / "README.md").read_text()
+def test_the_docs_example_config_is_a_valid_prod_stack(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (ROOT / "docs" / "configuration-guide.md").read_text()
     match = re.search(r"Example \(from `Pulumi\.prod\.yaml`\):\n\n```yaml\n(.*?)```", readme, re.S)
     assert match is not None
     root = project_copy(tmp_path)

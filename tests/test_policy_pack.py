@@ -276,8 +276,8 @@ def test_pulumi_policy_yaml_declares_a_python_runtime_the_cli_accepts() -> None:
     assert set(document) == {"description", "runtime", "version"}
 
 
-def test_readme_policy_table_matches_the_pack_and_the_stack_levels() -> None:
-    section = (ROOT / "README.md").read_text().split("## Policies", 1)[1].split("\n## ", 1)[0]
+def test_the_policies_doc_table_matches_the_pack_and_the_stack_levels() -> None:
+    section = (ROOT / "docs" / "policies.md").read_text().split("## Policies", 1)[1].split("\n## ", 1)[0]
     rows = [line.split(" | ") for line in section.splitlines() if line.startswith("| `") and line.count(" | ") == 5]
     documented = {row[0].strip("| `"): (row[3], row[4]) for row in rows}
     levels = {stack: load_policy_config(PACK_DIR / "config" / f"{stack}.json") for stack in ("dev", "prod")}

@@ -207,7 +207,7 @@ def test_read_only_ram_actions_pass() -> None:
 def test_users_passwords_and_access_keys_are_refused(resource_type: str, kind: str) -> None:
     assert check(ram.ram_no_users_or_keys, resource_type, {"userName": "ci"}, name="ci") == [
         f"{kind} 'ci': pai-mlops creates no RAM users, passwords or long-lived AccessKeys (a leaked key works until "
-        "someone revokes it). Workloads use RAM roles; CI assumes a role through GitHub OIDC (README, 'CI/CD'). "
+        "someone revokes it). Workloads use RAM roles; CI assumes a role through GitHub OIDC (docs/ci-cd.md). "
         "Remove the resource."
     ]
 
