@@ -29,7 +29,7 @@ from providers.clients import ClientFactory, Credentials
 from providers.traffic import TrafficShiftProvider
 from providers.training import TrainingJobProvider
 from tests.emulator import Control, Emulator
-from tests.provider_host import ProviderFailed, ProviderHost, wait_until
+from tests.support.provider_host import ProviderFailed, ProviderHost, wait_until
 
 BAKES: Final = (1.0, 5.0, 10.0)
 CONFIG: Final = {

@@ -4,7 +4,7 @@ Put one in a program (``ApiProbe("pai-api-probe", ApiProbeArgs(apis=["eas", "dlc
 early, naming each API that refused and why (``InvalidAccessKeyId.NotFound``, a wrong region, a proxy), instead
 of half-way through a deployment. It makes one cheap read per API (a one-item list) through the shared client
 factory and retry policy, and is also the toolkit's end-to-end demonstration: configure() config, credentials,
-retries and the provider host round trip (tests/test_provider_host.py).
+retries and the provider host round trip (tests/support/test_provider_host.py).
 
 Inputs: ``apis`` (subset of eas, dlc, dsw, oss), ``bucket`` (for oss), ``deadline_seconds`` (default 60).
 Outputs: ``region``, ``reachable`` (api → true) and ``requests`` (api → attempts it took). Never credentials.

@@ -1,8 +1,8 @@
 """The pure half of the TrainingJob provider: inputs, their validation, the DLC request and how jobs end.
 
-Nothing here talks to a cloud, so every rule is table-tested (tests/test_training_spec.py). The wire names follow
-``shared/reference/dlc-dsw-oss-api.md`` §2; the SDK's ``CreateJobRequest.from_map`` turns :func:`job_body` into
-its model unchanged.
+Nothing here talks to a cloud, so every rule is table-tested (tests/providers/test_training_spec.py). The wire
+names follow ``shared/reference/dlc-dsw-oss-api.md`` §2; the SDK's ``CreateJobRequest.from_map`` turns
+:func:`job_body` into its model unchanged.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import pytest
 from components.images import ContainerRegistry, ContainerRegistryArgs
 from stack_config import RegistryConfig, parse_stack_config
 from tests.conftest import VALID_RAW
-from tests.test_stack_config import SPOT_JOB, problems_of
+from tests.stack_config.test_stack import SPOT_JOB, problems_of
 from tools import set_image
 from tools.mock_engine import ROOT, RecordingMocks, run_under_mocks
 

@@ -12,7 +12,7 @@ import pytest
 from components.monitoring import DATA_LOADING_ADVICE, ProductionAlarms, ProductionAlarmsArgs, uses_gpu
 from stack_config import parse_stack_config
 from tests.conftest import VALID_RAW, VALID_SERVICE
-from tests.test_stack_config import SPOT_JOB, problems_of
+from tests.stack_config.test_stack import SPOT_JOB, problems_of
 from tools.mock_engine import RecordingMocks, run_under_mocks
 
 CPU_JOB = {**SPOT_JOB, "name": "tabular", "instanceType": "ecs.g6.xlarge", "spot": False}

@@ -19,7 +19,7 @@ from stack_config import RetrainingConfig, parse_stack_config
 from tests.conftest import VALID_RAW
 from tests.emulator import Control, Emulator
 from tests.emulator.paiflow import manifest_problems
-from tests.test_stack_config import SPOT_JOB
+from tests.stack_config.test_stack import SPOT_JOB
 from tools.mock_engine import RecordingMocks, run_under_mocks
 
 STEP = {"image": "registry/prep:1.0", "command": "python -m prep"}
@@ -334,7 +334,7 @@ def test_the_emulator_refuses_interpolation_and_unknown_inputs_inside_a_componen
     ],
 )
 def test_pipeline_config_problems(pipeline: dict[str, Any], expected: list[str]) -> None:
-    from tests.test_stack_config import problems_of
+    from tests.stack_config.test_stack import problems_of
 
     assert problems_of(raw_with(pipeline)) == expected
 

@@ -22,8 +22,8 @@ from components.retraining_trigger import (
     within_cpu_ratio,
 )
 from stack_config import PipelineTriggerConfig
-from tests.test_pipeline import RETRAINING, pipeline_args, raw_with
-from tests.test_stack_config import problems_of
+from tests.components.test_pipeline import RETRAINING, pipeline_args, raw_with
+from tests.stack_config.test_stack import problems_of
 from tools.mock_engine import RecordingMocks, run_under_mocks
 
 FUNCTION = "pai-mlops-prod-fraud-retraining-start"

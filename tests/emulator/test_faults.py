@@ -19,7 +19,7 @@ from providers.clients import ClientFactory, Credentials
 from providers.retry import is_transport_failure
 from tests.emulator import Control, Emulator
 from tests.emulator.control import ControlError
-from tests.provider_host import ROOT
+from tests.support.provider_host import ROOT
 
 JOB = dlc.CreateJobRequest(
     display_name="probe",

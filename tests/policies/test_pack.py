@@ -14,7 +14,7 @@ import yaml
 
 from policies.rules import POLICIES
 from policies.rules.common import CODE_SOURCE, EAS_AUTOSCALER, OSS_BUCKET, OSS_BUCKET_ACL
-from tests.policy_harness import UNKNOWN, secret, urn_of, wire
+from tests.support.policy_harness import UNKNOWN, secret, urn_of, wire
 from tools.mock_engine import ROOT, Registration
 from tools.policy_gate import (
     PACK_DIR,

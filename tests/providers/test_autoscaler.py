@@ -15,7 +15,7 @@ from alibabacloud_eas20210701 import models as eas
 from providers.autoscaler import DEFAULTS, EasAutoscalerProvider
 from providers.clients import ClientFactory
 from tests.emulator import Control
-from tests.provider_host import ProviderHost
+from tests.support.provider_host import ProviderHost
 
 REGION = "cn-hangzhou"
 SERVICE = "fraud_scorer_v7"

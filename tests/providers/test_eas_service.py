@@ -20,7 +20,7 @@ from alibabacloud_eas20210701 import models as eas
 from providers.clients import ClientFactory
 from providers.eas_service import EasServiceProvider, check_failures
 from tests.emulator import Control
-from tests.provider_host import ProviderFailed, ProviderHost, wait_until
+from tests.support.provider_host import ProviderFailed, ProviderHost, wait_until
 
 REGION = "cn-hangzhou"
 NAME = "fraud_scorer_v7"

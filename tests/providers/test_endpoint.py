@@ -14,7 +14,7 @@ from alibabacloud_eas20210701 import models as eas
 from providers.clients import ClientFactory
 from providers.endpoint import ServiceEndpointProvider
 from tests.emulator import Control
-from tests.provider_host import ProviderHost
+from tests.support.provider_host import ProviderHost
 
 REGION = "cn-hangzhou"
 V6, V7 = "fraud_scorer_v6", "fraud_scorer_v7"

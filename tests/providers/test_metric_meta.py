@@ -16,7 +16,7 @@ from providers.metric_meta import MetricCheck, MetricMetaCheckProvider, listed, 
 from stack_config import parse_stack_config
 from tests.conftest import VALID_RAW
 from tests.emulator import Control
-from tests.provider_host import ProviderFailed, ProviderHost
+from tests.support.provider_host import ProviderFailed, ProviderHost
 
 
 def checks(**metrics: str) -> list[MetricCheck]:

@@ -13,7 +13,7 @@ from alibabacloud_pai_dsw20220101 import models as dsw
 from providers.clients import ClientFactory
 from providers.notebook import DswInstanceProvider, machine_body
 from tests.emulator import Control
-from tests.provider_host import ProviderFailed, ProviderHost
+from tests.support.provider_host import ProviderFailed, ProviderHost
 
 NOTEBOOK: dict[str, Any] = {
     "instance_name": "mlops_dev_alice",
@@ -144,7 +144,7 @@ def test_a_failed_notebook_fails_the_create_with_its_reason(host: ProviderHost, 
     cloud.timing(dsw={"create": 3600})
 
     def fail_when_created() -> None:
-        from tests.provider_host import wait_until
+        from tests.support.provider_host import wait_until
 
         wait_until(lambda: bool(cloud.calls(api="dsw", action="CreateInstance")), timeout=20)
         instance_id = cloud.calls(api="dsw", action="GetInstance")[0]["path"].rsplit("/", 1)[-1]

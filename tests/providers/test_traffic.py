@@ -24,7 +24,7 @@ from providers.endpoint import ServiceEndpointProvider
 from providers.traffic import TrafficShiftProvider
 from tests.conftest import PROVIDER_CONFIG
 from tests.emulator import Control, Emulator
-from tests.provider_host import ProviderFailed, ProviderHost, wait_until
+from tests.support.provider_host import ProviderFailed, ProviderHost, wait_until
 
 REGION = "cn-hangzhou"
 V6, V7 = "fraud_scorer_v6", "fraud_scorer_v7"

@@ -20,7 +20,7 @@ from providers.traffic_spec import (
     shares,
     with_defaults,
 )
-from tests.test_traffic_shift import SHIFT
+from tests.providers.test_traffic import SHIFT
 
 G, S = "grouping", "standalone"
 

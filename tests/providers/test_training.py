@@ -24,7 +24,7 @@ from providers.training import TrainingJobProvider
 from providers.training_spec import KEY_TAG, job_key
 from tests.conftest import PROVIDER_CONFIG, PROVIDER_SECRETS
 from tests.emulator import Control, Emulator
-from tests.provider_host import ProviderFailed, ProviderHost, wait_until
+from tests.support.provider_host import ProviderFailed, ProviderHost, wait_until
 
 BUCKET = "mlops-dev"
 INPUTS: dict[str, Any] = {

@@ -22,7 +22,7 @@ from providers.training_spec import (
     with_defaults,
 )
 from stack_config import JobType
-from tests.test_training_job import INPUTS
+from tests.providers.test_training import INPUTS
 
 DEDICATED = with_defaults(
     {

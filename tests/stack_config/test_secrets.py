@@ -1,5 +1,5 @@
 """The config's secret checks as pure functions: credentials inside URLs, credential keys set in plain text, and
-problems that must not echo a value. (Through the offline plan: tests/test_policy_attacks.py, CONFIG_ATTACKS.)"""
+problems that must not echo a value. (Through the offline plan: tests/policies/test_attacks.py, CONFIG_ATTACKS.)"""
 
 from __future__ import annotations
 

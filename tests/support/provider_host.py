@@ -27,7 +27,7 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from tools.policy_gate import LOOPBACK_CHANNEL_OPTIONS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "pai-mlops"
 PROVIDER_KEY = "__provider"
 _PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")

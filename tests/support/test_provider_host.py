@@ -17,7 +17,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 
 from providers.probe import ApiProbeProvider
 from tests.emulator import Control, Emulator
-from tests.provider_host import ProviderFailed, ProviderHost
+from tests.support.provider_host import ProviderFailed, ProviderHost
 
 CONFIG = {
     "alicloud:accessKey": "stack-access-key",

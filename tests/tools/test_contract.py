@@ -10,7 +10,7 @@ import pytest
 from pulumi.runtime.rpc import UNKNOWN
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 
-from tests.program_copy import project_copy
+from tests.support.program_copy import project_copy
 from tools import contract, plan
 
 OSS_URI = "oss://acme.oss-cn-hangzhou.aliyuncs.com/models/m/v1/"

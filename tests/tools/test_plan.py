@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.policy_harness import secret
-from tests.program_copy import project_copy
+from tests.support.policy_harness import secret
+from tests.support.program_copy import project_copy
 from tools import plan
 from tools.mock_engine import ROOT
 

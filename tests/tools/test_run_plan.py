@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from tests.emulator import Control
-from tests.program_copy import project_copy
+from tests.support.program_copy import project_copy
 from tools import plan, set_image
 from tools.mock_engine import ROOT, stack_config_values
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.program_copy import project_copy
+from tests.support.program_copy import project_copy
 from tools import plan
 from tools.stack_file import read_stack_file
 

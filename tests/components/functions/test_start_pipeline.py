@@ -18,9 +18,9 @@ from Tea.exceptions import TeaException, UnretryableException
 
 from components.functions import start_pipeline
 from components.functions.start_pipeline import EventError, handler, run_id
+from tests.components.test_pipeline import manifest
 from tests.emulator import Emulator
 from tests.emulator.control import Control
-from tests.test_pipeline import manifest
 
 PIPELINE = "flow-abc123"
 TIMER_EVENT = {"triggerTime": "2026-12-01T03:00:00Z", "triggerName": "schedule", "payload": ""}

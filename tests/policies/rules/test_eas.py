@@ -11,7 +11,7 @@ from pulumi_policy.proxy import UnknownValueError
 
 from policies.rules import eas
 from policies.rules.common import EAS_AUTOSCALER, EAS_DYNAMIC_SERVICE, EAS_SERVICE, TRAFFIC_SHIFT
-from tests.policy_harness import UNKNOWN, Fixture, NotApplicable, check, check_stack
+from tests.support.policy_harness import UNKNOWN, Fixture, NotApplicable, check, check_stack
 
 FIX_MIN = "Set minInstances to 1 or more for this service under pai-mlops:serving in the stack's config."
 

@@ -23,7 +23,7 @@ from policies.rules.common import (
     RM_POLICY_VERSION,
     RM_ROLE,
 )
-from tests.policy_harness import UNKNOWN, Fixture, check, check_stack
+from tests.support.policy_harness import UNKNOWN, Fixture, check, check_stack
 
 
 def test_policy_metadata() -> None:

@@ -16,7 +16,7 @@ from policies.rules.common import (
     OSS_BUCKET_SSE,
     OSS_BUCKET_VERSIONING,
 )
-from tests.policy_harness import UNKNOWN, Fixture, check, check_stack
+from tests.support.policy_harness import UNKNOWN, Fixture, check, check_stack
 
 
 def test_policy_metadata() -> None:

@@ -12,7 +12,7 @@ from pulumi_policy.proxy import UnknownValueError
 from components.tagging import TAGGABLE_TYPES
 from policies.rules import dlc, dsw, governance
 from policies.rules.common import CODE_SOURCE, DSW_INSTANCE, EAS_SERVICE, FC_FUNCTION, SERVICE_ENDPOINT, TRAINING_JOB
-from tests.policy_harness import STANDARD_TAGS, UNKNOWN, check, secret
+from tests.support.policy_harness import STANDARD_TAGS, UNKNOWN, check, secret
 
 
 def test_policy_metadata() -> None:
