@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 import pulumi
 
 from components.blue_green import BlueGreenService
+from components.container_registry import ContainerRegistry
 from components.identity import ServiceRoles
-from components.images import ContainerRegistry
 from components.monitoring import ProductionAlarms
 from components.notebook import Notebooks
 from components.pipeline import RetrainingPipeline

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from components.images import ContainerRegistry, ContainerRegistryArgs
+from components.container_registry import ContainerRegistry, ContainerRegistryArgs
 from stack_config import RegistryConfig, parse_stack_config
 from tests.conftest import VALID_RAW
 from tests.stack_config.test_stack import SPOT_JOB, problems_of

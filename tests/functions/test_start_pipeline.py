@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 import pytest
 from Tea.exceptions import TeaException, UnretryableException
 
-from components.functions import start_pipeline
-from components.functions.start_pipeline import EventError, handler, run_id
+from functions import start_pipeline
+from functions.start_pipeline import EventError, handler, run_id
 from tests.components.test_pipeline import manifest
 from tests.emulator import Emulator
 from tests.emulator.control import Control
