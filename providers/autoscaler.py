@@ -41,7 +41,7 @@ from pydantic.dataclasses import dataclass as input_model
 
 from config_problems import key
 from providers.base import OBSERVED, ConfiguredProvider, check_inputs, confirmed, model_defaults
-from providers.props import plain
+from providers.props import plain, props_of
 
 _CRON_FIELD = re.compile(r"^[\d*/,\-?LW#A-Za-z]+$")
 _INPUTS: Final = ConfigDict(extra="forbid")
@@ -469,18 +469,5 @@ class EasAutoscaler(pulumi.dynamic.Resource, module="pai", name="EasAutoscaler")
     region: pulumi.Output[str]
 
     def __init__(self, name: str, args: EasAutoscalerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        props: dict[str, Any] = {
-            "service_name": args.service_name,
-            "min_instances": args.min_instances,
-            "max_instances": args.max_instances,
-            "qps_per_instance": args.qps_per_instance,
-            "cpu_percent": args.cpu_percent,
-            "scale_in_cooldown_seconds": args.scale_in_cooldown_seconds,
-            "scale_up_window_seconds": args.scale_up_window_seconds,
-            "zero_grace_seconds": args.zero_grace_seconds,
-            "activation_replicas": args.activation_replicas,
-            "cron": [{"name": j.name, "schedule": j.schedule, "target_size": j.target_size} for j in args.cron],
-            "exclude_dates": list(args.exclude_dates),
-            **dict.fromkeys(OUTPUTS),
-        }
+        props: dict[str, Any] = {**props_of(args), **dict.fromkeys(OUTPUTS)}
         super().__init__(EasAutoscalerProvider(), name, props, opts)

@@ -31,7 +31,7 @@ from pydantic.dataclasses import dataclass as input_model
 
 from config_problems import key
 from providers.base import ConfiguredProvider, check_inputs, confirmed, model_defaults
-from providers.props import ResourcesInput, dsw_requested_resource, plain, service_role
+from providers.props import ResourcesInput, dsw_requested_resource, plain, props_of, service_role
 
 CALL_BUDGET_SECONDS: Final = 120.0
 _NAME = re.compile(r"^[A-Za-z0-9_]{1,27}$")
@@ -489,38 +489,5 @@ class DswInstance(pulumi.dynamic.Resource, module="pai", name="DswInstance"):
     webide_url: pulumi.Output[str]
 
     def __init__(self, name: str, args: DswInstanceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        resources = args.resources
-        props: dict[str, Any] = {
-            "instance_name": args.instance_name,
-            "workspace_id": args.workspace_id,
-            "instance_type": args.instance_type,
-            "resource_group": args.resource_group,
-            "resources": None
-            if resources is None
-            else {
-                "cpu": resources.cpu,
-                "memory_gb": resources.memory_gb,
-                "gpu": resources.gpu,
-                "gpu_type": resources.gpu_type,
-            },
-            "image_url": args.image_url,
-            "image_id": args.image_id,
-            "datasets": [{"dataset_id": d.dataset_id, "mount_path": d.mount_path} for d in args.datasets],
-            "role_arn": args.role_arn,
-            "vpc": None
-            if args.vpc is None
-            else {
-                "vpc_id": args.vpc.vpc_id,
-                "vswitch_id": args.vpc.vswitch_id,
-                "security_group_id": args.vpc.security_group_id,
-            },
-            "idle_shutdown_minutes": args.idle_shutdown_minutes,
-            "env": dict(args.env),
-            "labels": dict(args.labels),
-            "tags": dict(args.tags),
-            "start_command": args.start_command,
-            "wait_timeout_seconds": args.wait_timeout_seconds,
-            "poll_seconds": args.poll_seconds,
-            **dict.fromkeys(OUTPUTS),
-        }
+        props: dict[str, Any] = {**props_of(args), **dict.fromkeys(OUTPUTS)}
         super().__init__(DswInstanceProvider(), name, props, opts)

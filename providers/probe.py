@@ -23,6 +23,7 @@ from pydantic.dataclasses import dataclass as input_model
 
 from config_problems import key
 from providers.base import ConfiguredProvider, check_inputs, model_defaults
+from providers.props import props_of
 
 API_NAMES: Final = ("eas", "dlc", "dsw", "oss")
 DEFAULT_DEADLINE_SECONDS: Final = 60
@@ -138,9 +139,7 @@ class ApiProbe(pulumi.dynamic.Resource, module="pai", name="ApiProbe"):
 
     def __init__(self, name: str, args: ApiProbeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         props = {
-            "apis": list(args.apis),
-            "bucket": args.bucket,
-            "deadline_seconds": args.deadline_seconds,
+            **props_of(args),
             "region": None,
             "reachable": None,
             "requests": None,

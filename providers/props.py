@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Final, TypeGuard
@@ -20,6 +21,28 @@ def plain(value: Any) -> Any:
         return {str(k): plain(v) for k, v in value.items()}  # pyright: ignore[reportUnknownVariableType]
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]  # pyright: ignore[reportUnknownVariableType]
+    return value
+
+
+def props_of(args: Any) -> dict[str, Any]:
+    """A dynamic resource's input props from its ``…Args`` dataclass: one entry per field, named as the field.
+
+    The Args are the one declaration of the inputs (their names and defaults follow the provider's input model;
+    tests/providers/test_inputs.py holds them together), so no resource writes its props out by hand. Nested
+    dataclasses become dicts of their fields, sequences lists, mappings dicts; every other value (an Output
+    included) is passed as it is. Not :func:`dataclasses.asdict`: it deep-copies values, and Outputs must not be
+    copied.
+    """
+    return {field.name: _prop(getattr(args, field.name)) for field in dataclasses.fields(args)}
+
+
+def _prop(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return props_of(value)
+    if isinstance(value, Mapping):
+        return {k: _prop(v) for k, v in value.items()}  # pyright: ignore[reportUnknownVariableType]
+    if isinstance(value, list | tuple):
+        return [_prop(v) for v in value]  # pyright: ignore[reportUnknownVariableType]
     return value
 
 

@@ -46,6 +46,7 @@ from providers import eas_group, metrics
 from providers import traffic_spec as spec
 from providers.base import ConfiguredProvider
 from providers.eas_group import MEMBERSHIP_KEY, Observed, ServiceState
+from providers.props import props_of
 from providers.traffic_spec import Member, Verdict
 
 CALL_BUDGET_SECONDS: Final = 120.0
@@ -588,26 +589,5 @@ class TrafficShift(pulumi.dynamic.Resource, module="pai", name="TrafficShift"):
     history: pulumi.Output[list[dict[str, Any]]]
 
     def __init__(self, name: str, args: TrafficShiftArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        props: dict[str, Any] = {
-            "group": args.group,
-            "services": dict(args.services),
-            "live": args.live,
-            "steps": list(args.steps),
-            "bake_seconds": args.bake_seconds,
-            "check_interval_seconds": args.check_interval_seconds,
-            "max_p95_latency_ms": args.max_p95_latency_ms,
-            "max_error_rate": args.max_error_rate,
-            "min_requests": args.min_requests,
-            "no_data": args.no_data,
-            "max_bake_extensions": args.max_bake_extensions,
-            "rollback_without_bake": args.rollback_without_bake,
-            "shadow_percent": args.shadow_percent,
-            "shadow_seconds": args.shadow_seconds,
-            "contracts": dict(args.contracts),
-            "allow_breaking_change": args.allow_breaking_change,
-            "ready_timeout_seconds": args.ready_timeout_seconds,
-            "deadline_seconds": args.deadline_seconds,
-            "metrics": dict(args.metrics) if args.metrics is not None else None,
-            **dict.fromkeys(OUTPUTS),
-        }
+        props: dict[str, Any] = {**props_of(args), **dict.fromkeys(OUTPUTS)}
         super().__init__(TrafficShiftProvider(), name, props, opts)

@@ -32,7 +32,7 @@ from pydantic.dataclasses import dataclass as input_model
 from config_problems import key
 from providers import training_spec as spec
 from providers.base import ConfiguredProvider, check_inputs
-from providers.props import ResourcesInput
+from providers.props import ResourcesInput, props_of
 from providers.training_spec import Attempt
 
 # DLC should stop a job at JobMaxRunningTimeMinutes itself; pai-mlops stops it this much later if it has not.
@@ -624,58 +624,9 @@ class TrainingJob(pulumi.dynamic.Resource, module="pai", name="TrainingJob"):
 
     def __init__(self, name: str, args: TrainingJobArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         props: dict[str, Any] = {
+            **props_of(args),
             "scope": f"{pulumi.get_project()}/{pulumi.get_stack()}/{name}",
             "display_name": args.display_name or name,
-            "job_type": args.job_type,
-            "image": args.image,
-            "command": args.command,
-            "worker_count": args.worker_count,
-            "roles": dict(args.roles),
-            "instance_type": args.instance_type,
-            "resource_group": args.resource_group,
-            "resources": _resources(args.resources),
-            "spot": args.spot,
-            "spot_discount_limit": args.spot_discount_limit,
-            "checkpoint_interval_minutes": args.checkpoint_interval_minutes,
-            "max_runtime_minutes": args.max_runtime_minutes,
-            "queue_timeout_minutes": args.queue_timeout_minutes,
-            "data_sources": [{"uri": s.uri, "mount_path": s.mount_path} for s in args.data_sources],
-            "output_uri": args.output_uri,
-            "checkpoint_uri": args.checkpoint_uri,
-            "code": _code(args.code),
-            "workspace_id": args.workspace_id,
-            "role_arn": args.role_arn,
-            "wait": args.wait,
-            "max_resubmits": args.max_resubmits,
-            "resubmit_on": args.resubmit_on,
-            "env": dict(args.env),
-            "tags": dict(args.tags),
-            "description": args.description,
-            "poll_seconds": args.poll_seconds,
-            "delete_records": args.delete_records,
             **dict.fromkeys(OUTPUTS),
         }
         super().__init__(TrainingJobProvider(), name, props, opts)
-
-
-def _resources(resources: PodResources | None) -> dict[str, Any] | None:
-    if resources is None:
-        return None
-    return {
-        "cpu": resources.cpu,
-        "memory_gb": resources.memory_gb,
-        "gpu": resources.gpu,
-        "gpu_type": resources.gpu_type,
-    }
-
-
-def _code(code: CodeSource | None) -> dict[str, Any] | None:
-    if code is None:
-        return None
-    return {
-        "source_id": code.source_id,
-        "commit": code.commit,
-        "branch": code.branch,
-        "repository": code.repository,
-        "mount_path": code.mount_path,
-    }
