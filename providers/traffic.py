@@ -86,20 +86,20 @@ class TrafficShiftArgs:
     live: str
     max_p95_latency_ms: float
     max_error_rate: float
-    steps: Sequence[int] = (10, 50, 100)
-    bake_seconds: float = 300
-    check_interval_seconds: float = 30
-    min_requests: int = 50
-    no_data: str = "fail"
-    max_bake_extensions: int = 2
-    rollback_without_bake: bool = True
-    shadow_percent: int = 0
-    shadow_seconds: float = 0
+    bake_seconds: float  # no default here: the config's (dev 60, prod set explicitly) is the only one
+    steps: Sequence[int] = tuple(spec.DEFAULTS["steps"])
+    check_interval_seconds: float = spec.DEFAULTS["check_interval_seconds"]
+    min_requests: int = spec.DEFAULTS["min_requests"]
+    no_data: str = spec.DEFAULTS["no_data"]
+    max_bake_extensions: int = spec.DEFAULTS["max_bake_extensions"]
+    rollback_without_bake: bool = spec.DEFAULTS["rollback_without_bake"]
+    shadow_percent: int = spec.DEFAULTS["shadow_percent"]
+    shadow_seconds: float = spec.DEFAULTS["shadow_seconds"]
     contracts: Mapping[str, str] = field(default_factory=lambda: {})
-    allow_breaking_change: bool = False
-    ready_timeout_seconds: float = 900
-    deadline_seconds: float | None = None
-    metrics: Mapping[str, Any] | None = None
+    allow_breaking_change: bool = spec.DEFAULTS["allow_breaking_change"]
+    ready_timeout_seconds: float = spec.DEFAULTS["ready_timeout_seconds"]
+    deadline_seconds: float | None = spec.DEFAULTS["deadline_seconds"]
+    metrics: Mapping[str, Any] | None = spec.DEFAULTS["metrics"]
 
 
 class TrafficShiftProvider(ConfiguredProvider):

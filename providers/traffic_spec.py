@@ -20,9 +20,12 @@ from providers.props import is_number, plain
 
 TOTAL: Final = 1000
 NO_DATA: Final = ("fail", "proceed")
+# The provider's defaults decode inputs a stack's state may lack; TrafficShiftArgs takes its defaults from here,
+# and the config's RolloutConfig keeps the same values (tests/providers/test_inputs.py holds the three equal).
+# bake_seconds has none: the config's dev default (60) is its one default, a prod stack sets it, and every
+# state ever written holds it.
 DEFAULTS: Final[Mapping[str, Any]] = {
     "steps": [10, 50, 100],
-    "bake_seconds": 300,
     "check_interval_seconds": 30,
     "min_requests": 50,
     "no_data": "fail",

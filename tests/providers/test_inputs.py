@@ -18,8 +18,11 @@ from providers.endpoint import ServiceEndpointArgs, ServiceEndpointInputs
 from providers.notebook import DswInstanceArgs, DswInstanceInputs
 from providers.probe import ApiProbeArgs, ApiProbeInputs
 from providers.props import plain
+from providers.traffic import TrafficShiftArgs
+from providers.traffic_spec import DEFAULTS as SHIFT_DEFAULTS
 from providers.training import TrainingJobArgs, TrainingJobInputs
 from providers.training_spec import DEFAULTS as TRAINING_DEFAULTS
+from stack_config import RolloutConfig
 
 # Inputs the resource computes itself rather than taking from the component (TrainingJob: its scope).
 COMPUTED = {TrainingJobInputs: {"scope"}}
@@ -66,3 +69,36 @@ def test_the_arguments_have_the_models_names_and_defaults(args: type, model: typ
 
 def test_training_defaults_are_the_models() -> None:
     assert model_defaults(TrainingJobInputs) == dict(TRAINING_DEFAULTS)
+
+
+def test_the_traffic_shift_args_take_the_providers_defaults_and_bake_seconds_has_none() -> None:
+    fields = {f.name: f for f in dataclasses.fields(TrafficShiftArgs)}
+    assert fields["bake_seconds"].default is dataclasses.MISSING
+    assert "bake_seconds" not in SHIFT_DEFAULTS
+    for name, default in SHIFT_DEFAULTS.items():
+        assert _plain_sequences(_arg_default(fields[name])) == _plain_sequences(plain(default)), name
+
+
+def test_the_rollout_config_defaults_are_the_traffic_shifts() -> None:
+    # The config default is what a user gets; the provider's decodes old state. They must be the same value.
+    config = getattr(RolloutConfig, "__pydantic_fields__")  # noqa: B009 - set by pydantic
+    shared = set(config) & set(SHIFT_DEFAULTS)
+    assert shared == {
+        "steps",
+        "check_interval_seconds",
+        "min_requests",
+        "no_data",
+        "max_bake_extensions",
+        "rollback_without_bake",
+        "shadow_percent",
+        "shadow_seconds",
+        "allow_breaking_change",
+    }
+    for name in shared:
+        value = config[name].get_default(call_default_factory=True)
+        assert _plain_sequences(value) == _plain_sequences(SHIFT_DEFAULTS[name]), name
+    # bakeSeconds: only a dev default in the config (prod must set it), none in the provider.
+    assert config["bake_seconds"].is_required()
+    extra = config["bake_seconds"].json_schema_extra
+    assert isinstance(extra, dict)
+    assert extra.get("dev_default") == 60
