@@ -11,7 +11,7 @@ from components.serving import ModelService, ModelServiceArgs
 from providers.autoscaler import CronJob, EasAutoscaler, EasAutoscalerArgs
 from providers.endpoint import ServiceEndpoint, ServiceEndpointArgs
 from providers.traffic import TrafficShift, TrafficShiftArgs
-from stack_config import MetricsConfig, ModelServiceConfig, StackConfig
+from stack_config import MetricsConfig, ModelServiceConfig, StackConfig, StackSecrets
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,22 +30,20 @@ class BlueGreenServiceArgs:
         cls,
         config: StackConfig,
         service: ModelServiceConfig,
-        *,
         workspace_id: pulumi.Input[str],
         role_arn: pulumi.Input[str],
-        token: pulumi.Input[str] | None,
-        docker_auth: pulumi.Input[str] | None,
+        secrets: StackSecrets,
     ) -> BlueGreenServiceArgs:
-        """``service`` with the stack's bucket, metric source and legacy-service setting."""
+        """``service`` with the stack's bucket, metric source, legacy-service setting and serving secrets."""
         return cls(
             service=service,
             bucket_name=config.storage.bucket_name,
             workspace_id=workspace_id,
             metrics=config.serving.metrics,
-            token=token,
+            token=secrets.serving_token,
             role_arn=role_arn,
             retain_legacy=config.serving.retain_pai_services,
-            docker_auth=docker_auth,
+            docker_auth=secrets.registry_auth,
         )
 
 

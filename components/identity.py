@@ -92,6 +92,8 @@ class ServiceRoles(pulumi.ComponentResource):
                 name, kind, training_access(args.training_runs) if kind == "dlc" else access, args
             )
         self.role_arns = {kind: role.arn for kind, role in self.roles.items()}
+        # The account the roles live in, read from an ARN (acs:ram::<uid>:role/<name>).
+        self.account_id: pulumi.Output[str] = self.role_arns["dlc"].apply(lambda arn: arn.split(":")[3])
         self.register_outputs({"role_arns": self.role_arns})
 
     def _role(self, name: str, kind: str, access: PrefixAccess, args: ServiceRolesArgs) -> ram.Role:

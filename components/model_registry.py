@@ -9,7 +9,7 @@ import pulumi
 from pulumi_alicloud import pai
 
 from components.storage import MODELS_PREFIX
-from stack_config import ModelServiceConfig
+from stack_config import ModelServiceConfig, StackConfig
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,6 +28,29 @@ class ModelRegistryArgs:
     workspace_id: pulumi.Input[str]
     region: str = "cn-hangzhou"
     trained: Mapping[str, TrainedRun] = field(default_factory=lambda: {})  # version → the run that trained it
+
+    @classmethod
+    def of_stack(
+        cls,
+        config: StackConfig,
+        service: ModelServiceConfig,
+        workspace_id: pulumi.Input[str],
+        job_ids: Mapping[str, pulumi.Input[str]],
+    ) -> ModelRegistryArgs:
+        """``service``'s versions, each trained by a run of the stack (``job_ids``: job name → DLC job id) recorded
+        with its code and job (:meth:`StackConfig.runs_serving`)."""
+        trained = {
+            job.run: TrainedRun(repository=job.code.repository, commit=job.code.commit, job_id=job_ids[job.name])
+            for job in config.runs_serving(service)
+            if job.code is not None
+        }
+        return cls(
+            service=service,
+            bucket_name=config.storage.bucket_name,
+            workspace_id=workspace_id,
+            region=config.region,
+            trained=trained,
+        )
 
 
 def registry_uri(bucket: str, region: str, path: str) -> str:

@@ -129,6 +129,15 @@ def training_rule(
     )
 
 
+def metric_checks_of(config: StackConfig) -> list[MetricCheck]:
+    """:func:`metric_checks` of a stack: the serving metrics when it serves, the alarms' when they are enabled."""
+    return metric_checks(
+        config.serving.metrics if config.serving.services else None,
+        config.alarms if config.alarms_enabled else None,
+        gpu=any(uses_gpu(job) for job in config.training.jobs),
+    )
+
+
 def metric_checks(metrics: MetricsConfig | None, alarms: AlarmConfig | None, *, gpu: bool) -> list[MetricCheck]:
     """What ``pulumi up`` verifies in CloudMonitor: the EAS metrics the gates and alarms read (``metrics``, when the
     stack serves and reads CloudMonitor), and with ``alarms`` on GPU training the DLC GPU metric; each with the config

@@ -21,7 +21,6 @@ from components.workspace import MlWorkspace
 
 
 def export_stack(
-    *,
     workspace: MlWorkspace,
     store: ArtifactStore,
     roles: ServiceRoles,

@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from components.model_registry import ModelRegistryArgs, TrainedRun
 from stack_config import CodeConfig, StackConfig, parse_stack_config, raw_from_values
 from tools.mock_engine import ROOT, project_name, stack_config_values
 
@@ -62,3 +63,12 @@ def test_a_pipeline_finds_its_training_job_and_its_service_by_name() -> None:
     assert config.service(item.model) is config.serving.services[0]
     with pytest.raises(StopIteration):
         config.service("nope")
+
+
+def test_the_model_registry_records_each_served_run_with_its_code_and_job() -> None:
+    repository = "https://github.com/acme/fraud-models.git"
+    config = with_jobs(stack("dev"), ("v7", code(repository)), ("v6", None))
+    svc = config.serving.services[0]
+    args = ModelRegistryArgs.of_stack(config, svc, "ws-1", {svc.name: "dlc-job-1"})
+    assert args.trained == {"v7": TrainedRun(repository=repository, commit="4be2c1d9", job_id="dlc-job-1")}
+    assert (args.bucket_name, args.region, args.workspace_id) == (config.storage.bucket_name, config.region, "ws-1")
