@@ -25,31 +25,12 @@ from providers.traffic import TrafficShiftProvider
 from tests.conftest import PROVIDER_CONFIG
 from tests.emulator import Control, Emulator
 from tests.support.provider_host import ProviderFailed, ProviderHost, wait_until
+from tests.support.shift import shift_inputs
 
 REGION = "cn-hangzhou"
 V6, V7 = "fraud_scorer_v6", "fraud_scorer_v7"
 BAKE = 0.5
-SHIFT: dict[str, Any] = {
-    "group": "fraud_scorer",
-    "services": {"v6": V6, "v7": V7},
-    "live": "v6",
-    "steps": [10, 50, 100],
-    "bake_seconds": BAKE,
-    "check_interval_seconds": 0.1,
-    "max_p95_latency_ms": 200,
-    "max_error_rate": 0.01,
-    "min_requests": 10,
-    "no_data": "fail",
-    "max_bake_extensions": 1,
-    "rollback_without_bake": True,
-    "shadow_percent": 0,
-    "shadow_seconds": 0,
-    "contracts": {},
-    "allow_breaking_change": False,
-    "ready_timeout_seconds": 30,
-    "deadline_seconds": None,
-    "metrics": {"source": "cloudmonitor"},
-}
+SHIFT: dict[str, Any] = shift_inputs(services={"v6": V6, "v7": V7}, bake_seconds=BAKE)
 HEALTHY = {"p95_latency_ms": 90, "error_ratio": 0.001, "qps": 50}
 
 
