@@ -331,3 +331,54 @@ def test_check_fills_the_defaults_from_the_input_model_and_waits_for_unknown_val
     assert failures == []
     _, failures = host.check(EasAutoscalerProvider(), {}, scaler(min_instances=2, max_instances=2))
     assert failures == [("max_instances", "must be greater than min_instances (2), as EAS requires; got 2")]
+
+
+def test_autoscaler_scales_to_zero_in_dev_and_updates_and_deletes(
+    host: ProviderHost, cloud: Control, service: ClientFactory
+) -> None:
+    id_, outs = host.create(EasAutoscalerProvider(), DEV)
+    assert (id_, outs["region"]) == ("cn-hangzhou/fraud_scorer_v7", REGION)
+    [created] = cloud.calls(api="eas", action="CreateServiceAutoScaler")
+    assert created["body"] == {
+        "min": 0,
+        "max": 2,
+        "scaleStrategies": [{"metricName": "qps", "threshold": 20}],
+        "behavior": {
+            "scaleUp": {"stabilizationWindowSeconds": 0},
+            "scaleDown": {"stabilizationWindowSeconds": 300},
+            "onZero": {"scaleDownGracePeriodSeconds": 600, "scaleUpActivationReplicas": 1},
+        },
+    }
+    prod = {
+        **DEV,
+        "min_instances": 2,
+        "max_instances": 10,
+        "cpu_percent": 70,
+        "cron": [{"name": "morning", "schedule": "0 0 8 * * 1-5", "target_size": 6}],
+    }
+    host.update(EasAutoscalerProvider(), id_, outs, prod)
+    [updated] = cloud.calls(api="eas", action="UpdateServiceAutoScaler")
+    assert updated["body"]["min"] == 2 and "onZero" not in updated["body"]["behavior"]
+    assert updated["body"]["scaleStrategies"] == [
+        {"metricName": "qps", "threshold": 20},
+        {"metricName": "cpu", "threshold": 70},
+    ]
+    [cron] = cloud.calls(api="eas", action="CreateServiceCronScaler")
+    assert cron["body"] == {
+        "ScaleJobs": [{"Name": "morning", "Schedule": "0 0 8 * * 1-5", "TargetSize": 6}],
+        "ExcludeDates": [],
+    }
+    _, read = host.read(EasAutoscalerProvider(), id_, prod)
+    assert (read["min_instances"], read["max_instances"], read["scale_in_cooldown_seconds"]) == (2, 10, 300)
+
+    host.delete(EasAutoscalerProvider(), id_, prod)
+    assert [c["action"] for c in cloud.calls(api="eas") if c["action"].startswith("Delete")] == [
+        "DeleteServiceAutoScaler",
+        "DeleteServiceCronScaler",
+    ]
+    assert host.read(EasAutoscalerProvider(), id_, prod) == ("", {})
+
+
+def test_autoscaler_check_requires_max_above_min(host: ProviderHost) -> None:
+    _, failures = host.check(EasAutoscalerProvider(), {}, {**DEV, "min_instances": 2, "max_instances": 2})
+    assert failures == [("max_instances", "must be greater than min_instances (2), as EAS requires; got 2")]

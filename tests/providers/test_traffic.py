@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from alibabacloud_eas20210701 import models as eas
 
-from providers.autoscaler import EasAutoscalerProvider
 from providers.clients import ClientFactory
 from providers.endpoint import ServiceEndpointProvider
 from providers.traffic import TrafficShiftProvider
@@ -713,72 +712,7 @@ def test_a_sliver_below_the_first_step_resumes_at_the_first_step(
     assert "v7 already takes 0.4%, below the first step; resuming at 10%" in host.stderr
 
 
-# -- autoscaler and endpoints ---------------------------------------------------------------------------------------
-
-SCALER: dict[str, Any] = {
-    "service_name": V7,
-    "min_instances": 0,
-    "max_instances": 2,
-    "qps_per_instance": 20,
-    "cpu_percent": None,
-    "scale_in_cooldown_seconds": 300,
-    "scale_up_window_seconds": 0,
-    "zero_grace_seconds": 600,
-    "activation_replicas": 1,
-    "cron": [],
-    "exclude_dates": [],
-}
-
-
-def test_autoscaler_scales_to_zero_in_dev_and_updates_and_deletes(
-    host: ProviderHost, cloud: Control, group: ClientFactory
-) -> None:
-    id_, outs = host.create(EasAutoscalerProvider(), SCALER)
-    assert (id_, outs["region"]) == ("cn-hangzhou/fraud_scorer_v7", REGION)
-    [created] = cloud.calls(api="eas", action="CreateServiceAutoScaler")
-    assert created["body"] == {
-        "min": 0,
-        "max": 2,
-        "scaleStrategies": [{"metricName": "qps", "threshold": 20}],
-        "behavior": {
-            "scaleUp": {"stabilizationWindowSeconds": 0},
-            "scaleDown": {"stabilizationWindowSeconds": 300},
-            "onZero": {"scaleDownGracePeriodSeconds": 600, "scaleUpActivationReplicas": 1},
-        },
-    }
-    prod = {
-        **SCALER,
-        "min_instances": 2,
-        "max_instances": 10,
-        "cpu_percent": 70,
-        "cron": [{"name": "morning", "schedule": "0 0 8 * * 1-5", "target_size": 6}],
-    }
-    host.update(EasAutoscalerProvider(), id_, outs, prod)
-    [updated] = cloud.calls(api="eas", action="UpdateServiceAutoScaler")
-    assert updated["body"]["min"] == 2 and "onZero" not in updated["body"]["behavior"]
-    assert updated["body"]["scaleStrategies"] == [
-        {"metricName": "qps", "threshold": 20},
-        {"metricName": "cpu", "threshold": 70},
-    ]
-    [cron] = cloud.calls(api="eas", action="CreateServiceCronScaler")
-    assert cron["body"] == {
-        "ScaleJobs": [{"Name": "morning", "Schedule": "0 0 8 * * 1-5", "TargetSize": 6}],
-        "ExcludeDates": [],
-    }
-    _, read = host.read(EasAutoscalerProvider(), id_, prod)
-    assert (read["min_instances"], read["max_instances"], read["scale_in_cooldown_seconds"]) == (2, 10, 300)
-
-    host.delete(EasAutoscalerProvider(), id_, prod)
-    assert [c["action"] for c in cloud.calls(api="eas") if c["action"].startswith("Delete")] == [
-        "DeleteServiceAutoScaler",
-        "DeleteServiceCronScaler",
-    ]
-    assert host.read(EasAutoscalerProvider(), id_, prod) == ("", {})
-
-
-def test_autoscaler_check_requires_max_above_min(host: ProviderHost) -> None:
-    _, failures = host.check(EasAutoscalerProvider(), {}, {**SCALER, "min_instances": 2, "max_instances": 2})
-    assert failures == [("max_instances", "must be greater than min_instances (2), as EAS requires; got 2")]
+# -- endpoints ---------------------------------------------------------------------------------------------------------
 
 
 def test_endpoints_and_tokens_are_read_and_rotated(host: ProviderHost, cloud: Control, group: ClientFactory) -> None:
