@@ -94,7 +94,7 @@ def test_program_registers_the_pipeline(stack: str) -> None:
         False,
         False,
     )
-    # Every stack output the README names.
+    # Every stack output (components/outputs.py; docs/releasing.md names them).
     assert mocks.stack_outputs == [
         "alarmRules",
         "bucketName",

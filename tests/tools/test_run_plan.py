@@ -1,5 +1,5 @@
 """What a newcomer meets first: ./plan and its exit codes, proxies, the job summary, the plan's layout, and the
-small truths (set_image reruns, the emulator's control API, the README's example)."""
+small truths (set_image reruns, the emulator's control API, the configuration guide's example)."""
 
 from __future__ import annotations
 
