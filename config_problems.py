@@ -239,7 +239,7 @@ def problems_from(error: ValidationError, root: type, base: Sequence[str | int],
         value = MISSING if detail["type"] == "missing" else detail["input"]
         value = HIDDEN if holds_credential(value) else value
         problem = _problem_text(detail, info)
-        fix = extra.get("fix", "See the configuration reference in README.md")
+        fix = extra.get("fix", "See the configuration reference in docs/configuration.md")
         if detail["type"] == "missing" and "dev_default" in extra and environment == "prod":
             problem = "is required in prod (dev falls back to a default; prod never inherits dev defaults)"
             fix = f"{fix}. Set it explicitly in Pulumi.prod.yaml (dev uses {extra['dev_default']!r})"

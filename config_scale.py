@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any, Final, cast
 
 from config_problems import PROJECT, Problem, path_text
-from providers.training import RUNTIME_GRACE_MINUTES
+from pai_facts import RUNTIME_GRACE_MINUTES
 
 # Account-wide names start with the prefix: RAM role and policy names (at most 64 characters), FC function names
 # (64) and SLS log projects (63, `<prefix>-<pipeline>-start-<16-digit account>`); 24 leaves each its suffix.

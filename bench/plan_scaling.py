@@ -114,7 +114,7 @@ def attribution(models: int) -> dict[str, Any]:
         "total": total,
         "stack_traces": cumulative("_get_stack_trace", "pulumi/runtime/resource.py"),
         "serialize_provider": cumulative("serialize_provider", "pulumi/dynamic"),
-        "config": cumulative("load_stack_config", "stack_config.py"),
+        "config": cumulative("load_stack_config", "stack_config"),
     }
 
 

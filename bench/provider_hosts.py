@@ -37,7 +37,7 @@ from providers.clients import ClientFactory, Credentials
 from providers.traffic import TrafficShiftProvider
 from providers.training import TrainingJobProvider
 from tests.emulator import Control, Emulator
-from tests.provider_host import ProviderHost
+from tests.support.provider_host import ProviderHost
 
 BAKE: Final = 4.0
 INTERVAL: Final = 2.0  # metric reads per bake: real bakes are minutes with readings every tens of seconds

@@ -29,7 +29,8 @@ from providers.clients import ClientFactory, Credentials
 from providers.traffic import TrafficShiftProvider
 from providers.training import TrainingJobProvider
 from tests.emulator import Control, Emulator
-from tests.provider_host import ProviderFailed, ProviderHost, wait_until
+from tests.support.provider_host import ProviderFailed, ProviderHost, wait_until
+from tests.support.shift import shift_inputs
 
 BAKES: Final = (1.0, 5.0, 10.0)
 CONFIG: Final = {
@@ -52,28 +53,16 @@ def stage() -> Generator[tuple[Emulator, Control, ClientFactory, ProviderHost]]:
 
 
 def shift_props(bake: float, interval: float, **changes: Any) -> dict[str, Any]:
-    return {
-        "group": "bench",
-        "services": {"v1": "bench_v1", "v2": "bench_v2"},
-        "live": "v1",
-        "steps": [10, 50, 100],
-        "bake_seconds": bake,
-        "check_interval_seconds": interval,
-        "max_p95_latency_ms": 200,
-        "max_error_rate": 0.01,
-        "min_requests": 1,
-        "no_data": "fail",
-        "max_bake_extensions": 0,
-        "rollback_without_bake": True,
-        "shadow_percent": 0,
-        "shadow_seconds": 0,
-        "contracts": {},
-        "allow_breaking_change": False,
-        "ready_timeout_seconds": 30,
-        "deadline_seconds": None,
-        "metrics": {"source": "cloudmonitor"},
+    return shift_inputs(
+        group="bench",
+        services={"v1": "bench_v1", "v2": "bench_v2"},
+        live="v1",
+        bake_seconds=bake,
+        check_interval_seconds=interval,
+        min_requests=1,
+        max_bake_extensions=0,
         **changes,
-    }
+    )
 
 
 def _group(emulator: Emulator, control: Control, factory: ClientFactory) -> None:

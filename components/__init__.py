@@ -2,12 +2,12 @@
 
 from components.blue_green import BlueGreenService, BlueGreenServiceArgs
 from components.code import CodeRepositories, CodeRepositoriesArgs
+from components.container_registry import ContainerRegistry, ContainerRegistryArgs
 from components.identity import ServiceRoles, ServiceRolesArgs
-from components.images import ContainerRegistry, ContainerRegistryArgs
+from components.model_registry import ModelRegistry, ModelRegistryArgs, TrainedRun
 from components.monitoring import ProductionAlarms, ProductionAlarmsArgs
 from components.notebook import Notebooks, NotebooksArgs
 from components.pipeline import RetrainingPipeline, RetrainingPipelineArgs
-from components.registry import ModelRegistry, ModelRegistryArgs, TrainedRun
 from components.serving import ModelService, ModelServiceArgs
 from components.storage import ArtifactStore, ArtifactStoreArgs
 from components.tagging import tag_transform

@@ -13,7 +13,7 @@ from components.serving import ModelService, ModelServiceArgs
 from providers.autoscaler import CronJob, EasAutoscaler, EasAutoscalerArgs
 from providers.endpoint import ServiceEndpoint, ServiceEndpointArgs
 from providers.traffic import TrafficShift, TrafficShiftArgs
-from stack_config import MetricsConfig, ModelServiceConfig
+from stack_config import MetricsConfig, ModelServiceConfig, StackConfig, StackSecrets
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,6 +27,30 @@ class BlueGreenServiceArgs:
     retain_legacy: bool = False  # see ModelServiceArgs.retain_legacy
     docker_auth: pulumi.Input[str] | None = None  # a secret; see ModelServiceArgs.docker_auth
     artifacts: Mapping[str, pulumi.Resource] = field(default_factory=lambda: {})  # see ModelServiceArgs.artifacts
+
+    @classmethod
+    def of_stack(
+        cls,
+        config: StackConfig,
+        service: ModelServiceConfig,
+        workspace_id: pulumi.Input[str],
+        role_arn: pulumi.Input[str],
+        secrets: StackSecrets,
+        promoted: Mapping[tuple[str, str], pulumi.Resource] | None = None,
+    ) -> BlueGreenServiceArgs:
+        """``service`` with the stack's bucket, metric source, legacy-service setting and serving secrets;
+        ``promoted`` ((model, version) → its copy) makes a promoted version's EAS service wait for its artifact."""
+        return cls(
+            artifacts={v: copy for (m, v), copy in (promoted or {}).items() if m == service.name},
+            service=service,
+            bucket_name=config.storage.bucket_name,
+            workspace_id=workspace_id,
+            metrics=config.serving.metrics,
+            token=secrets.serving_token,
+            role_arn=role_arn,
+            retain_legacy=config.serving.retain_pai_services,
+            docker_auth=secrets.registry_auth,
+        )
 
 
 def metrics_settings(metrics: MetricsConfig) -> dict[str, Any]:

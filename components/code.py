@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_alicloud import pai
 
-from providers.training_spec import CODE_MOUNT
+from pai_facts import CODE_MOUNT
 from stack_config import RepositoryConfig
 
 
@@ -56,3 +56,7 @@ class CodeRepositories(pulumi.ComponentResource):
             )
         self.source_ids: dict[str, pulumi.Output[str]] = {url: source.id for url, source in self.sources.items()}
         self.register_outputs({"source_ids": self.source_ids})
+
+    def source_id_of(self, code: RepositoryConfig | None) -> pulumi.Output[str] | None:
+        """The code source of ``code``'s repository, or None for a job without code."""
+        return self.source_ids[code.repository] if code is not None else None

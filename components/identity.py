@@ -5,7 +5,7 @@ service config, providers/eas_service.py): per "Configure the EAS RAM role"
 (https://www.alibabacloud.com/help/en/pai/user-guide/configure-the-eas-ram-role), with a custom role EAS accesses
 the mounted data sources and pulls the custom image with that role's permissions, so its OSS read on ``models/`` and
 its ``kms:Decrypt`` on the bucket's customer key are what let EAS load an SSE-KMS model. The deployer needs
-``ram:PassRole`` on it (same page). The trust principal PAI uses for custom roles is UNCONFIRMED (README day-one
+``ram:PassRole`` on it (same page). The trust principal PAI uses for custom roles is UNCONFIRMED (docs/day-one.md
 checklist).
 """
 
@@ -21,6 +21,7 @@ from pulumi_alicloud import ram
 
 from components.ram_documents import PrefixAccess, deny_overwrite, kms_key_policy, oss_prefix_policy, trust_policy
 from components.storage import CHECKPOINTS_PREFIX, DATA_PREFIX, MODELS_PREFIX
+from stack_config import StackConfig
 
 # DSW explores data; DLC trains on data and writes its own runs' models and (rotating) checkpoints (training_access);
 # EAS serves models.
@@ -74,6 +75,18 @@ class ServiceRolesArgs:
         default_factory=lambda: {kind: (PAI_SERVICE_PRINCIPAL,) for kind in ROLE_ACCESS}
     )
 
+    @classmethod
+    def of_stack(cls, config: StackConfig, *, kms_key_arn: pulumi.Input[str] | None) -> ServiceRolesArgs:
+        """The roles of every configured training run and served version."""
+        return cls(
+            bucket_name=config.storage.bucket_name,
+            name_prefix=config.name_prefix,
+            kms_key_arn=kms_key_arn,
+            training_runs=config.training_runs(),
+            pipeline_models=config.pipeline_models(),
+            deployed_versions=config.deployed_versions(),
+        )
+
 
 class ServiceRoles(pulumi.ComponentResource):
     """Three RAM roles (``<prefix>-dsw``, ``-dlc``, ``-eas``), each with a custom OSS policy.
@@ -91,6 +104,8 @@ class ServiceRoles(pulumi.ComponentResource):
                 name, kind, training_access(args.training_runs, args.pipeline_models) if kind == "dlc" else access, args
             )
         self.role_arns = {kind: role.arn for kind, role in self.roles.items()}
+        # The account the roles live in, read from an ARN (acs:ram::<uid>:role/<name>).
+        self.account_id: pulumi.Output[str] = self.role_arns["dlc"].apply(lambda arn: arn.split(":")[3])
         self.register_outputs({"role_arns": self.role_arns})
 
     def _role(self, name: str, kind: str, access: PrefixAccess, args: ServiceRolesArgs) -> ram.Role:

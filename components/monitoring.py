@@ -38,7 +38,7 @@ import pulumi
 from pulumi_alicloud import cms
 
 from providers.metric_meta import MetricCheck
-from stack_config import AlarmConfig, MetricsConfig, ModelServiceConfig, TrainingJobConfig
+from stack_config import AlarmConfig, MetricsConfig, ModelServiceConfig, StackConfig, TrainingJobConfig
 
 STATISTIC: Final = "Average"
 SILENCE_SECONDS: Final = 3600  # one notification an hour while a rule stays breached
@@ -129,6 +129,15 @@ def training_rule(
     )
 
 
+def metric_checks_of(config: StackConfig) -> list[MetricCheck]:
+    """:func:`metric_checks` of a stack: the serving metrics when it serves, the alarms' when they are enabled."""
+    return metric_checks(
+        config.serving.metrics if config.serving.services else None,
+        config.alarms if config.alarms_enabled else None,
+        gpu=any(uses_gpu(job) for job in config.training.jobs),
+    )
+
+
 def metric_checks(metrics: MetricsConfig | None, alarms: AlarmConfig | None, *, gpu: bool) -> list[MetricCheck]:
     """What ``pulumi up`` verifies in CloudMonitor: the EAS metrics the gates read (``metrics``, when the stack serves
     and its gates read CloudMonitor), the latency and error metrics the prod alarms watch (``alarms``: they are
@@ -181,6 +190,28 @@ class ProductionAlarmsArgs:
     # The MetricMetaCheck that verifies the watched metrics: every rule waits for it, so none is created on a name
     # CloudMonitor does not know.
     metric_check: pulumi.Resource | None = None
+
+    @classmethod
+    def of_stack(
+        cls,
+        config: StackConfig,
+        *,
+        workspace_id: pulumi.Input[str],
+        account_id: pulumi.Input[str],
+        metric_check: pulumi.Resource | None,
+    ) -> ProductionAlarmsArgs:
+        """The alarms of every service and training job of ``config``."""
+        return cls(
+            services=config.serving.services,
+            metrics=config.serving.metrics,
+            alarms=config.alarms,
+            training_jobs=config.training.jobs,
+            workspace_id=workspace_id,
+            name_prefix=config.name_prefix,
+            account_id=account_id,
+            region=config.region,
+            metric_check=metric_check,
+        )
 
 
 class ProductionAlarms(pulumi.ComponentResource):

@@ -11,7 +11,7 @@ from pulumi_alicloud import pai
 
 from components.storage import DATA_PREFIX
 from providers.notebook import Dataset, DswInstance, DswInstanceArgs, NotebookResources
-from stack_config import SHARED_RESOURCE_GROUP, NotebookConfig, NotebookInstanceConfig, RepositoryConfig
+from stack_config import SHARED_RESOURCE_GROUP, NotebookConfig, NotebookInstanceConfig, RepositoryConfig, StackConfig
 
 # The DSW instance's persistent workspace disk (UNCONFIRMED path; the PAI images' default working directory).
 WORKSPACE_DIR = "/mnt/workspace"
@@ -25,6 +25,20 @@ class NotebooksArgs:
     workspace_id: pulumi.Input[str]
     workspace_name: str
     role_arn: pulumi.Input[str]
+
+    @classmethod
+    def of_stack(
+        cls, config: StackConfig, *, workspace_id: pulumi.Input[str], role_arn: pulumi.Input[str]
+    ) -> NotebooksArgs:
+        """The stack's ``notebook`` section in its workspace and region."""
+        return cls(
+            notebook=config.notebook,
+            bucket_name=config.storage.bucket_name,
+            region=config.region,
+            workspace_id=workspace_id,
+            workspace_name=config.workspace.name,
+            role_arn=role_arn,
+        )
 
 
 def clone_command(code: RepositoryConfig) -> str:

@@ -43,7 +43,7 @@ from pulumi_alicloud import pai
 from components.retraining_trigger import RetrainingTrigger, RetrainingTriggerArgs
 from components.storage import CHECKPOINTS_PREFIX, DATA_PREFIX, MODELS_PREFIX
 from providers.training_spec import credential_config, pod_spec
-from stack_config import ModelServiceConfig, RetrainingConfig, TrainingJobConfig
+from stack_config import ModelServiceConfig, RetrainingConfig, StackConfig, TrainingJobConfig
 
 API_VERSION: Final = "core/v1"
 RUN: Final = "run"
@@ -244,6 +244,22 @@ class RetrainingPipelineArgs:
     workspace_id: pulumi.Input[str]
     region: str
     name_prefix: str
+
+    @classmethod
+    def of_stack(
+        cls, config: StackConfig, pipeline: RetrainingConfig, *, workspace_id: pulumi.Input[str]
+    ) -> RetrainingPipelineArgs:
+        """``pipeline`` with the training job and the service it names."""
+        return cls(
+            pipeline=pipeline,
+            provider=str(config.pipeline.provider),
+            bucket_name=config.storage.bucket_name,
+            training=config.job(pipeline.training),
+            service=config.service(pipeline.model),
+            workspace_id=workspace_id,
+            region=config.region,
+            name_prefix=config.name_prefix,
+        )
 
 
 class RetrainingPipeline(pulumi.ComponentResource):

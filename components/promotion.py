@@ -20,7 +20,7 @@ from pulumi_alicloud import ram
 from components.ram_documents import PrefixAccess, oss_prefix_policy
 from config_promotion import PromotionConfig, artifact_entry
 from providers.promotion import ModelPromotion, ModelPromotionArgs
-from stack_config import ModelServiceConfig
+from stack_config import ModelServiceConfig, StackConfig
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,6 +28,12 @@ class PromotionsArgs:
     services: Sequence[ModelServiceConfig]
     bucket_name: str
     name_prefix: str = "pai-mlops"  # of the read policy's name: one stack per environment per account
+
+    @classmethod
+    def of_stack(cls, config: StackConfig) -> PromotionsArgs:
+        return cls(
+            services=config.serving.services, bucket_name=config.storage.bucket_name, name_prefix=config.name_prefix
+        )
 
 
 def read_policy_document(bucket: str, prefix: str) -> str:
@@ -162,3 +168,14 @@ def model_artifacts(
             entries[version] = entry
         artifacts[svc.name] = entries
     return artifacts
+
+
+def model_artifacts_of(
+    config: StackConfig, trainings: Mapping[str, Any], promotions: Mapping[tuple[str, str], ModelPromotion]
+) -> dict[str, dict[str, Any]]:
+    """:func:`model_artifacts` of the stack: its trained runs (commit, DLC job id) and its promotions."""
+    trained = {
+        (job.name, job.run): (job.code.commit if job.code else None, trainings[job.name].job_id)
+        for job in config.training.jobs
+    }
+    return model_artifacts(config.serving.services, config.storage.bucket_name, trained, promotions)

@@ -1,7 +1,7 @@
 """RetrainingTrigger: starts runs of a retraining pipeline on a schedule and/or when new data lands.
 
 PAI schedules pipelines only through DataWorks, and pulumi-alicloud 4.0.0 has no DataWorks workflow resource; so the
-trigger is a small Function Compute function (``components/functions/start_pipeline.py``) behind FC's own triggers:
+trigger is a small Function Compute function (``functions/start_pipeline.py``) behind FC's own triggers:
 
 - a **timer** trigger for ``schedule`` (FC cron: six fields with seconds, in ``timezone`` through ``CRON_TZ``);
 - an **OSS** trigger for ``dataMarker``: writing that object (e.g. ``data/transactions/_SUCCESS``, written last by
@@ -34,7 +34,7 @@ from pulumi_alicloud import fc, log, ram
 from components.ram_documents import POLICY_VERSION, trust_policy
 from stack_config import PipelineTriggerConfig, RetrainingConfig, trigger_names
 
-HANDLER_SOURCE: Final = Path(__file__).parent / "functions" / "start_pipeline.py"
+HANDLER_SOURCE: Final = Path(__file__).resolve().parent.parent / "functions" / "start_pipeline.py"
 RUNTIME: Final = "python3.12"
 # Every way an object comes to exist; the marker is usually a PutObject of an empty file.
 OBJECT_CREATED: Final = (

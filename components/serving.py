@@ -26,7 +26,7 @@ class ModelServiceArgs:
     bucket_name: str
     workspace_id: pulumi.Input[str]
     role_arn: pulumi.Input[str] | None = None  # the -eas RAM role: EAS reads models and pulls images with it
-    retain_legacy: bool = False  # the one `up` that moves a stack off pai.Service (README "Upgrading")
+    retain_legacy: bool = False  # the one `up` that moves a stack off pai.Service (docs/architecture.md "Upgrading")
     docker_auth: pulumi.Input[str] | None = None  # a secret: registry credentials for a custom image (dockerAuth)
     # version → what must finish before its service starts (the promotion that copies its artifact)
     artifacts: Mapping[str, pulumi.Resource] = field(default_factory=lambda: {})

@@ -14,6 +14,8 @@ from typing import Final
 import pulumi
 from pulumi_alicloud import kms, oss
 
+from stack_config import StackConfig
+
 DATA_PREFIX: Final = "data/"
 MODELS_PREFIX: Final = "models/"
 CHECKPOINTS_PREFIX: Final = "checkpoints/"
@@ -40,6 +42,19 @@ class ArtifactStoreArgs:
     access_log_retention_days: int
     resource_group_id: pulumi.Input[str] | None = None
     protect: bool = False
+
+    @classmethod
+    def of_stack(cls, config: StackConfig, *, resource_group_id: pulumi.Input[str]) -> ArtifactStoreArgs:
+        """The bucket of ``config.storage``, protected in prod."""
+        storage = config.storage
+        return cls(
+            bucket_name=storage.bucket_name,
+            kms_encryption=storage.kms_encryption,
+            checkpoint_retention_days=storage.checkpoint_retention_days,
+            access_log_retention_days=storage.access_log_retention_days,
+            resource_group_id=resource_group_id,
+            protect=config.protect_stateful,
+        )
 
 
 def _expiring(rule_id: str, prefix: str, days: int) -> oss.BucketLifecycleRuleArgs:

@@ -13,7 +13,8 @@ from typing import Any, Final
 import pulumi
 
 # Resource types the program registers that accept a ``tags`` map (pulumi-alicloud 4.0.0 and our dynamic
-# resources). tests/test_tagging.py checks this set against the SDK's signatures and the dynamic resources' args.
+# resources). tests/components/test_tagging.py checks this set against the SDK's signatures and the dynamic
+# resources' args.
 TAGGABLE_TYPES: Final = frozenset(
     {
         "pulumi-python:dynamic/pai:TrainingJob",

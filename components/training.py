@@ -9,7 +9,7 @@ import pulumi
 from components.provider_hosts import host_for
 from components.storage import CHECKPOINTS_PREFIX, DATA_PREFIX, MODELS_PREFIX
 from providers.training import CodeSource, DataSource, PodResources, TrainingJob, TrainingJobArgs
-from stack_config import TrainingJobConfig
+from stack_config import StackConfig, TrainingJobConfig
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -21,6 +21,23 @@ class TrainingArgs:
     workspace_id: pulumi.Input[str]
     role_arn: pulumi.Input[str]
     code_source_id: pulumi.Input[str] | None = None  # the job's repository, from CodeRepositories
+
+    @classmethod
+    def of_stack(
+        cls,
+        config: StackConfig,
+        job: TrainingJobConfig,
+        workspace_id: pulumi.Input[str],
+        role_arn: pulumi.Input[str],
+        code_source_id: pulumi.Input[str] | None,
+    ) -> TrainingArgs:
+        return cls(
+            job=job,
+            bucket_name=config.storage.bucket_name,
+            workspace_id=workspace_id,
+            role_arn=role_arn,
+            code_source_id=code_source_id,
+        )
 
 
 def model_uri(bucket: str, job: TrainingJobConfig) -> str:

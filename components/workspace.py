@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_alicloud import pai, resourcemanager
 
+from stack_config import StackConfig
+
 
 def resource_group_name(workspace_name: str) -> str:
     """Resource-group name derived from the workspace name (letters, digits and hyphens)."""
@@ -17,6 +19,10 @@ def resource_group_name(workspace_name: str) -> str:
 class MlWorkspaceArgs:
     workspace_name: str
     description: str
+
+    @classmethod
+    def of_stack(cls, config: StackConfig) -> MlWorkspaceArgs:
+        return cls(workspace_name=config.workspace.name, description=config.workspace.description)
 
 
 class MlWorkspace(pulumi.ComponentResource):

@@ -44,6 +44,7 @@ from pydantic.dataclasses import dataclass as input_model
 
 from config_problems import key
 from providers.base import ConfiguredProvider, check_inputs
+from providers.props import props_of
 
 CALL_BUDGET_SECONDS: Final = 120.0
 DEFAULT_READY_SECONDS: Final = 20 * 60  # the official EAS terraform module's create_timeout (fidelity-audit T2)
@@ -403,16 +404,6 @@ class EasService(pulumi.dynamic.Resource, module="pai", name="EasService"):
     access_token: pulumi.Output[str]
 
     def __init__(self, name: str, args: EasServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        props: dict[str, Any] = {
-            "service_name": args.service_name,
-            "service_config": args.service_config,
-            "workspace_id": args.workspace_id,
-            "role_arn": args.role_arn,
-            "ready_timeout_seconds": args.ready_timeout_seconds,
-            "poll_seconds": args.poll_seconds,
-            "tags": args.tags,
-            "docker_auth": args.docker_auth,
-            **dict.fromkeys(OUTPUTS),
-        }
+        props: dict[str, Any] = {**props_of(args), **dict.fromkeys(OUTPUTS)}
         secret = pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS)
         super().__init__(EasServiceProvider(), name, props, pulumi.ResourceOptions.merge(secret, opts))

@@ -32,6 +32,7 @@ from pydantic.dataclasses import dataclass as input_model
 
 from config_problems import key
 from providers.base import OBSERVED, ConfiguredProvider, check_inputs, confirmed
+from providers.props import props_of
 
 CALL_BUDGET_SECONDS: Final = 120.0
 READY_BUDGET_SECONDS: Final = 1200.0  # a member busy with an update (a GPU image can take long) is waited for
@@ -243,11 +244,6 @@ class ServiceEndpoint(pulumi.dynamic.Resource, module="pai", name="ServiceEndpoi
     group_access_token: pulumi.Output[str]
 
     def __init__(self, name: str, args: ServiceEndpointArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        props: dict[str, Any] = {
-            "group": args.group,
-            "services": dict(args.services),
-            "token": args.token,
-            **dict.fromkeys(OUTPUTS),
-        }
+        props: dict[str, Any] = {**props_of(args), **dict.fromkeys(OUTPUTS)}
         secret = pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS)
         super().__init__(ServiceEndpointProvider(), name, props, pulumi.ResourceOptions.merge(secret, opts))

@@ -4,7 +4,7 @@ Put one in a program (``ApiProbe("pai-api-probe", ApiProbeArgs(apis=["eas", "dlc
 early, naming each API that refused and why (``InvalidAccessKeyId.NotFound``, a wrong region, a proxy), instead
 of half-way through a deployment. It makes one cheap read per API (a one-item list) through the shared client
 factory and retry policy, and is also the toolkit's end-to-end demonstration: configure() config, credentials,
-retries and the provider host round trip (tests/test_provider_host.py).
+retries and the provider host round trip (tests/support/test_provider_host.py).
 
 Inputs: ``apis`` (subset of eas, dlc, dsw, oss), ``bucket`` (for oss), ``deadline_seconds`` (default 60).
 Outputs: ``region``, ``reachable`` (api → true) and ``requests`` (api → attempts it took). Never credentials.
@@ -23,6 +23,7 @@ from pydantic.dataclasses import dataclass as input_model
 
 from config_problems import key
 from providers.base import ConfiguredProvider, check_inputs, model_defaults
+from providers.props import props_of
 
 API_NAMES: Final = ("eas", "dlc", "dsw", "oss")
 DEFAULT_DEADLINE_SECONDS: Final = 60
@@ -138,9 +139,7 @@ class ApiProbe(pulumi.dynamic.Resource, module="pai", name="ApiProbe"):
 
     def __init__(self, name: str, args: ApiProbeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         props = {
-            "apis": list(args.apis),
-            "bucket": args.bucket,
-            "deadline_seconds": args.deadline_seconds,
+            **props_of(args),
             "region": None,
             "reachable": None,
             "requests": None,

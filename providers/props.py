@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Final, TypeGuard
@@ -23,6 +24,28 @@ def plain(value: Any) -> Any:
     return value
 
 
+def props_of(args: Any) -> dict[str, Any]:
+    """A dynamic resource's input props from its ``…Args`` dataclass: one entry per field, named as the field.
+
+    The Args are the one declaration of the inputs (their names and defaults follow the provider's input model;
+    tests/providers/test_inputs.py holds them together), so no resource writes its props out by hand. Nested
+    dataclasses become dicts of their fields, sequences lists, mappings dicts; every other value (an Output
+    included) is passed as it is. Not :func:`dataclasses.asdict`: it deep-copies values, and Outputs must not be
+    copied.
+    """
+    return {field.name: _prop(getattr(args, field.name)) for field in dataclasses.fields(args)}
+
+
+def _prop(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return props_of(value)
+    if isinstance(value, Mapping):
+        return {k: _prop(v) for k, v in value.items()}  # pyright: ignore[reportUnknownVariableType]
+    if isinstance(value, list | tuple):
+        return [_prop(v) for v in value]  # pyright: ignore[reportUnknownVariableType]
+    return value
+
+
 def is_int(value: Any) -> TypeGuard[int]:
     """A whole number as the program wrote it (after :func:`plain`); booleans are not numbers."""
     return isinstance(value, int) and not isinstance(value, bool)
@@ -30,15 +53,6 @@ def is_int(value: Any) -> TypeGuard[int]:
 
 def is_number(value: Any) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-# GPU types as each API names them. DLC's ResourceConfig documents only the example 'Tesla-V100-16G'
-# (https://www.alibabacloud.com/help/en/pai/developer-reference/api-pai-dlc-2020-12-03-struct-resourceconfig): a
-# vendor-model[-memory] name without spaces. DSW's RequestedResource enumerates its values
-# (alibabacloud_pai_dsw20220101/models/_create_instance_request.py, CreateInstanceRequestRequestedResource).
-DLC_GPU_TYPE_PATTERN: Final = r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)+$"
-DLC_GPU_TYPE_EXAMPLE: Final = "Tesla-V100-16G"
-DSW_GPU_TYPES: Final = ("V100", "A100", "T4", "A10", "P100")
 
 
 def _sized(resources: Mapping[str, Any], memory: str) -> dict[str, str]:

@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from pai_facts import contract_major
 from providers import metrics
 from providers.props import is_number, plain
 
 TOTAL: Final = 1000
 NO_DATA: Final = ("fail", "proceed")
+# The provider's defaults decode inputs a stack's state may lack; TrafficShiftArgs takes its defaults from here,
+# and the config's RolloutConfig keeps the same values (tests/providers/test_inputs.py holds the three equal).
+# bake_seconds has none: the config's dev default (60) is its one default, a prod stack sets it, and every
+# state ever written holds it.
 DEFAULTS: Final[Mapping[str, Any]] = {
     "steps": [10, 50, 100],
-    "bake_seconds": 300,
     "check_interval_seconds": 30,
     "min_requests": 50,
     "no_data": "fail",
@@ -36,7 +39,6 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     "deadline_seconds": None,
     "metrics": None,
 }
-_CONTRACT = re.compile(r"^v?(\d+)(\.\d+)*$")
 
 
 def with_defaults(props: Mapping[str, Any]) -> dict[str, Any]:
@@ -51,11 +53,6 @@ def deadline_seconds(props: Mapping[str, Any]) -> float:
         return float(props["deadline_seconds"])
     bakes = len(props["steps"]) * props["bake_seconds"] * (1 + props["max_bake_extensions"])
     return float(bakes + props["shadow_seconds"] + props["ready_timeout_seconds"] + 600)
-
-
-def contract_major(version: str) -> int | None:
-    match = _CONTRACT.match(str(version).strip())
-    return int(match.group(1)) if match else None
 
 
 def contract_problem(contracts: Mapping[str, str], source: str, target: str, allow: bool) -> str | None:

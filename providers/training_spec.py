@@ -1,8 +1,8 @@
 """The pure half of the TrainingJob provider: inputs, their validation, the DLC request and how jobs end.
 
-Nothing here talks to a cloud, so every rule is table-tested (tests/test_training_spec.py). The wire names follow
-``shared/reference/dlc-dsw-oss-api.md`` §2; the SDK's ``CreateJobRequest.from_map`` turns :func:`job_body` into
-its model unchanged.
+Nothing here talks to a cloud, so every rule is table-tested (tests/providers/test_training_spec.py). The wire
+names follow ``shared/reference/dlc-dsw-oss-api.md`` §2; the SDK's ``CreateJobRequest.from_map`` turns
+:func:`job_body` into its model unchanged.
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from pai_facts import CODE_MOUNT, DLC_GPU_TYPE_EXAMPLE, DLC_GPU_TYPE_PATTERN, EXTRA_ROLES
 from providers.props import (
-    DLC_GPU_TYPE_EXAMPLE,
-    DLC_GPU_TYPE_PATTERN,
     is_int,
     is_number,
     plain,
@@ -34,16 +33,6 @@ JOB_TYPES: Final = (
     "ElasticBatchJob",
     "RayJob",
 )
-# Roles each job type accepts besides Worker (dlc-dsw-oss-api.md §2.1).
-EXTRA_ROLES: Final[Mapping[str, frozenset[str]]] = {
-    "PyTorchJob": frozenset({"Master"}),
-    "TFJob": frozenset({"Chief", "PS", "Evaluator", "GraphLearn"}),
-    "MPIJob": frozenset({"Launcher"}),
-    "XGBoostJob": frozenset({"Master"}),
-    "OneFlowJob": frozenset({"Master"}),
-    "ElasticBatchJob": frozenset({"Master"}),
-    "RayJob": frozenset({"Head"}),
-}
 WAITS: Final = ("none", "running", "completed")
 RESUBMIT_ON: Final = ("preemption", "any_failure")
 
@@ -64,7 +53,6 @@ RESERVED_ENV: Final = frozenset(
 )
 CHECKPOINT_MOUNT: Final = "/mnt/checkpoints"
 OUTPUT_MOUNT: Final = "/mnt/output"
-CODE_MOUNT: Final = "/root/code"
 # A checkpoint directory counts once this object exists in it: training code writes it last.
 COMPLETE_MARKER: Final = "_COMPLETE"
 

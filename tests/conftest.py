@@ -11,7 +11,7 @@ import pytest
 
 from providers.clients import ClientFactory, Credentials
 from tests.emulator import Control, Emulator
-from tests.provider_host import ProviderHost
+from tests.support.provider_host import ProviderHost
 from tools.mock_engine import RecordingMocks, close_event_loop, install_mocks
 
 # Dummy credentials: the SDKs refuse to send a request without some (InvalidCredentials).

@@ -12,7 +12,7 @@ from config_problems import StackConfigError
 from config_scale import DEPLOY_JOB_MINUTES, DEPLOY_MARGIN_MINUTES, blocking_minutes, training_wait_problems
 from stack_config import parse_stack_config
 from tests.conftest import VALID_RAW
-from tests.test_stack_config import SPOT_JOB
+from tests.stack_config.test_stack import SPOT_JOB
 from tools.mock_engine import ROOT
 
 # The test job of test_stack_config, with the default wait (completed).

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from config_problems import StackConfigError
-from tests.program_copy import project_copy
+from tests.support.program_copy import project_copy
 from tools import plan
 from tools.mock_engine import MOCK_ACCOUNT_ID, ROOT, run_program, stack_config_values
 
@@ -101,7 +101,7 @@ def test_program_registers_the_pipeline(stack: str) -> None:
         False,
         False,
     )
-    # Every stack output the README names.
+    # Every stack output (components/outputs.py; docs/releasing.md names them).
     assert mocks.stack_outputs == [
         "alarmRules",
         "bucketName",

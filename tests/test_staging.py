@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from stack_config import parse_stack_config, raw_from_values
-from tests.program_copy import project_copy
+from tests.support.program_copy import project_copy
 from tools import plan
 from tools.mock_engine import ROOT, run_program, stack_config_values
 from tools.policy_gate import load_policy_config

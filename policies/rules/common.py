@@ -285,7 +285,7 @@ def install_secret_marks() -> None:
     """Make the pack's servicer deserialize with :func:`mark_secrets` first (call before building the PolicyPack).
 
     pulumi-policy looks ``deserialize_properties`` up in its ``policy`` module at every request (1.21.0, pinned in
-    requirements.txt); tests/test_policy_pack.py proves through the gRPC protocol that secrets still arrive marked.
+    requirements.txt); tests/policies/test_pack.py proves through the gRPC protocol that secrets still arrive marked.
     """
     import pulumi_policy.policy as servicer
 

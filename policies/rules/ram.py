@@ -354,7 +354,7 @@ def validate_users(args: ResourceValidationArgs, report: ReportViolation) -> Non
     report(
         f"{short_type(args.resource_type)} '{args.name}': pai-mlops creates no RAM users, passwords or long-lived "
         f"AccessKeys (a leaked key works until someone revokes it). Workloads use RAM roles; CI assumes a role "
-        f"through GitHub OIDC (README, 'CI/CD'). Remove the resource.",
+        f"through GitHub OIDC (docs/ci-cd.md). Remove the resource.",
         None,
     )
 

@@ -1,0 +1,100 @@
+"""components/blue_green.py: the blue-green service, its children and the order that makes a release safe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from components import BlueGreenService, BlueGreenServiceArgs
+from stack_config import MetricsConfig
+from tests.support.components import children, served
+from tools.mock_engine import RecordingMocks, run_under_mocks
+
+
+def blue_green(mocks: RecordingMocks, token: str | None = None, **changes: Any) -> None:
+    svc = served(contracts={"v6": "v1.4", "v7": "v1.5"}, **changes)
+    args = BlueGreenServiceArgs(
+        service=svc,
+        bucket_name="acme-pai-prod",
+        workspace_id="ws-1",
+        metrics=MetricsConfig(),
+        token=pulumi.Output.secret(token) if token else None,
+    )
+    run_under_mocks(lambda: BlueGreenService("fraud_scorer", args))
+
+
+def test_blue_green_service_children_and_the_order_that_makes_a_release_safe(mocks: RecordingMocks) -> None:
+    blue_green(mocks, minInstances=0)
+    assert children(mocks, "pai-mlops:serving:BlueGreenService", "fraud_scorer") == [
+        ("pai-mlops:serving:ModelService", "fraud_scorer"),
+        ("pulumi-python:dynamic/pai:EasAutoscaler", "fraud_scorer-v6-autoscaler"),
+        ("pulumi-python:dynamic/pai:EasAutoscaler", "fraud_scorer-v7-autoscaler"),
+        ("pulumi-python:dynamic/pai:ServiceEndpoint", "fraud_scorer-endpoint"),
+        ("pulumi-python:dynamic/pai:TrafficShift", "fraud_scorer-traffic"),
+    ]
+    urn = {r.name: r.urn for r in mocks.registrations}
+    v6, v7 = urn["fraud_scorer-v6"], urn["fraud_scorer-v7"]
+    autoscaler = mocks.one("pulumi-python:dynamic/pai:EasAutoscaler", "fraud_scorer-v7-autoscaler")
+    assert autoscaler.dependencies == (v7,)
+    endpoint = mocks.one("pulumi-python:dynamic/pai:ServiceEndpoint", "fraud_scorer-endpoint")
+    assert sorted(endpoint.dependencies) == sorted((v6, v7))
+    shift = mocks.one("pulumi-python:dynamic/pai:TrafficShift", "fraud_scorer-traffic")
+    assert sorted(shift.dependencies) == sorted(
+        (v6, v7, urn["fraud_scorer-v6-autoscaler"], urn["fraud_scorer-v7-autoscaler"])
+    )
+
+
+def test_blue_green_autoscaler_and_shift_inputs_come_from_the_config(mocks: RecordingMocks) -> None:
+    blue_green(mocks, minInstances=0)
+    autoscaler = mocks.one("pulumi-python:dynamic/pai:EasAutoscaler", "fraud_scorer-v7-autoscaler").inputs
+    assert {k: v for k, v in autoscaler.items() if k != "__provider"} == {
+        "service_name": "fraud_scorer_v7",
+        "min_instances": 0,
+        "max_instances": 4,
+        "qps_per_instance": 20.0,
+        "scale_in_cooldown_seconds": 300,
+        "scale_up_window_seconds": 0,
+        "zero_grace_seconds": 600,
+        "activation_replicas": 1,
+        "cron": [],
+        "exclude_dates": [],
+    }
+    shift = mocks.one("pulumi-python:dynamic/pai:TrafficShift", "fraud_scorer-traffic").inputs
+    assert {k: v for k, v in shift.items() if k != "__provider"} == {
+        "group": "fraud_scorer",
+        "services": {"v6": "fraud_scorer_v6", "v7": "fraud_scorer_v7"},
+        "live": "v7",
+        "steps": [10, 50, 100],
+        "bake_seconds": 300,
+        "check_interval_seconds": 30,
+        "max_p95_latency_ms": 150.0,
+        "max_error_rate": 0.01,
+        "min_requests": 50,
+        "no_data": "fail",
+        "max_bake_extensions": 2,
+        "rollback_without_bake": True,
+        "shadow_percent": 0,
+        "shadow_seconds": 0,
+        "contracts": {"v6": "v1.4", "v7": "v1.5"},
+        "allow_breaking_change": False,
+        "ready_timeout_seconds": 900,
+        "metrics": {
+            "source": "cloudmonitor",
+            "namespace": "acs_pai_eas",
+            "dimension": "serviceName",
+            "latency_metric": "TP95ResponseTime",
+            "error_metric": "5xxResponseRatio",
+            "qps_metric": "QueryPerSecondTotal",
+        },
+    }
+
+
+def test_blue_green_tokens_are_secret_outputs_and_a_rotation_token_a_secret_input(mocks: RecordingMocks) -> None:
+    blue_green(mocks, token="rotated-token-0123456789")
+    endpoint = mocks.one("pulumi-python:dynamic/pai:ServiceEndpoint", "fraud_scorer-endpoint")
+    assert endpoint.additional_secret_outputs == ("access_token", "group_access_token", "token")
+    assert endpoint.properties["token"] == {
+        "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+        "value": "rotated-token-0123456789",
+    }

@@ -1,0 +1,287 @@
+"""The promotion gate: the policy on its own, and end to end through the offline plan with stack references
+answered from recorded outputs (``--stack-outputs``) or from the source stack's planned outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from policies.rules import promotion
+from policies.rules.promotion import MODEL_PROMOTION, gate_problems, released
+from tests.support.policy_harness import check
+from tests.support.program_copy import project_copy
+from tools import plan
+from tools.mock_engine import ROOT, run_program
+
+SHA = "sha256:" + "ab" * 32
+PASS_100 = {"phase": "step", "step": 100, "to": "v7", "verdict": "pass"}
+
+
+def event(**fields: Any) -> dict[str, Any]:
+    return {"phase": "step", "step": 10, "to": "v7", "verdict": "pass", **fields}
+
+
+def artifact(**fields: Any) -> dict[str, Any]:
+    base = {"bucket": "acme-pai-mlops-staging", "uri": "oss://acme-pai-mlops-staging/models/fraud_scorer/v7/"}
+    return {**base, "commit": "4be2c1d9", "origin": "promoted", "checksums": {"model.pmml": SHA}, **fields}
+
+
+def evidence(**fields: Any) -> dict[str, Any]:
+    return {
+        "source_stack": "staging",
+        "model": "fraud_scorer",
+        "version": "v7",
+        "live": True,
+        "release_history": [event(step=10), event(step=50), PASS_100],
+        "source_artifact": artifact(),
+        "commit": "4be2c1d9",
+        "override": None,
+        **fields,
+    }
+
+
+@pytest.mark.parametrize(
+    ("history", "expected"),
+    [
+        ([event(step=10), event(step=50), PASS_100], True),
+        ([event(step=10), event(step=50)], False),  # never reached 100%
+        ([PASS_100 | {"to": "v6"}], False),  # another version's release
+        ([PASS_100 | {"verdict": "proceeded_without_data"}], False),  # no data is no proof
+        ([PASS_100 | {"phase": "initial", "verdict": "applied"}], False),  # first version: never baked
+        ([PASS_100, event(step=100, verdict="breach")], False),  # released, then breached on a re-release
+        ([PASS_100, {"phase": "revert", "step": 0, "to": "v7", "verdict": "applied"}], False),
+        ([PASS_100, {"phase": "stopped", "step": 0, "to": "v7", "verdict": "changed_by_someone_else"}], False),
+        ([event(step=100, verdict="breach"), PASS_100], True),  # breached once, released cleanly later
+        ([PASS_100 | {"step": 100.0}], True),  # numbers come back as floats through the engine
+        ("not a list", False),
+        (None, False),
+    ],
+)
+def test_a_release_counts_only_at_100_percent_with_a_passing_bake_not_taken_back(history: Any, expected: bool) -> None:
+    assert released(history, "v7") is expected
+
+
+def test_the_gate_passes_a_released_verified_version() -> None:
+    assert gate_problems(evidence()) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "missing"),
+    [
+        (
+            {"release_history": [event(step=10)]},
+            ["stack 'staging' has no release of fraud_scorer v7 to 100% without a breach in its releaseHistory"],
+        ),
+        (
+            {"source_artifact": {}, "release_history": []},
+            [
+                "stack 'staging' exports no artifact of fraud_scorer v7 (its modelArtifacts output)",
+                "stack 'staging' has no release of fraud_scorer v7 to 100% without a breach in its releaseHistory",
+            ],
+        ),
+        (
+            {"source_artifact": artifact(commit="9f1c2ab7")},
+            ["stack 'staging' built v7 from commit '9f1c2ab7', this stack expects '4be2c1d9'"],
+        ),
+        (
+            {"source_artifact": artifact(checksums={})},
+            ["stack 'staging' recorded no checksums of fraud_scorer v7, so the copy cannot be verified"],
+        ),
+    ],
+)
+def test_the_gate_refuses_naming_what_is_missing(change: dict[str, Any], missing: list[str]) -> None:
+    assert gate_problems(evidence(**change)) == missing
+
+
+def test_a_version_the_source_trained_needs_no_checksums_and_a_version_not_live_needs_no_release() -> None:
+    assert gate_problems(evidence(source_artifact=artifact(origin="trained", checksums={}))) == []
+    assert gate_problems(evidence(live=False, release_history=[], source_artifact={})) == []
+
+
+def test_a_reviewed_override_turns_the_gate_off_and_a_partial_one_does_not() -> None:
+    override = {"reason": "staging is down during INC-4711", "approvedBy": "alice", "ticket": "INC-4711"}
+    assert gate_problems(evidence(release_history=[], override=override)) == []
+    assert gate_problems(evidence(release_history=[], override={**override, "approvedBy": " "})) != []
+
+
+def test_the_policy_reports_one_message_naming_the_source_and_the_fix() -> None:
+    assert check(promotion.promotion_gate, MODEL_PROMOTION, evidence(release_history=[])) == [
+        "fraud_scorer v7 is promoted from stack 'staging' and made live here, but stack 'staging' has no release of "
+        "fraud_scorer v7 to 100% without a breach in its releaseHistory. Release it in 'staging' first (its pulumi "
+        "up must finish the traffic shift), or set live back to a released version; in an emergency, add a reviewed "
+        "override {reason, approvedBy, ticket} to the version's promoted entry."
+    ]
+    assert check(promotion.promotion_gate, MODEL_PROMOTION, evidence()) == []
+
+
+# --- end to end: the offline plan of prod, staging's outputs recorded or planned --------------------------------
+
+GATE_URN = "promotions-fraud_scorer-v7"
+
+
+def staging_outputs(**changes: Any) -> dict[str, Any]:
+    outputs: dict[str, Any] = {
+        "bucketName": "acme-pai-mlops-staging",
+        "modelArtifacts": {"fraud_scorer": {"v7": artifact(trainingJob="dlc-abc123")}},
+        "releaseHistory": {"fraud_scorer": [event(step=10), event(step=50), PASS_100]},
+    }
+    return outputs | changes
+
+
+def plan_prod(tmp_path: Path, capsys: pytest.CaptureFixture[str], *extra: str, prod: str | None = None) -> Any:
+    root = project_copy(tmp_path)
+    (root / "Pulumi.prod.yaml").write_text(prod or (ROOT / "Pulumi.prod.yaml").read_text())
+    out = tmp_path / "plan.json"
+    code = plan.main(["--stack", "prod", "--root", str(root), "--out", str(out), *extra])
+    capsys.readouterr()
+    document = json.loads(out.read_text())
+    gated = [
+        v["message"]
+        for v in document["policy"]["violations"]
+        if v["policy"] == "promotion-gate" and v["urn"].endswith(GATE_URN)
+    ]
+    return code, gated, document
+
+
+def recorded(tmp_path: Path, outputs: dict[str, Any]) -> str:
+    path = tmp_path / "staging-outputs.json"
+    path.write_text(json.dumps(outputs))
+    return f"staging={path}"
+
+
+def test_prod_plans_clean_on_staging_recorded_release(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, gated, document = plan_prod(tmp_path, capsys, "--stack-outputs", recorded(tmp_path, staging_outputs()))
+    assert (code, gated) == (0, [])
+    [copy] = [r for r in document["resources"] if r["type"] == MODEL_PROMOTION]
+    assert copy["inputs"]["source_bucket"] == "acme-pai-mlops-staging"  # from staging's outputs, not typed here
+    assert copy["inputs"]["expected"] == {"model.pmml": SHA}
+    assert copy["inputs"]["lineage"] == {
+        "sourceStack": "staging",
+        "sourceUri": "oss://acme-pai-mlops-staging/models/fraud_scorer/v7/",
+        "commit": "4be2c1d9",
+        "trainingJob": "dlc-abc123",
+    }
+    [policy] = [r for r in document["resources"] if r["name"] == "promotions-fraud_scorer-v7-read"]
+    assert policy["inputs"]["policyName"] == "pai-mlops-prod-promote-fraud-scorer-v7"
+    assert json.loads(policy["inputs"]["policyDocument"]) == {  # the copying role reads that prefix, nothing else
+        "Version": "1",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["oss:GetObject"],
+                "Resource": ["acs:oss:*:*:acme-pai-mlops-staging/models/fraud_scorer/v7/*"],
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["oss:ListObjects"],
+                "Resource": ["acs:oss:*:*:acme-pai-mlops-staging"],
+                "Condition": {"StringLike": {"oss:Prefix": ["models/fraud_scorer/v7/*"]}},
+            },
+        ],
+    }
+    [version] = [r for r in document["resources"] if r["name"] == "registry-fraud_scorer-v7"]
+    assert {label["key"]: label["value"] for label in version["inputs"]["labels"]} == {
+        "codeRepository": "https://github.com/acme/fraud-models.git",
+        "codeCommit": "4be2c1d9",
+        "projectVersion": "v7",
+        "sourceStack": "staging",
+        "sourceUri": "oss://acme-pai-mlops-staging/models/fraud_scorer/v7/",
+        "trainingJob": "dlc-abc123",
+        "gateOverride": "none",
+    }
+
+
+def test_prod_is_refused_when_staging_breached_the_release(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    history = {"fraud_scorer": [event(step=10), event(step=50, verdict="breach")]}
+    outputs = staging_outputs(releaseHistory=history)
+    code, gated, _ = plan_prod(tmp_path, capsys, "--stack-outputs", recorded(tmp_path, outputs))
+    assert code == 1
+    assert gated == [
+        "fraud_scorer v7 is promoted from stack 'staging' and made live here, but stack 'staging' has no release of "
+        "fraud_scorer v7 to 100% without a breach in its releaseHistory. Release it in 'staging' first (its pulumi "
+        "up must finish the traffic shift), or set live back to a released version; in an emergency, add a reviewed "
+        "override {reason, approvedBy, ticket} to the version's promoted entry."
+    ]
+
+
+def test_prod_is_refused_when_staging_recorded_no_checksums(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    outputs = staging_outputs(modelArtifacts={"fraud_scorer": {"v7": artifact(checksums={})}})
+    code, gated, _ = plan_prod(tmp_path, capsys, "--stack-outputs", recorded(tmp_path, outputs))
+    assert code == 1
+    assert len(gated) == 1
+    assert "stack 'staging' recorded no checksums of fraud_scorer v7, so the copy cannot be verified" in gated[0]
+
+
+PROD_V8 = (
+    (ROOT / "Pulumi.prod.yaml")
+    .read_text()
+    .replace("versions: [v6, v7]\n", "versions: [v6, v7, v8]\n", 1)
+    .replace(
+        "codeCommits: {v6: 9f1c2ab7, v7: 4be2c1d9}\n        live: v7\n",
+        "codeCommits: {v6: 9f1c2ab7, v7: 4be2c1d9, v8: 5d0e3f1a}\n        live: v8\n",
+        1,
+    )
+    .replace("contracts: {v6: v1.4, v7: v1.5}\n", "contracts: {v6: v1.4, v7: v1.5, v8: v1.5}\n", 1)
+    .replace("          v7: {from: staging}\n", "          v7: {from: staging}\n          v8: {from: staging}\n", 1)
+)
+
+
+def test_a_version_that_never_passed_staging_cannot_be_made_live_in_prod(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert PROD_V8.count("v8") == 5
+    code, _, document = plan_prod(tmp_path, capsys, prod=PROD_V8)  # staging's planned outputs: it serves v7 only
+    assert code == 1
+    gated = [v["message"] for v in document["policy"]["violations"] if v["policy"] == "promotion-gate"]
+    assert gated == [
+        "fraud_scorer v8 is promoted from stack 'staging' and made live here, but stack 'staging' exports no "
+        "artifact of fraud_scorer v8 (its modelArtifacts output); stack 'staging' has no release of fraud_scorer v8 "
+        "to 100% without a breach in its releaseHistory. Release it in 'staging' first (its pulumi up must finish "
+        "the traffic shift), or set live back to a released version; in an emergency, add a reviewed override "
+        "{reason, approvedBy, ticket} to the version's promoted entry."
+    ]
+
+
+def test_an_emergency_override_passes_and_is_recorded(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    overridden = PROD_V8.replace(
+        "          v8: {from: staging}\n",
+        "          v8:\n            from: staging\n            override: {reason: staging is down during INC-4711, "
+        "approvedBy: alice, ticket: INC-4711}\n",
+    )
+    assert overridden != PROD_V8
+    code, _, document = plan_prod(tmp_path, capsys, prod=overridden)
+    assert [v for v in document["policy"]["violations"] if v["policy"] == "promotion-gate"] == []
+    assert code == 0
+    [version] = [r for r in document["resources"] if r["name"] == "registry-fraud_scorer-v8"]
+    assert {label["key"]: label["value"] for label in version["inputs"]["labels"]}["gateOverride"] == "INC-4711"
+    [copy] = [r for r in document["resources"] if r["name"] == "promotions-fraud_scorer-v8"]
+    assert copy["inputs"]["override"] == {
+        "reason": "staging is down during INC-4711",
+        "approvedBy": "alice",
+        "ticket": "INC-4711",
+    }
+
+
+def test_a_bad_stack_outputs_option_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert plan.main(["--stack", "prod", "--out", str(tmp_path / "p.json"), "--stack-outputs", "staging"]) == 2
+    assert capsys.readouterr().err.splitlines()[0] == (
+        "error: --stack-outputs 'staging': give STACK=FILE with FILE from `pulumi stack output --json`"
+    )
+
+
+def test_the_promoted_versions_service_starts_only_after_its_copy() -> None:
+    mocks = run_program("prod")
+    depends = {
+        r.name: sorted(d.rsplit("::", 1)[-1] for d in r.dependencies)
+        for r in mocks.by_type("pulumi-python:dynamic/pai:EasService")
+    }
+    assert depends == {
+        "fraud_scorer-v6": ["roles-eas", "workspace-ws"],
+        "fraud_scorer-v7": ["promotions-fraud_scorer-v7", "roles-eas", "workspace-ws"],
+        "image_tagger-v3": ["roles-eas", "workspace-ws"],
+    }
+    [reference] = [r for r in mocks.registrations if r.type == "pulumi:pulumi:StackReference"] or [None]
+    assert reference is None  # a read, not a registration: nothing for the policy pack to judge
