@@ -34,6 +34,14 @@ DYNAMIC = {
         "EasServiceArgs",
         "docker_auth poll_seconds ready_timeout_seconds role_arn service_config service_name tags workspace_id",
     ),
+    "pulumi-python:dynamic/pai:ModelPromotion": (
+        "providers.promotion",
+        "ModelPromotion",
+        "ModelPromotionProvider",
+        "ModelPromotionArgs",
+        "commit deadline_seconds dest_bucket dest_prefix expected lineage live model override release_history "
+        "source_artifact source_bucket source_prefix source_stack version",
+    ),
     "pulumi-python:dynamic/pai:MetricMetaCheck": (
         "providers.metric_meta",
         "MetricMetaCheck",
@@ -97,6 +105,7 @@ COMPONENTS = {
     "ModelService": "pai-mlops:serving:ModelService",
     "Notebooks": "pai-mlops:notebook:Notebooks",
     "ProductionAlarms": "pai-mlops:monitoring:ProductionAlarms",
+    "Promotions": "pai-mlops:promotion:Promotions",
     "RetrainingPipeline": "pai-mlops:pipeline:RetrainingPipeline",
     "RetrainingTrigger": "pai-mlops:pipeline:RetrainingTrigger",
     "ServiceRoles": "pai-mlops:identity:ServiceRoles",
