@@ -48,7 +48,7 @@ from providers.autoscaler_spec import (
     scaler_view,
     with_defaults,
 )
-from providers.base import OBSERVED, ConfiguredProvider, check_inputs, confirmed
+from providers.base import OBSERVED, ConfiguredProvider, EasWorker, check_inputs, confirmed
 from providers.props import props_of
 
 CALL_BUDGET_SECONDS: Final = 300.0
@@ -121,30 +121,15 @@ class EasAutoscalerProvider(ConfiguredProvider):
         _Scaler(self._config, with_defaults(props)).remove()
 
 
-class _Scaler:
-    def __init__(self, config: Any, props: dict[str, Any]) -> None:
-        from providers.clients import ClientFactory
+class _Scaler(EasWorker):
+    call_budget_seconds = CALL_BUDGET_SECONDS
 
-        self.props = props
-        self.factory = ClientFactory.from_config(config)
-        self.client = self.factory.eas()
-        self.region = self.factory.region
-        self.name = str(props["service_name"])
+    def subject(self) -> str:
+        return f"autoscaler of {self.name}"
 
     def outputs(self, observed: Mapping[str, Any]) -> dict[str, Any]:
         declared = {k: v for k, v in self.props.items() if k != OBSERVED}
         return {**declared, "region": self.region, OBSERVED: dict(observed)}
-
-    def _call(self, what: str, operation: Callable[[], Any], *, idempotent: bool = True) -> Any:
-        from providers import retry
-        from providers.waiting import Deadline
-
-        return retry.call(
-            operation,
-            what=f"autoscaler of {self.name}: {what}",
-            deadline=Deadline(CALL_BUDGET_SECONDS),
-            idempotent=idempotent,
-        )
 
     def _absent(self, what: str, operation: Callable[[], Any], *, idempotent: bool = True) -> bool:
         """Run ``operation``; True if EAS answered that the thing it acts on does not exist."""

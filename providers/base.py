@@ -136,6 +136,39 @@ def check_inputs(
     return pulumi.dynamic.CheckResult(inputs, [pulumi.dynamic.CheckFailure(p, r) for p, r in rules])
 
 
+# -- workers on the EAS API ----------------------------------------------------------------------------------------
+
+
+class EasWorker:
+    """What a provider's per-call worker on the EAS API shares: the client and region from the provider's config,
+    the service it acts on, and every call retried within ``call_budget_seconds`` named by ``subject()``."""
+
+    call_budget_seconds: float = 120.0
+
+    def __init__(self, config: Any, props: dict[str, Any]) -> None:
+        from providers.clients import ClientFactory
+
+        self.props = props
+        self.factory = ClientFactory.from_config(config)
+        self.client = self.factory.eas()
+        self.region = self.factory.region
+        self.name = str(props["service_name"])
+
+    def subject(self) -> str:
+        return f"EAS service {self.name}"
+
+    def _call(self, what: str, operation: Callable[[], Any], *, idempotent: bool = True) -> Any:
+        from providers import retry
+        from providers.waiting import Deadline
+
+        return retry.call(
+            operation,
+            what=f"{self.subject()}: {what}",
+            deadline=Deadline(self.call_budget_seconds),
+            idempotent=idempotent,
+        )
+
+
 # -- updates whose answer was lost --------------------------------------------------------------------------------
 
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Final
 
@@ -43,7 +43,7 @@ from pydantic import ConfigDict, Strict, StrictInt, StrictStr
 from pydantic.dataclasses import dataclass as input_model
 
 from config_problems import key
-from providers.base import ConfiguredProvider, check_inputs
+from providers.base import ConfiguredProvider, EasWorker, check_inputs
 from providers.props import props_of
 
 CALL_BUDGET_SECONDS: Final = 120.0
@@ -238,26 +238,8 @@ class EasServiceProvider(ConfiguredProvider):
         _Service(self._config, props).delete()
 
 
-class _Service:
-    def __init__(self, config: Any, props: dict[str, Any]) -> None:
-        from providers.clients import ClientFactory
-
-        self.props = props
-        self.factory = ClientFactory.from_config(config)
-        self.client = self.factory.eas()
-        self.region = self.factory.region
-        self.name = str(props["service_name"])
-
-    def _call(self, what: str, operation: Callable[[], Any], *, idempotent: bool = True) -> Any:
-        from providers import retry
-        from providers.waiting import Deadline
-
-        return retry.call(
-            operation,
-            what=f"EAS service {self.name}: {what}",
-            deadline=Deadline(CALL_BUDGET_SECONDS),
-            idempotent=idempotent,
-        )
+class _Service(EasWorker):
+    call_budget_seconds = CALL_BUDGET_SECONDS
 
     def describe(self) -> Any | None:
         from providers import retry

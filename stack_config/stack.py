@@ -252,6 +252,10 @@ def _provenance_problems(raw: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
+# The environments StackConfig accepts, read once from its annotation (the one place they are listed).
+ENVIRONMENTS: Final = get_args(get_type_hints(StackConfig)["environment"])
+
+
 def parse_stack_config(
     raw: Mapping[str, Any], stack: str, secrets_set: frozenset[str] = frozenset(), *, full_keys: Iterable[str] = ()
 ) -> StackConfig:
@@ -327,7 +331,7 @@ def _stack_name_problems(raw: Mapping[str, Any], stack: str) -> list[Problem]:
     and policy levels. A name that says no environment (``alice``, ``team-a``) has nothing to contradict.
     """
     environment = raw.get("environment")
-    if environment not in get_args(get_type_hints(StackConfig)["environment"]):
+    if environment not in ENVIRONMENTS:
         return []  # an unknown environment is the field's to report
     if raw.get("allowAnyStackName") is True:
         return []
@@ -335,7 +339,7 @@ def _stack_name_problems(raw: Mapping[str, Any], stack: str) -> list[Problem]:
     named = sorted(env for env, aliases in _ENVIRONMENT_WORDS.items() if words & set(aliases))
     if not named or environment in named:
         return []
-    valid = [env for env in named if env in get_args(get_type_hints(StackConfig)["environment"])]
+    valid = [env for env in named if env in ENVIRONMENTS]
     change = f"Set environment to {valid[0]}, or rename the stack" if valid else "Rename the stack"
     return [
         Problem(

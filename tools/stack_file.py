@@ -135,6 +135,12 @@ def _kind(value: object) -> str:
     return "a value of another kind"
 
 
+def _tree(text: str) -> Node | None:
+    """The document's node tree, for the line of a key: composed only on the error paths that name one (the text
+    has already loaded, so this cannot fail)."""
+    return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
 def _line_of(node: Node | None, key: str) -> int:
     """The line of ``key`` in the top-level mapping ``node`` (1 when it is not there)."""
     if isinstance(node, MappingNode):
@@ -183,7 +189,6 @@ def read_stack_file(path: Path) -> dict[str, Any]:
         ) from None
     try:
         document = yaml.load(text, Loader=_StrictLoader)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
     except RecursionError:
         raise StackFileError(f"{name}: values are nested too deeply to be config. Flatten them") from None
     except yaml.reader.ReaderError as error:
@@ -214,12 +219,12 @@ def read_stack_file(path: Path) -> dict[str, Any]:
         return {}
     if not isinstance(config, dict):
         raise StackFileError(
-            f"{name} line {_line_of(node, 'config')}: 'config' must be a mapping of keys to values, got "
+            f"{name} line {_line_of(_tree(text), 'config')}: 'config' must be a mapping of keys to values, got "
             f"{_kind(config)}. Write each setting as 'key: value' under 'config:', without a leading '-'"
         )
     for key in config:
         if not isinstance(key, str):
-            line = _key_line(node, key)
+            line = _key_line(_tree(text), key)
             raise StackFileError(
                 f"{name} line {line}: a config key is {_kind(key)}, not text. Write '<namespace>:<key>: <value>', "
                 "e.g. 'pai-mlops:owner: ml-platform'"
