@@ -1,4 +1,5 @@
-"""Facts about the PAI and OSS APIs that both the stack config and the providers rely on.
+"""Facts about the PAI and OSS APIs that both the stack config and the providers rely on, and the few project
+decisions they must agree on (what a release does when its config says nothing).
 
 A leaf module: it imports nothing of the project, so ``stack_config`` can check a value by the same rule a
 provider applies without importing ``providers`` (config never imports providers), and a component can use a
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Final
+from typing import Any, Final
 
 # GPU types as each API names them. DLC's ResourceConfig documents only the example 'Tesla-V100-16G'
 # (https://www.alibabacloud.com/help/en/pai/developer-reference/api-pai-dlc-2020-12-03-struct-resourceconfig): a
@@ -108,3 +109,21 @@ def registry_version(version: str, explicit: Mapping[str, str]) -> str:
 # DLC should stop a job at JobMaxRunningTimeMinutes itself; pai-mlops stops it this much later if it has not
 # (providers/training_run.py), and a training wait budgets it (config_scale.py).
 RUNTIME_GRACE_MINUTES: Final = 5
+
+
+# -- what a gated release does when the stack config says nothing -------------------------------------------------
+
+# One default per knob: ``serving.services[].rollout`` (stack_config RolloutConfig) offers them to users, and the
+# TrafficShift input model (providers/traffic_spec.py) fills them into a stack's state that lacks a key.
+# ``bake_seconds`` has none: dev falls back to the config's dev default, prod must set it, and every state holds it.
+RELEASE_DEFAULTS: Final[Mapping[str, Any]] = {
+    "steps": (10, 50, 100),
+    "check_interval_seconds": 30,
+    "min_requests": 50,
+    "no_data": "fail",
+    "max_bake_extensions": 2,
+    "rollback_without_bake": True,
+    "shadow_percent": 0,
+    "shadow_seconds": 0,
+    "allow_breaking_change": False,
+}

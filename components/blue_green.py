@@ -11,6 +11,7 @@ import pulumi
 from components.provider_hosts import host_for
 from components.serving import ModelService, ModelServiceArgs
 from providers.autoscaler import CronJob, EasAutoscaler, EasAutoscalerArgs
+from providers.autoscaler_spec import SCALER_KEYS
 from providers.endpoint import ServiceEndpoint, ServiceEndpointArgs
 from providers.traffic import TrafficShift, TrafficShiftArgs
 from stack_config import MetricsConfig, ModelServiceConfig, StackConfig, StackSecrets
@@ -61,6 +62,30 @@ def metrics_settings(metrics: MetricsConfig) -> dict[str, Any]:
     return {key: value for key, value in settings.items() if key != "endpoint"}
 
 
+def autoscaler_args(svc: ModelServiceConfig, service_name: str) -> EasAutoscalerArgs:
+    """The EasAutoscaler inputs of one version of ``svc``: the service's scaling knobs, which carry the input
+    names (:data:`providers.autoscaler_spec.SCALER_KEYS`), and its scheduled sizes."""
+    return EasAutoscalerArgs(
+        service_name=service_name,
+        **{knob: getattr(svc, knob) for knob in SCALER_KEYS},
+        cron=[CronJob(**asdict(job)) for job in svc.cron],
+    )
+
+
+def shift_args(svc: ModelServiceConfig, names: Mapping[str, str], metrics: MetricsConfig) -> TrafficShiftArgs:
+    """The TrafficShift inputs of ``svc`` from its validated config: the rollout's knobs as they are (they carry
+    the input names), the group, its versions' services (``names``: version → EAS service), ``live``, the API
+    contracts and the metric source. What the config does not set takes the input model's defaults."""
+    return TrafficShiftArgs(
+        **asdict(svc.rollout),
+        group=svc.eas_group,
+        services=dict(names),
+        live=svc.live,
+        contracts=dict(svc.contracts),
+        metrics=metrics_settings(metrics),
+    )
+
+
 class BlueGreenService(pulumi.ComponentResource):
     """Every version of one model as its own EAS service in one group, released by a gated TrafficShift.
 
@@ -92,18 +117,7 @@ class BlueGreenService(pulumi.ComponentResource):
         self.autoscalers = {
             version: EasAutoscaler(
                 f"{name}-{version}-autoscaler",
-                EasAutoscalerArgs(
-                    service_name=names[version],
-                    min_instances=svc.min_instances,
-                    max_instances=svc.max_instances,
-                    qps_per_instance=svc.qps_per_instance,
-                    cpu_percent=svc.cpu_percent,
-                    scale_in_cooldown_seconds=svc.scale_in_cooldown_seconds,
-                    scale_up_window_seconds=svc.scale_up_window_seconds,
-                    zero_grace_seconds=svc.zero_grace_seconds,
-                    activation_replicas=svc.activation_replicas,
-                    cron=[CronJob(name=c.name, schedule=c.schedule, target_size=c.target_size) for c in svc.cron],
-                ),
+                autoscaler_args(svc, names[version]),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.model.versions[version]]),
             )
             for version in svc.versions
@@ -114,28 +128,9 @@ class BlueGreenService(pulumi.ComponentResource):
             ServiceEndpointArgs(group=svc.eas_group, services=names, token=args.token),
             opts=pulumi.ResourceOptions(parent=self, depends_on=versions),
         )
-        rollout = svc.rollout
         self.shift = TrafficShift(
             f"{name}-traffic",
-            TrafficShiftArgs(
-                group=svc.eas_group,
-                services=names,
-                live=svc.live,
-                steps=list(rollout.steps),
-                bake_seconds=rollout.bake_seconds,
-                check_interval_seconds=rollout.check_interval_seconds,
-                max_p95_latency_ms=rollout.max_p95_latency_ms,
-                max_error_rate=rollout.max_error_rate,
-                min_requests=rollout.min_requests,
-                no_data=rollout.no_data,
-                max_bake_extensions=rollout.max_bake_extensions,
-                rollback_without_bake=rollout.rollback_without_bake,
-                shadow_percent=rollout.shadow_percent,
-                shadow_seconds=rollout.shadow_seconds,
-                contracts=dict(svc.contracts),
-                allow_breaking_change=rollout.allow_breaking_change,
-                metrics=metrics_settings(args.metrics),
-            ),
+            shift_args(svc, names, args.metrics),
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=[*versions, *self.autoscalers.values()],

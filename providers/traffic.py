@@ -33,8 +33,7 @@ verdict, time) and ``previous_lives``. The rules are in :mod:`providers.traffic_
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any, Final
 
 import pulumi
@@ -42,64 +41,22 @@ import pulumi.dynamic
 
 from providers import traffic_spec as spec
 from providers.base import ConfiguredProvider
-from providers.props import props_of
+from providers.props import plain, props_of
 from providers.traffic_run import Shift
+from providers.traffic_spec import OUTPUTS, TrafficShiftInputs
 
-INPUTS: Final = (
-    "group",
-    "services",
-    "live",
-    "steps",
-    "bake_seconds",
-    "check_interval_seconds",
-    "max_p95_latency_ms",
-    "max_error_rate",
-    "min_requests",
-    "no_data",
-    "max_bake_extensions",
-    "rollback_without_bake",
-    "shadow_percent",
-    "shadow_seconds",
-    "contracts",
-    "allow_breaking_change",
-    "ready_timeout_seconds",
-    "deadline_seconds",
-    "metrics",
-)
-OUTPUTS: Final = ("weights", "history", "previous_lives")
+INPUTS: Final = tuple(getattr(TrafficShiftInputs, "__pydantic_fields__"))  # noqa: B009 - set by pydantic
 
-
-@dataclass(frozen=True, kw_only=True)
-class TrafficShiftArgs:
-    group: str
-    services: Mapping[str, pulumi.Input[str]]  # version → EAS service name
-    live: str
-    max_p95_latency_ms: float
-    max_error_rate: float
-    bake_seconds: float  # no default here: the config's (dev 60, prod set explicitly) is the only one
-    steps: Sequence[int] = tuple(spec.DEFAULTS["steps"])
-    check_interval_seconds: float = spec.DEFAULTS["check_interval_seconds"]
-    min_requests: int = spec.DEFAULTS["min_requests"]
-    no_data: str = spec.DEFAULTS["no_data"]
-    max_bake_extensions: int = spec.DEFAULTS["max_bake_extensions"]
-    rollback_without_bake: bool = spec.DEFAULTS["rollback_without_bake"]
-    shadow_percent: int = spec.DEFAULTS["shadow_percent"]
-    shadow_seconds: float = spec.DEFAULTS["shadow_seconds"]
-    contracts: Mapping[str, str] = field(default_factory=lambda: {})
-    allow_breaking_change: bool = spec.DEFAULTS["allow_breaking_change"]
-    ready_timeout_seconds: float = spec.DEFAULTS["ready_timeout_seconds"]
-    deadline_seconds: float | None = spec.DEFAULTS["deadline_seconds"]
-    metrics: Mapping[str, Any] | None = spec.DEFAULTS["metrics"]
+# The component builds the input model itself (components/blue_green.py): it is the one declaration of the inputs,
+# their props and their defaults. The name is the one stacks' programs and the state contract know.
+TrafficShiftArgs = TrafficShiftInputs
 
 
 class TrafficShiftProvider(ConfiguredProvider):
     """Stateless: SDK imports and clients live inside the methods (the object is pickled into state)."""
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
-        inputs = spec.with_defaults(news)
-        previous = spec.with_defaults(olds) if olds.get("live") else None
-        failures = [pulumi.dynamic.CheckFailure(p, reason) for p, reason in spec.problems(inputs, previous)]
-        return pulumi.dynamic.CheckResult(inputs, failures)
+        return spec.check_result(news, olds)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
         olds, news = spec.with_defaults(olds), spec.with_defaults(news)
@@ -150,5 +107,6 @@ class TrafficShift(pulumi.dynamic.Resource, module="pai", name="TrafficShift"):
     history: pulumi.Output[list[dict[str, Any]]]
 
     def __init__(self, name: str, args: TrafficShiftArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        props: dict[str, Any] = {**props_of(args), **dict.fromkeys(OUTPUTS)}
+        # plain: the model holds numbers as floats; whole ones go as the program wrote them (300, not 300.0).
+        props: dict[str, Any] = {**plain(props_of(args)), **dict.fromkeys(OUTPUTS)}
         super().__init__(TrafficShiftProvider(), name, props, opts)

@@ -12,38 +12,110 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
-from pai_facts import contract_major
+import pulumi.dynamic
+from pydantic import ConfigDict, Field, Strict, StrictBool, StrictInt, StrictStr
+from pydantic.dataclasses import dataclass as input_model
+
+from config_problems import MISSING, Problem, key
+from pai_facts import RELEASE_DEFAULTS, contract_major
 from providers import metrics
-from providers.props import is_number, plain
+from providers.base import check_inputs, model_defaults
+from providers.props import plain
 
 TOTAL: Final = 1000
-NO_DATA: Final = ("fail", "proceed")
-# The provider's defaults decode inputs a stack's state may lack; TrafficShiftArgs takes its defaults from here,
-# and the config's RolloutConfig keeps the same values (tests/providers/test_inputs.py holds the three equal).
-# bake_seconds has none: the config's dev default (60) is its one default, a prod stack sets it, and every
-# state ever written holds it.
-DEFAULTS: Final[Mapping[str, Any]] = {
-    "steps": [10, 50, 100],
-    "check_interval_seconds": 30,
-    "min_requests": 50,
-    "no_data": "fail",
-    "max_bake_extensions": 2,
-    "rollback_without_bake": True,
-    "shadow_percent": 0,
-    "shadow_seconds": 0,
-    "contracts": {},
-    "allow_breaking_change": False,
-    "ready_timeout_seconds": 900,
-    "deadline_seconds": None,
-    "metrics": None,
-}
+RESOURCE: Final = "TrafficShift"
+OUTPUTS: Final = ("weights", "history", "previous_lives")
+
+# Seconds and thresholds: finite numbers (a NaN threshold would let every reading pass: ``x > nan`` is False).
+Seconds = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+Percent = Annotated[StrictInt, Field(ge=1, le=100)]
+
+
+@input_model(config=ConfigDict(extra="forbid"), kw_only=True)
+class TrafficShiftInputs:
+    """The one declaration of TrafficShift's inputs: the component builds it from validated config
+    (components/blue_green.py), its fields are the resource's props, ``check`` validates against it and its
+    defaults (the release's from :data:`pai_facts.RELEASE_DEFAULTS`) decode a state that lacks a key.
+    Strict: nothing is coerced (``"60"`` is no number, ``True`` no count). Rules across inputs:
+    :func:`release_problems`."""
+
+    group: StrictStr = key("Name the EAS service group the versions serve in", min_length=1)
+    services: dict[StrictStr, StrictStr] = key(
+        "Map each version to its EAS service name, e.g. {v6: fraud_scorer_v6}", min_length=1
+    )
+    live: StrictStr = key("Name the version that should take all traffic, one of the keys of services")
+    max_p95_latency_ms: Seconds = key("Give the P95 latency in ms above which a step is reverted, e.g. 250", gt=0)
+    max_error_rate: Seconds = key("Give the error ratio (0-1) above which a step is reverted, e.g. 0.01", ge=0, le=1)
+    bake_seconds: Seconds = key("Give the seconds each step is watched, 0 or more, e.g. 300", ge=0)
+    steps: list[Percent] = key(
+        "List ascending whole percentages ending at 100, e.g. [10, 50, 100]",
+        default=list(RELEASE_DEFAULTS["steps"]),
+        min_length=1,
+    )
+    check_interval_seconds: Seconds = key(
+        "Give how often the metrics are read during a bake, more than 0 seconds, e.g. 30",
+        default=RELEASE_DEFAULTS["check_interval_seconds"],
+        gt=0,
+    )
+    min_requests: StrictInt = key(
+        "Give the fewest requests a bake needs to be conclusive, 0 or more, e.g. 100",
+        default=RELEASE_DEFAULTS["min_requests"],
+        ge=0,
+    )
+    no_data: StrictStr = key(
+        "Write fail (revert when a bake sees too little traffic) or proceed",
+        default=RELEASE_DEFAULTS["no_data"],
+        rule="fail or proceed",
+        pattern=r"^(fail|proceed)$",
+    )
+    max_bake_extensions: StrictInt = key(
+        "Give how many times an inconclusive bake is extended, 0 or more, e.g. 2",
+        default=RELEASE_DEFAULTS["max_bake_extensions"],
+        ge=0,
+    )
+    rollback_without_bake: StrictBool = key(
+        "Write true to go back to a previously live version at once, false to bake it",
+        default=RELEASE_DEFAULTS["rollback_without_bake"],
+    )
+    shadow_percent: StrictInt = key(
+        "Give the whole percentage of live requests mirrored before the first step, 0 to 100",
+        default=RELEASE_DEFAULTS["shadow_percent"],
+        ge=0,
+        le=100,
+    )
+    shadow_seconds: Seconds = key(
+        "Give how long the shadow phase lasts, 0 or more seconds", default=RELEASE_DEFAULTS["shadow_seconds"], ge=0
+    )
+    contracts: dict[StrictStr, StrictStr] = key(
+        "Map versions to their API contract versions, e.g. {v6: v1.4}", default_factory=dict
+    )
+    allow_breaking_change: StrictBool = key(
+        "Write true only if every client handles both API contracts of a release",
+        default=RELEASE_DEFAULTS["allow_breaking_change"],
+    )
+    ready_timeout_seconds: Seconds = key(
+        "Give the seconds to wait for the new version to run, 0 or more", default=900, ge=0
+    )
+    deadline_seconds: Seconds | None = key(
+        "Give the whole operation's budget in seconds, or leave it out to derive it from the bakes", default=None, gt=0
+    )
+    metrics: dict[StrictStr, Any] | None = key(
+        "Give {source: cloudmonitor, namespace, dimension, ...} or {source: prometheus, endpoint, ...}", default=None
+    )
+
+
+# What a state that lacks an input means (and what the component leaves out); bake_seconds has none.
+DEFAULTS: Final[Mapping[str, Any]] = model_defaults(TrafficShiftInputs)
 
 
 def with_defaults(props: Mapping[str, Any]) -> dict[str, Any]:
+    """Inputs as the operations read them: every default filled in (a state written by any earlier version holds
+    the same names; numbers that crossed gRPC as floats are whole again), metrics with their source's defaults."""
     merged = plain({**DEFAULTS, **{k: v for k, v in props.items() if v is not None or k not in DEFAULTS}})
-    merged["metrics"] = metrics.with_defaults(merged.get("metrics"))
+    if merged.get("metrics") is None or isinstance(merged["metrics"], Mapping):
+        merged["metrics"] = metrics.with_defaults(merged.get("metrics"))
     return merged
 
 
@@ -69,59 +141,62 @@ def contract_problem(contracts: Mapping[str, str], source: str, target: str, all
     )
 
 
-def _steps_problem(steps: Any) -> str | None:
-    if (
-        not isinstance(steps, list)
-        or not steps
-        or not all(isinstance(s, int) and not isinstance(s, bool) for s in steps)
-    ):
-        return f"must list whole percentages, e.g. [10, 50, 100]; got {steps!r}"
-    if any(s < 1 or s > 100 for s in steps) or any(b <= a for a, b in itertools.pairwise(steps)):
-        return f"must ascend strictly from 1 to 100; got {steps!r}"
-    if steps[-1] != 100:
-        return f"must end at 100; got {steps!r}"
-    return None
+def _problem(name: str, problem: str, value: Any, fix: str) -> tuple[str, str]:
+    """One failure worded as :func:`providers.base.check_inputs` words a type's: input, problem, value, fix."""
+    return name, str(Problem(RESOURCE, name, problem, value, fix))
 
 
-def problems(props: Mapping[str, Any], olds: Mapping[str, Any] | None = None) -> list[tuple[str, str]]:
-    """(input, reason) for every invalid input (after :func:`with_defaults`); ``olds`` checks the release itself."""
+def release_problems(inputs: Mapping[str, Any], olds: Mapping[str, Any] | None = None) -> list[tuple[str, str]]:
+    """The rules across typed inputs (each already passed :class:`TrafficShiftInputs`), as (input, reason):
+    ``live`` among the services, steps that ascend to 100, the metrics source's settings, and, given the previous
+    inputs ``olds``, the release itself (no jump across API contract majors)."""
     found: list[tuple[str, str]] = []
-    if not isinstance(props.get("group"), str) or not props["group"]:
-        found.append(("group", "is required"))
-    services = props.get("services")
-    if not isinstance(services, Mapping) or not services:
-        found.append(("services", f"must map each version to its EAS service name; got {services!r}"))
-        services = {}
-    if props.get("live") not in services:
+    services, live, steps = inputs["services"], inputs["live"], inputs["steps"]
+    if live not in services:
+        versions = ", ".join(services)
         found.append(
-            ("live", f"must be one of the versions in services ({', '.join(services)}); got {props.get('live')!r}")
+            _problem(
+                "live",
+                f"must be one of the versions in services ({versions})",
+                live,
+                "Set live to a version listed in services",
+            )
         )
-    problem = _steps_problem(props.get("steps"))
-    if problem:
-        found.append(("steps", problem))
-    for name in ("bake_seconds", "check_interval_seconds", "shadow_seconds", "ready_timeout_seconds"):
-        if not is_number(props.get(name)) or props[name] < 0:
-            found.append((name, f"must be a number of seconds, 0 or more; got {props.get(name)!r}"))
-    if is_number(props.get("check_interval_seconds")) and props["check_interval_seconds"] <= 0:
-        found.append(("check_interval_seconds", "must be more than 0"))
-    if not is_number(props.get("max_p95_latency_ms")) or props["max_p95_latency_ms"] <= 0:
-        found.append(("max_p95_latency_ms", f"must be a positive number; got {props.get('max_p95_latency_ms')!r}"))
-    if not is_number(props.get("max_error_rate")) or not 0 <= props["max_error_rate"] <= 1:
-        found.append(("max_error_rate", f"must be a ratio from 0 to 1; got {props.get('max_error_rate')!r}"))
-    if not isinstance(props.get("min_requests"), int) or props["min_requests"] < 0:
-        found.append(("min_requests", f"must be a whole number, 0 or more; got {props.get('min_requests')!r}"))
-    if props.get("no_data") not in NO_DATA:
-        found.append(("no_data", f"must be fail or proceed; got {props.get('no_data')!r}"))
-    shadow = props.get("shadow_percent")
-    if not isinstance(shadow, int) or not 0 <= shadow <= 100:
-        found.append(("shadow_percent", f"must be a whole percentage from 0 to 100; got {shadow!r}"))
-    found += metrics.problems(props.get("metrics") or {})
-    if olds and olds.get("live") in services and props.get("live") in services:
-        contracts = props.get("contracts") or {}
-        problem = contract_problem(contracts, olds["live"], props["live"], bool(props.get("allow_breaking_change")))
+    if any(b <= a for a, b in itertools.pairwise(steps)):
+        found.append(_problem("steps", "must ascend strictly", steps, "Order the percentages without repeats"))
+    elif steps[-1] != 100:
+        found.append(_problem("steps", "must end at 100", steps, "Make the last step 100"))
+    settings = metrics.with_defaults(inputs.get("metrics"))
+    for name, reason in metrics.problems(settings):
+        value = settings.get(name.removeprefix("metrics."), MISSING)
+        found.append(_problem(name, reason.split("; got ")[0], value, "Fix serving.metrics in the stack config"))
+    if olds is not None and olds.get("live") in services and live in services:
+        contracts = inputs.get("contracts") or {}
+        problem = contract_problem(contracts, olds["live"], live, bool(inputs.get("allow_breaking_change")))
         if problem:
-            found.append(("live", problem))
+            found.append(("live", f"{RESOURCE} [live]: {problem}"))
     return found
+
+
+def check_result(news: Mapping[str, Any], olds: Mapping[str, Any] | None = None) -> pulumi.dynamic.CheckResult:
+    """``check``: every input typed by :class:`TrafficShiftInputs` (a failure names the input, the value and the
+    fix), then :func:`release_problems` against the previous inputs ``olds`` (a state's, any earlier shape)."""
+    previous = with_defaults(olds) if olds and olds.get("live") else None
+    result = check_inputs(
+        TrafficShiftInputs,
+        news,
+        resource=RESOURCE,
+        outputs=OUTPUTS,
+        semantic=lambda inputs: release_problems(inputs, previous),
+    )
+    if result.failures:
+        return result
+    return pulumi.dynamic.CheckResult(with_defaults(result.inputs or {}), [])
+
+
+def check_failures(news: Mapping[str, Any], olds: Mapping[str, Any] | None = None) -> list[tuple[str, str]]:
+    """(input, reason) for every invalid input, as ``check`` reports them."""
+    return [(failure.property, failure.reason) for failure in check_result(news, olds).failures or []]
 
 
 # -- weights ----------------------------------------------------------------------------------------------------

@@ -12,7 +12,14 @@ from pydantic.dataclasses import dataclass
 
 from config_problems import MISSING, Problem, key, path_text
 from config_promotion import PromotionConfig
-from pai_facts import DEDICATED_GROUP, KNOWN_PROCESSORS, SHARED_RESOURCE_GROUP, eas_service_name, registry_version
+from pai_facts import (
+    DEDICATED_GROUP,
+    KNOWN_PROCESSORS,
+    RELEASE_DEFAULTS,
+    SHARED_RESOURCE_GROUP,
+    eas_service_name,
+    registry_version,
+)
 from stack_config.fields import MODEL, ContainerConfig, Number, VersionId, container_problems, typed
 from stack_config.serving_versions import version_problems
 
@@ -22,7 +29,9 @@ class RolloutConfig:
     """How traffic moves to a new live version: percentage steps, each baked and gated."""
 
     steps: tuple[StrictInt, ...] = key(
-        "List ascending traffic percentages ending at 100, e.g. [10, 50, 100]", default=(10, 50, 100), min_length=1
+        "List ascending traffic percentages ending at 100, e.g. [10, 50, 100]",
+        default=RELEASE_DEFAULTS["steps"],
+        min_length=1,
     )
     bake_seconds: StrictInt = key(
         "Set the seconds each step is watched before the next, e.g. 300", dev_default=60, ge=0
@@ -34,25 +43,39 @@ class RolloutConfig:
         "Set the error ratio (0-1) above which a step is reverted, e.g. 0.01", dev_default=0.05, ge=0, le=1
     )
     check_interval_seconds: StrictInt = key(
-        "Set how often the metrics are read during a bake, in seconds, e.g. 30", default=30, ge=1
+        "Set how often the metrics are read during a bake, in seconds, e.g. 30",
+        default=RELEASE_DEFAULTS["check_interval_seconds"],
+        ge=1,
     )
-    min_requests: StrictInt = key("Set the fewest requests a bake needs to be conclusive, e.g. 100", default=50, ge=0)
+    min_requests: StrictInt = key(
+        "Set the fewest requests a bake needs to be conclusive, e.g. 100",
+        default=RELEASE_DEFAULTS["min_requests"],
+        ge=0,
+    )
     no_data: Literal["fail", "proceed"] = key(
-        "Write fail (revert when a bake sees too little traffic) or proceed", default="fail"
+        "Write fail (revert when a bake sees too little traffic) or proceed", default=RELEASE_DEFAULTS["no_data"]
     )
-    max_bake_extensions: StrictInt = key("Set how many times an inconclusive bake is extended, e.g. 2", default=2, ge=0)
+    max_bake_extensions: StrictInt = key(
+        "Set how many times an inconclusive bake is extended, e.g. 2",
+        default=RELEASE_DEFAULTS["max_bake_extensions"],
+        ge=0,
+    )
     rollback_without_bake: StrictBool = key(
-        "Write true to go back to a previously live version at once, false to bake it like a release", default=True
+        "Write true to go back to a previously live version at once, false to bake it like a release",
+        default=RELEASE_DEFAULTS["rollback_without_bake"],
     )
     shadow_percent: StrictInt = key(
         "Set the percentage of live requests mirrored to the new version before the first step, or 0",
-        default=0,
+        default=RELEASE_DEFAULTS["shadow_percent"],
         ge=0,
         le=100,
     )
-    shadow_seconds: StrictInt = key("Set how long the shadow phase lasts, in seconds", default=0, ge=0)
+    shadow_seconds: StrictInt = key(
+        "Set how long the shadow phase lasts, in seconds", default=RELEASE_DEFAULTS["shadow_seconds"], ge=0
+    )
     allow_breaking_change: StrictBool = key(
-        "Write true only if every client handles both API contracts of a release", default=False
+        "Write true only if every client handles both API contracts of a release",
+        default=RELEASE_DEFAULTS["allow_breaking_change"],
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from pai_facts import RELEASE_DEFAULTS
 from providers.autoscaler import EasAutoscalerArgs, EasAutoscalerInputs
 from providers.base import model_defaults
 from providers.eas_service import EasServiceArgs, EasServiceInputs
@@ -22,6 +23,7 @@ from providers.probe import ApiProbeArgs, ApiProbeInputs
 from providers.props import plain
 from providers.traffic import TrafficShiftArgs
 from providers.traffic_spec import DEFAULTS as SHIFT_DEFAULTS
+from providers.traffic_spec import TrafficShiftInputs
 from providers.training import TrainingJobArgs, TrainingJobInputs
 from providers.training_spec import DEFAULTS as TRAINING_DEFAULTS
 from stack_config import RolloutConfig
@@ -75,23 +77,28 @@ def test_training_defaults_are_the_models() -> None:
     assert model_defaults(TrainingJobInputs) == dict(TRAINING_DEFAULTS)
 
 
-def test_the_traffic_shift_args_take_the_providers_defaults_and_bake_seconds_has_none() -> None:
-    fields = {f.name: f for f in dataclasses.fields(TrafficShiftArgs)}
-    assert fields["bake_seconds"].default is dataclasses.MISSING
+def test_the_traffic_shift_args_are_its_input_model_and_bake_seconds_has_no_default() -> None:
+    # One declaration: the component builds the model the provider checks against, so names and defaults cannot
+    # drift apart.
+    assert TrafficShiftArgs is TrafficShiftInputs
     assert "bake_seconds" not in SHIFT_DEFAULTS
-    for name, default in SHIFT_DEFAULTS.items():
-        assert _plain_sequences(_arg_default(fields[name])) == _plain_sequences(plain(default)), name
+    assert {
+        **{name: _plain_sequences(value) for name, value in RELEASE_DEFAULTS.items()},
+        "contracts": {},
+        "ready_timeout_seconds": 900,
+        "deadline_seconds": None,
+        "metrics": None,
+    } == SHIFT_DEFAULTS
 
 
-def test_the_rollout_config_defaults_are_the_traffic_shifts() -> None:
-    # The config default is what a user gets; the provider's decodes old state. They must be the same value.
+def test_the_rollout_config_defaults_are_the_release_defaults() -> None:
+    # The config default is what a user gets, the provider's decodes a state that lacks a key: one value for both.
     config = getattr(RolloutConfig, "__pydantic_fields__")  # noqa: B009 - set by pydantic
-    shared = set(config) & set(SHIFT_DEFAULTS)
-    # What only the provider has: the contracts come from the service, the timeouts and metrics from elsewhere.
-    assert set(SHIFT_DEFAULTS) - shared == {"contracts", "ready_timeout_seconds", "deadline_seconds", "metrics"}
-    for name in shared:
-        value = config[name].get_default(call_default_factory=True)
-        assert _plain_sequences(value) == _plain_sequences(SHIFT_DEFAULTS[name]), name
+    # Every rollout knob is a TrafficShift input of the same name (components/blue_green.py passes them as they are).
+    assert set(config) <= set(getattr(TrafficShiftInputs, "__pydantic_fields__"))  # noqa: B009 - set by pydantic
+    assert set(config) - set(RELEASE_DEFAULTS) == {"bake_seconds", "max_p95_latency_ms", "max_error_rate"}
+    for name, default in RELEASE_DEFAULTS.items():
+        assert config[name].get_default(call_default_factory=True) == default, name
     # bakeSeconds: only a dev default in the config (prod must set it), none in the provider.
     assert config["bake_seconds"].is_required()
     extra = config["bake_seconds"].json_schema_extra

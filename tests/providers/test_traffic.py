@@ -327,9 +327,9 @@ def test_check_refuses_a_release_across_major_api_contracts(host: ProviderHost) 
     assert failures == [
         (
             "live",
-            "v7 speaks API v2.0 and v6 speaks v1.4: clients of the group would meet an incompatible schema "
-            "mid-release. Serve v7 from a new service group, or set allow_breaking_change if every client handles "
-            "both.",
+            "TrafficShift [live]: v7 speaks API v2.0 and v6 speaks v1.4: clients of the group would meet an "
+            "incompatible schema mid-release. Serve v7 from a new service group, or set allow_breaking_change if "
+            "every client handles both.",
         )
     ]
     allowed = shift(live="v7", contracts=contracts, allow_breaking_change=True)
