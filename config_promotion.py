@@ -29,6 +29,7 @@ from pydantic.alias_generators import to_camel
 from pydantic.dataclasses import dataclass
 
 from config_problems import Problem, key, path_text
+from pai_facts import model_prefix, model_uri
 
 _MODEL: Final = ConfigDict(extra="forbid", alias_generator=to_camel, validate_by_name=True, validate_by_alias=True)
 # A stack name, or a fully qualified <org>/<project>/<stack> (Pulumi's StackReference accepts both).
@@ -120,8 +121,8 @@ def artifact_entry(
     """
     entry: dict[str, Any] = {
         "bucket": bucket,
-        "prefix": f"models/{model}/{version}/",
-        "uri": f"oss://{bucket}/models/{model}/{version}/",
+        "prefix": model_prefix(model, version),
+        "uri": model_uri(bucket, model, version),
         "origin": origin,
     }
     if commit is not None:

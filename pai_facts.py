@@ -1,5 +1,5 @@
 """Facts about the PAI and OSS APIs that both the stack config and the providers rely on, and the few project
-decisions they must agree on (what a release does when its config says nothing).
+decisions they must agree on (where a model version lives, what a release does when its config says nothing).
 
 A leaf module: it imports nothing of the project, so ``stack_config`` can check a value by the same rule a
 provider applies without importing ``providers`` (config never imports providers), and a component can use a
@@ -109,6 +109,28 @@ def registry_version(version: str, explicit: Mapping[str, str]) -> str:
 # DLC should stop a job at JobMaxRunningTimeMinutes itself; pai-mlops stops it this much later if it has not
 # (providers/training_run.py), and a training wait budgets it (config_scale.py).
 RUNTIME_GRACE_MINUTES: Final = 5
+
+
+# -- where a model version lives (the project's bucket layout) ---------------------------------------------------
+
+# Every model version is a folder ``models/<model>/<version>/`` of the stack's bucket: a training run writes it
+# (``<version>`` is the run id), EAS mounts it, the registry records it, a promotion copies it.
+MODELS_PREFIX: Final = "models/"
+
+
+def model_prefix(model: str, version: str) -> str:
+    """The object prefix of one model version: ``models/<model>/<version>/``."""
+    return f"{MODELS_PREFIX}{model}/{version}/"
+
+
+def model_uri(bucket: str, model: str, version: str, *, region: str | None = None) -> str:
+    """The OSS URI of one model version: ``oss://<bucket>/models/<model>/<version>/``, or with ``region`` the form
+    that carries the endpoint, ``oss://<bucket>.oss-<region>.aliyuncs.com/models/<model>/<version>/``, which the
+    model registry takes (alibabacloud_aiworkspace20210204 8.3.5 ``CreateModelVersionRequest.uri``: "the format
+    is ``oss://<bucket>.<endpoint>/object``", example ``oss://mybucket.oss-cn-beijing.aliyuncs.com/mypath/``; the
+    endpoints: https://help.aliyun.com/document_detail/31837.html)."""
+    host = f"{bucket}.oss-{region}.aliyuncs.com" if region is not None else bucket
+    return f"oss://{host}/{model_prefix(model, version)}"
 
 
 # -- what a gated release does when the stack config says nothing -------------------------------------------------

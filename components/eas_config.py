@@ -10,14 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
+from pai_facts import model_uri
 from stack_config import ModelServiceConfig
 
 MODEL_MOUNT_PATH: Final = "/models"
-
-
-def model_uri(bucket: str, model: str, version: str) -> str:
-    """Where a model version's artifacts live: ``oss://<bucket>/models/<model>/<version>/``."""
-    return f"oss://{bucket}/models/{model}/{version}/"
 
 
 def initial_instances(service: ModelServiceConfig) -> int:

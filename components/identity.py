@@ -20,7 +20,8 @@ import pulumi
 from pulumi_alicloud import ram
 
 from components.ram_documents import PrefixAccess, deny_overwrite, kms_key_policy, oss_prefix_policy, trust_policy
-from components.storage import CHECKPOINTS_PREFIX, DATA_PREFIX, MODELS_PREFIX
+from components.storage import CHECKPOINTS_PREFIX, DATA_PREFIX
+from pai_facts import MODELS_PREFIX, model_prefix
 from stack_config import StackConfig
 
 # DSW explores data; DLC trains on data and writes its own runs' models and (rotating) checkpoints (training_access);
@@ -42,7 +43,7 @@ def training_access(runs: Sequence[tuple[str, str]], pipeline_models: Sequence[s
     explicit Deny (``deny_overwrite``)."""
     retrained = set(pipeline_models)
     own = sorted({(name, run) for name, run in runs if name not in retrained})  # a model's whole prefix covers them
-    models = tuple(f"{MODELS_PREFIX}{name}/{run}/" for name, run in own)
+    models = tuple(model_prefix(name, run) for name, run in own)
     checkpoints = tuple(f"{CHECKPOINTS_PREFIX}{name}/{run}/" for name, run in own)
     models += tuple(f"{MODELS_PREFIX}{name}/" for name in sorted(retrained))
     checkpoints += tuple(f"{CHECKPOINTS_PREFIX}{name}/" for name in sorted(retrained))
@@ -50,8 +51,8 @@ def training_access(runs: Sequence[tuple[str, str]], pipeline_models: Sequence[s
 
 
 def deployed_prefixes(versions: Sequence[tuple[str, str]]) -> list[str]:
-    """``models/<model>/<version>/`` of every version the stack serves (components/eas_config.py model_path)."""
-    return sorted({f"{MODELS_PREFIX}{model}/{version}/" for model, version in versions})
+    """``models/<model>/<version>/`` of every version the stack serves (pai_facts.model_prefix)."""
+    return sorted({model_prefix(model, version) for model, version in versions})
 
 
 # UNCONFIRMED: the principal PAI uses to assume a custom instance role; override per role if needed.

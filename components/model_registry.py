@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 from pulumi_alicloud import pai
 
-from components.storage import MODELS_PREFIX
+from pai_facts import model_uri
 from stack_config import ModelServiceConfig, StackConfig
 
 
@@ -58,11 +58,6 @@ class ModelRegistryArgs:
         )
 
 
-def registry_uri(bucket: str, region: str, path: str) -> str:
-    """``oss://<bucket>.oss-<region>.aliyuncs.com/<path>``: the registry wants the endpoint in the URI."""
-    return f"oss://{bucket}.oss-{region}.aliyuncs.com/{path}"
-
-
 def source_id(region: str, workspace_id: str, job_id: str) -> str:
     # kind: "PipelineRun (PAI pipeline) and ServiceJob (training service)" per the SDK docstring; a DLC job is
     # the training service's job. UNCONFIRMED whether the registry checks the id against DLC.
@@ -93,8 +88,8 @@ class ModelRegistry(pulumi.ComponentResource):
 
     The registry's own rules (alibabacloud_aiworkspace20210204 8.3.5 ``CreateModelVersionRequest``): the version
     name is ``major.minor.patch`` (:meth:`ModelServiceConfig.registry_version`: ``registryVersions`` or ``v<N>`` →
-    ``N.0.0``); an OSS URI is ``oss://<bucket>.<endpoint>/<path>`` (:func:`registry_uri`); ``source_id`` is
-    ``region=<r>,workspaceId=<w>,kind=<kind>,id=<id>``. Output: ``model_id``.
+    ``N.0.0``); an OSS URI is ``oss://<bucket>.<endpoint>/<path>`` (:func:`pai_facts.model_uri` with the region);
+    ``source_id`` is ``region=<r>,workspaceId=<w>,kind=<kind>,id=<id>``. Output: ``model_id``.
     """
 
     def __init__(self, name: str, args: ModelRegistryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -119,7 +114,7 @@ class ModelRegistry(pulumi.ComponentResource):
                 f"{name}-{version}",
                 model_id=self.model.id,
                 version_name=svc.registry_version(version),
-                uri=registry_uri(args.bucket_name, args.region, f"{MODELS_PREFIX}{svc.name}/{version}/"),
+                uri=model_uri(args.bucket_name, svc.name, version, region=args.region),
                 version_description=f"{svc.name} {version} from {repository}@{commit}",
                 source_type="TrainingService" if run else "Custom",
                 source_id=(

@@ -41,7 +41,8 @@ import yaml
 from pulumi_alicloud import pai
 
 from components.retraining_trigger import RetrainingTrigger, RetrainingTriggerArgs
-from components.storage import CHECKPOINTS_PREFIX, DATA_PREFIX, MODELS_PREFIX
+from components.storage import CHECKPOINTS_PREFIX, DATA_PREFIX
+from pai_facts import MODELS_PREFIX
 from providers.training_spec import credential_config, pod_spec
 from stack_config import ModelServiceConfig, RetrainingConfig, StackConfig, TrainingJobConfig
 

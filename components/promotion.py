@@ -19,6 +19,7 @@ from pulumi_alicloud import ram
 
 from components.ram_documents import PrefixAccess, oss_prefix_policy
 from config_promotion import PromotionConfig, artifact_entry
+from pai_facts import model_prefix
 from providers.promotion import ModelPromotion, ModelPromotionArgs
 from stack_config import ModelServiceConfig, StackConfig
 
@@ -94,7 +95,7 @@ class Promotions(pulumi.ComponentResource):
                         _pick(o.get("modelArtifacts"), m, v).get("bucket") or o.get("bucketName") or ""
                     )
                 )
-                prefix = f"models/{svc.name}/{version}/"
+                prefix = model_prefix(svc.name, version)
                 # RAM policy names take letters, digits and hyphens (RAM CreatePolicy PolicyName).
                 self.read_policies[(svc.name, version)] = ram.Policy(
                     f"{name}-{svc.name}-{version}-read",
@@ -107,9 +108,9 @@ class Promotions(pulumi.ComponentResource):
                     f"{name}-{svc.name}-{version}",
                     ModelPromotionArgs(
                         source_bucket=bucket,
-                        source_prefix=f"models/{svc.name}/{version}/",
+                        source_prefix=prefix,
                         dest_bucket=args.bucket_name,
-                        dest_prefix=f"models/{svc.name}/{version}/",
+                        dest_prefix=prefix,
                         expected=artifact.apply(lambda a: dict(a.get("checksums") or {})),
                         lineage=artifact.apply(lambda a, s=source, o=override: _lineage(s, a, o)),
                         source_stack=source,

@@ -17,7 +17,6 @@ from pulumi_alicloud import kms, oss
 from stack_config import StackConfig
 
 DATA_PREFIX: Final = "data/"
-MODELS_PREFIX: Final = "models/"
 CHECKPOINTS_PREFIX: Final = "checkpoints/"
 ACCESS_LOGS_PREFIX: Final = "access-logs/"
 # Old versions of an expired checkpoint stay this long, so a mistaken delete can still be undone.

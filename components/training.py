@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import pulumi
 
+import pai_facts
 from components.provider_hosts import host_for
-from components.storage import CHECKPOINTS_PREFIX, DATA_PREFIX, MODELS_PREFIX
+from components.storage import CHECKPOINTS_PREFIX, DATA_PREFIX
 from providers.training import CodeSource, DataSource, PodResources, TrainingJob, TrainingJobArgs
 from stack_config import StackConfig, TrainingJobConfig
 
@@ -42,7 +43,7 @@ class TrainingArgs:
 
 def model_uri(bucket: str, job: TrainingJobConfig) -> str:
     """Where the run writes its model: the prefix a ``ModelService`` version of the same id reads."""
-    return f"oss://{bucket}/{MODELS_PREFIX}{job.name}/{job.run}/"
+    return pai_facts.model_uri(bucket, job.name, job.run)
 
 
 def checkpoint_uri(bucket: str, job: TrainingJobConfig) -> str:
