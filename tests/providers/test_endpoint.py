@@ -44,6 +44,27 @@ def rotations(cloud: Control) -> list[tuple[str, str | None]]:
     return [(c["path"].split("/")[-1], c["fault"]) for c in cloud.calls(api="eas", action="UpdateService")]
 
 
+def test_endpoints_and_tokens_are_read_and_rotated(host: ProviderHost, cloud: Control, group: ClientFactory) -> None:
+    props = endpoint(token=None)
+    id_, outs = host.create(ServiceEndpointProvider(), props)
+    client = group.eas()
+    v7 = client.describe_service(REGION, V7).body
+    grp = client.describe_group(REGION, "fraud_scorer").body
+    assert outs["endpoints"]["v7"] == {
+        "service": V7,
+        "internet": v7.internet_endpoint,
+        "intranet": v7.intranet_endpoint,
+    }
+    assert outs["access_token"]["v7"] == v7.access_token and len(v7.access_token) == 32
+    assert (outs["group_access_token"], outs["group_endpoint"]["internet"]) == (grp.access_token, grp.internet_endpoint)
+
+    rotated = host.update(ServiceEndpointProvider(), id_, outs, {**props, "token": "rotated-token-0123456789"})
+    assert rotated["access_token"] == {"v6": "rotated-token-0123456789", "v7": "rotated-token-0123456789"}
+    assert [c["body"] for c in cloud.calls(api="eas", action="UpdateService")] == [
+        {"token": "rotated-token-0123456789"}
+    ] * 2
+
+
 def test_rotation_reaches_a_version_added_later(host: ProviderHost, cloud: Control, group: ClientFactory) -> None:
     id_, outs = host.create(ServiceEndpointProvider(), endpoint(v6=V6))
     assert rotations(cloud) == [(V6, None)]

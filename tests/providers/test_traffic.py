@@ -1,4 +1,4 @@
-"""TrafficShift, EasAutoscaler and ServiceEndpoint through ``python -m pulumi.dynamic`` against the emulator.
+"""TrafficShift through ``python -m pulumi.dynamic`` against the emulator.
 
 Releases run on real time (bakes of a fraction of a second); the emulator's metrics for the new version are set per
 traffic share, so a version can be healthy at 10% and break at 50%. Weights are asserted from the emulator's log
@@ -19,7 +19,6 @@ import pytest
 from alibabacloud_eas20210701 import models as eas
 
 from providers.clients import ClientFactory
-from providers.endpoint import ServiceEndpointProvider
 from providers.traffic import TrafficShiftProvider
 from tests.conftest import PROVIDER_CONFIG
 from tests.emulator import Control, Emulator
@@ -711,27 +710,3 @@ def test_a_sliver_below_the_first_step_resumes_at_the_first_step(
     steps = [(e["phase"], e["step"]) for e in outs["history"] if e["phase"] in ("step", "resume")]
     assert steps == [("resume", 10), ("step", 50), ("step", 100)]
     assert "v7 already takes 0.4%, below the first step; resuming at 10%" in host.stderr
-
-
-# -- endpoints ---------------------------------------------------------------------------------------------------------
-
-
-def test_endpoints_and_tokens_are_read_and_rotated(host: ProviderHost, cloud: Control, group: ClientFactory) -> None:
-    props = {"group": "fraud_scorer", "services": {"v6": V6, "v7": V7}, "token": None}
-    id_, outs = host.create(ServiceEndpointProvider(), props)
-    client = group.eas()
-    v7 = client.describe_service(REGION, V7).body
-    grp = client.describe_group(REGION, "fraud_scorer").body
-    assert outs["endpoints"]["v7"] == {
-        "service": V7,
-        "internet": v7.internet_endpoint,
-        "intranet": v7.intranet_endpoint,
-    }
-    assert outs["access_token"]["v7"] == v7.access_token and len(v7.access_token) == 32
-    assert (outs["group_access_token"], outs["group_endpoint"]["internet"]) == (grp.access_token, grp.internet_endpoint)
-
-    rotated = host.update(ServiceEndpointProvider(), id_, outs, {**props, "token": "rotated-token-0123456789"})
-    assert rotated["access_token"] == {"v6": "rotated-token-0123456789", "v7": "rotated-token-0123456789"}
-    assert [c["body"] for c in cloud.calls(api="eas", action="UpdateService")] == [
-        {"token": "rotated-token-0123456789"}
-    ] * 2
