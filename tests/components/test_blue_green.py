@@ -7,6 +7,8 @@ from typing import Any
 import pulumi
 
 from components import BlueGreenService, BlueGreenServiceArgs
+from components.blue_green import autoscaler_args, shift_args
+from providers.autoscaler import CronJob
 from stack_config import MetricsConfig
 from tests.support.components import children, served
 from tools.mock_engine import RecordingMocks, run_under_mocks
@@ -98,3 +100,55 @@ def test_blue_green_tokens_are_secret_outputs_and_a_rotation_token_a_secret_inpu
         "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
         "value": "rotated-token-0123456789",
     }
+
+
+def test_every_rollout_knob_reaches_the_shift_and_every_scaling_knob_the_autoscaler() -> None:
+    rollout = {
+        "steps": [5, 25, 100],
+        "bakeSeconds": 120,
+        "maxP95LatencyMs": 250.0,
+        "maxErrorRate": 0.02,
+        "checkIntervalSeconds": 15,
+        "minRequests": 500,
+        "noData": "proceed",
+        "maxBakeExtensions": 4,
+        "rollbackWithoutBake": False,
+        "shadowPercent": 10,
+        "shadowSeconds": 300,
+        "allowBreakingChange": True,
+    }
+    cron = [{"name": "weekday-morning", "schedule": "0 0 8 * * 1-5", "targetSize": 3}]
+    svc = served(rollout=rollout, cron=cron, cpuPercent=70, zeroGraceSeconds=900, minInstances=0)
+    shift = shift_args(svc, {"v6": "fraud_scorer_v6", "v7": "fraud_scorer_v7"}, MetricsConfig())
+    assert (shift.steps, shift.bake_seconds, shift.max_p95_latency_ms, shift.max_error_rate) == (
+        [5, 25, 100],
+        120,
+        250,
+        0.02,
+    )
+    assert (shift.check_interval_seconds, shift.min_requests, shift.no_data, shift.max_bake_extensions) == (
+        15,
+        500,
+        "proceed",
+        4,
+    )
+    assert (shift.rollback_without_bake, shift.shadow_percent, shift.shadow_seconds, shift.allow_breaking_change) == (
+        False,
+        10,
+        300,
+        True,
+    )
+    assert (shift.group, shift.live, shift.ready_timeout_seconds, shift.deadline_seconds) == (
+        "fraud_scorer",
+        "v7",
+        900,
+        None,
+    )
+    scaler = autoscaler_args(svc, "fraud_scorer_v7")
+    assert (scaler.service_name, scaler.min_instances, scaler.cpu_percent, scaler.zero_grace_seconds) == (
+        "fraud_scorer_v7",
+        0,
+        70,
+        900,
+    )
+    assert scaler.cron == [CronJob(name="weekday-morning", schedule="0 0 8 * * 1-5", target_size=3)]
