@@ -81,9 +81,8 @@ if config.alarms_enabled:
     )
     alarms = c.ProductionAlarms("alarms", alarm_args)
 
-if (
-    config.dashboards.enabled
-):  # generated from this config: a new service or GPU run gets its panels (docs/dashboards.md)
+# Generated from this config: a new service or GPU training run gets its panels (docs/dashboards.md).
+if config.dashboards.enabled:
     dashboard_args = c.StackDashboardArgs.of_stack(
         config, auth=secrets.grafana_auth, workspace_id=ws, job_ids=job_ids, metric_check=metric_check
     )
