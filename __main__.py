@@ -72,7 +72,7 @@ registry = (
 )
 
 # `pulumi up` first proves the CloudMonitor metrics the gates and alarms watch exist (their names are unconfirmed).
-watched = metric_checks_of(config)
+watched = c.merged_checks(metric_checks_of(config), c.dashboard_checks(config))
 metric_check = MetricMetaCheck("metric-meta", MetricMetaCheckArgs(checks=watched)) if watched else None
 alarms = None
 if config.alarms_enabled:
@@ -80,6 +80,13 @@ if config.alarms_enabled:
         config, workspace_id=ws, account_id=roles.account_id, metric_check=metric_check
     )
     alarms = c.ProductionAlarms("alarms", alarm_args)
+
+# Generated from this config: a new service or GPU training run gets its panels (docs/dashboards.md).
+if config.dashboards.enabled:
+    dashboard_args = c.StackDashboardArgs.of_stack(
+        config, auth=secrets.grafana_auth, workspace_id=ws, job_ids=job_ids, metric_check=metric_check
+    )
+    pulumi.export("dashboardUrl", c.StackDashboard("dashboard", dashboard_args).url)
 
 export_stack(workspace, store, roles, services, trainings, pipelines, notebooks, registry, alarms)
 pulumi.export("modelArtifacts", model_artifacts_of(config, trainings, promoted))  # what another stack promotes from

@@ -3,6 +3,7 @@
 from components.blue_green import BlueGreenService, BlueGreenServiceArgs
 from components.code import CodeRepositories, CodeRepositoriesArgs
 from components.container_registry import ContainerRegistry, ContainerRegistryArgs
+from components.dashboards import StackDashboard, StackDashboardArgs, dashboard_checks, merged_checks
 from components.identity import ServiceRoles, ServiceRolesArgs
 from components.model_registry import ModelRegistry, ModelRegistryArgs, TrainedRun
 from components.monitoring import ProductionAlarms, ProductionAlarmsArgs
@@ -37,8 +38,12 @@ __all__ = [
     "RetrainingPipelineArgs",
     "ServiceRoles",
     "ServiceRolesArgs",
+    "StackDashboard",
+    "StackDashboardArgs",
     "TrainedRun",
     "Training",
     "TrainingArgs",
+    "dashboard_checks",
+    "merged_checks",
     "tag_transform",
 ]

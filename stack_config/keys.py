@@ -69,7 +69,17 @@ _BOOLEAN_KEYS: Final = ("allowAnyStackName",)
 _INTEGER_KEYS: Final = ("providerHosts",)
 
 
-_OBJECT_KEYS: Final = ("storage", "workspace", "serving", "training", "notebook", "pipeline", "registry", "alarms")
+_OBJECT_KEYS: Final = (
+    "storage",
+    "workspace",
+    "serving",
+    "training",
+    "notebook",
+    "pipeline",
+    "registry",
+    "alarms",
+    "dashboards",
+)
 
 
 REGION_KEY: Final = "alicloud:region"

@@ -14,7 +14,7 @@ import pulumi
 from config_problems import HIDDEN, MISSING, PROJECT, Problem, holds_credential, split_loc
 
 # Secret keys are read where they are used (as Outputs, never in plain text); here they are only known names.
-SECRET_KEYS: Final = ("gitAccessToken", "servingToken", "registryAuth")
+SECRET_KEYS: Final = ("gitAccessToken", "servingToken", "registryAuth", "grafanaAuth")
 
 
 # Keys whose value is a credential: set with `pulumi config set --secret`, so Pulumi.<stack>.yaml holds them encrypted
@@ -23,6 +23,7 @@ MUST_BE_SECRET: Final = (
     f"{PROJECT}:gitAccessToken",
     f"{PROJECT}:servingToken",
     f"{PROJECT}:registryAuth",
+    f"{PROJECT}:grafanaAuth",
     "alicloud:secretKey",
     "alicloud:securityToken",
 )
@@ -120,6 +121,7 @@ class StackSecrets:
     serving_token: pulumi.Output[str] | None  # rotates every EAS service's access token
     registry_auth: pulumi.Output[str] | None  # dockerAuth for private serving images
     git_access_token: pulumi.Output[str] | None  # clones private code repositories
+    grafana_auth: pulumi.Output[str] | None = None  # the Grafana provider's token or user:password (dashboards)
 
 
 def load_secrets() -> StackSecrets:
@@ -129,4 +131,5 @@ def load_secrets() -> StackSecrets:
         serving_token=config.get_secret("servingToken"),
         registry_auth=config.get_secret("registryAuth"),
         git_access_token=config.get_secret("gitAccessToken"),
+        grafana_auth=config.get_secret("grafanaAuth"),
     )

@@ -32,6 +32,7 @@ from config_scale import (
 )
 from stack_config.alarms import AlarmConfig, alarm_problems
 from stack_config.container_registry import RegistryConfig, registry_problems, runtime_image_problems
+from stack_config.dashboards import DashboardConfig, dashboard_problems
 from stack_config.fields import MODEL, typed
 from stack_config.keys import REGION_KEY, key_problems, raw_from_values
 from stack_config.notebook import NotebookConfig, notebook_problems
@@ -82,6 +83,7 @@ class StackConfig:
     pipeline: PipelineConfig = key("Give {provider, retraining: [...]}", default=PipelineConfig())
     registry: RegistryConfig | None = key("Give {host, namespace, repositories: [...]}", default=None)
     alarms: AlarmConfig = key("Give {contactGroup, contacts: [...]}", default=AlarmConfig())
+    dashboards: DashboardConfig = key("Give {enabled, url, datasourceUid, instancesMetric}", default=DashboardConfig())
     provider_hosts: StrictInt = key(
         "Set how many provider processes long waits are spread over (4 operations each; 0: one shared host), e.g. 16",
         default=16,
@@ -280,6 +282,7 @@ def parse_stack_config(
     problems += registry_problems(values) + alarm_problems(values) + runtime_image_problems(values, secrets_set)
     problems += credential_url_problems(values) + promotion_problems(values, stack) + training_wait_problems(values)
     problems += _cron_problems(values) + _stack_name_problems(values, stack) + key_problems(full_keys, PROJECT)
+    problems += dashboard_problems(values, secrets_set)
     problems = [suggest_secret_key(problem) for problem in problems]
     if problems or config is None:
         raise StackConfigError(stack, problems)

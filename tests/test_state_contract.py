@@ -109,6 +109,7 @@ COMPONENTS = {
     "RetrainingPipeline": "pai-mlops:pipeline:RetrainingPipeline",
     "RetrainingTrigger": "pai-mlops:pipeline:RetrainingTrigger",
     "ServiceRoles": "pai-mlops:identity:ServiceRoles",
+    "StackDashboard": "pai-mlops:dashboards:StackDashboard",
     "Training": "pai-mlops:training:Training",
 }
 

@@ -30,6 +30,7 @@ SECRETS = (
     ("servingToken", "rotates every EAS service's access token to it"),
     ("registryAuth", "base64 of `user:password` for a Personal Edition registry, sent to EAS as `dockerAuth`"),
     ("gitAccessToken", "token for the private Git repositories of notebooks and training runs"),
+    ("grafanaAuth", "the Grafana provider's token or `user:password` (`dashboards`, docs/dashboards.md)"),
 )
 HEADER = """# Configuration reference
 

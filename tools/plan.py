@@ -35,7 +35,7 @@ from pulumi.runtime.rpc import UNKNOWN
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 
 from config_problems import StackConfigError
-from tools import contract
+from tools import contract, dashboard_file
 from tools.mock_engine import (
     ROOT,
     SECRET_PLACEHOLDER,
@@ -386,6 +386,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text)
+        dashboard_file.write_dashboard(stack, root, config_values)  # build/dashboards/<stack>.json, for review
         if summary is not None:
             _append(summary, render_summary(stack, report, contract=[str(v) for v in broken]))
     except OSError as error:
