@@ -89,11 +89,11 @@ class ContainerRegistry(pulumi.ComponentResource):
                     instance_id=registry.instance_id,
                     rule_name=f"pai-mlops-{registry.namespace}",  # one per namespace: stacks may share an instance
                     scan_scope="NAMESPACE",
-                    namespaces=[enterprise.name],
+                    namespaces=[registry.namespace],  # known at preview, for the policy that requires the rule
                     repo_tag_filter_pattern=".*",  # every tag (CI pushes commit SHAs)
                     scan_type="VUL",
                     trigger_type="AUTO",
-                    opts=child,
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[enterprise]),
                 )
         self.repositories = {
             repository: f"{registry.host}/{registry.namespace}/{repository}" for repository in registry.repositories

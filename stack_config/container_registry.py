@@ -59,8 +59,9 @@ class RegistryConfig:
     )
     scan_on_push: StrictBool | None = key(
         "Leave it out to have the Enterprise Edition instance scan every image pushed to the namespace for "
-        "vulnerabilities (a scan rule, AUTO trigger), or set false to switch the registry's own scan off; the "
-        "Personal Edition cannot scan. CI scans every image before pushing either way (images.yml)",
+        "vulnerabilities (a scan rule, AUTO trigger), or set false to switch the registry's own scan off (the "
+        "policy cr-enterprise-scan-on-push refuses that in staging and prod); the Personal Edition cannot scan. CI "
+        "scans every image before pushing either way (images.yml)",
         default=None,
     )
 

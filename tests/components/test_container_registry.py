@@ -112,8 +112,9 @@ def test_scan_on_push_takes_only_a_boolean(value: Any) -> None:
     assert problems_of(raw) == [
         f"pai-mlops:registry [scanOnPush]: must be true or false; got {value!r}. Leave it out to have the Enterprise "
         "Edition instance scan every image pushed to the namespace for vulnerabilities (a scan rule, AUTO trigger), "
-        "or set false to switch the registry's own scan off; the Personal Edition cannot scan. CI scans every image "
-        "before pushing either way (images.yml)."
+        "or set false to switch the registry's own scan off (the policy cr-enterprise-scan-on-push refuses that in "
+        "staging and prod); the Personal Edition cannot scan. CI scans every image before pushing either way "
+        "(images.yml)."
     ]
 
 
