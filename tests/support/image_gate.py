@@ -72,6 +72,13 @@ def _steps(job: dict[str, Any]) -> list[dict[str, Any]]:
 def _order_problems(names: list[str]) -> list[str]:
     problems = [f"build: step {name!r} is missing" for name in ORDER if names.count(name) == 0]
     problems += [f"build: step {name!r} appears {names.count(name)} times" for name in ORDER if names.count(name) > 1]
+    if names.count(BUILD) == 1 and names.count(PUSH) == 1:
+        between = names[names.index(BUILD) + 1 : names.index(PUSH)]
+        problems += [
+            f"build: step {name!r} runs between the build and the push; only the scan's steps and the login may"
+            for name in between
+            if name not in ORDER
+        ]
     present = [name for name in ORDER if names.count(name) == 1]
     for position, first in enumerate(present):
         for then in present[position + 1 :]:
