@@ -8,6 +8,18 @@ Personal Edition (no ``instanceId``): ``cr.Namespace`` + ``cr.Repo``. Enterprise
 ``cs.RegistryEnterpriseNamespace`` + ``cs.RegistryEnterpriseRepo`` with tag immutability, so a pushed tag can never
 be overwritten. Neither edition's namespace or repository takes resource tags in pulumi-alicloud 4.0.0 (the
 Enterprise instance does; this component does not create instances, which are billed subscriptions).
+
+Enterprise Edition also scans what is pushed (``registry.scanOnPush``, on unless false): one ``cr.ScanRule`` on the
+stack's namespace, vulnerability scan (``VUL``), triggered automatically (``AUTO``) for every tag. Sources: the
+CreateScanRule API (https://www.alibabacloud.com/help/en/acr/developer-reference/api-cr-2018-12-01-createscanrule;
+ROS ALIYUN::CR::ScanRule lists ScanScope NAMESPACE/REPO/INSTANCE, ScanType VUL/SBOM, TriggerType AUTO/MANUAL),
+terraform-provider-alicloud ``resource_alicloud_cr_scan_rule.go`` (ValidateFunc: scan_scope NAMESPACE, REPO,
+INSTANCE; trigger_type MANUAL, AUTO; scan_type and instance_id ForceNew), pulumi-alicloud 4.0.0 ``cr/scan_rule.py``
+(namespaces "must not be empty when the scan scope is NAMESPACE", repo_names "must be empty"). The Personal Edition
+cannot scan ("Only images stored in Container Registry Enterprise Edition instances can be scanned",
+https://www.alibabacloud.com/help/en/acr/user-guide/scan-container-images). UNCONFIRMED (docs/day-one.md): the rule
+name's allowed characters, and which scan engine (Trivy or Security Center, that page) an AUTO rule uses.
+This is the registry's second look; the gate that refuses a vulnerable image is CI's scan before the push.
 """
 
 from __future__ import annotations
@@ -70,6 +82,18 @@ class ContainerRegistry(pulumi.ComponentResource):
                     summary=summary.format(repository),
                     tag_immutability=True,
                     opts=child,
+                )
+            if registry.scans_on_push:
+                cr.ScanRule(
+                    f"{name}-scan",
+                    instance_id=registry.instance_id,
+                    rule_name=f"pai-mlops-{registry.namespace}",  # one per namespace: stacks may share an instance
+                    scan_scope="NAMESPACE",
+                    namespaces=[registry.namespace],  # known at preview, for the policy that requires the rule
+                    repo_tag_filter_pattern=".*",  # every tag (CI pushes commit SHAs)
+                    scan_type="VUL",
+                    trigger_type="AUTO",
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[enterprise]),
                 )
         self.repositories = {
             repository: f"{registry.host}/{registry.namespace}/{repository}" for repository in registry.repositories

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Final
 
-from pydantic import Field, StrictStr
+from pydantic import Field, StrictBool, StrictStr
 from pydantic.dataclasses import dataclass
 
 from config_problems import Problem, key, path_text
@@ -57,6 +57,18 @@ class RegistryConfig:
     repositories: tuple[Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}[a-z0-9]$")], ...] = key(
         "List the image repositories, e.g. ['fraud-serve', 'fraud-train']", default=()
     )
+    scan_on_push: StrictBool | None = key(
+        "Leave it out to have the Enterprise Edition instance scan every image pushed to the namespace for "
+        "vulnerabilities (a scan rule, AUTO trigger), or set false to switch the registry's own scan off (the "
+        "policy cr-enterprise-scan-on-push refuses that in staging and prod); the Personal Edition cannot scan. CI "
+        "scans every image before pushing either way (images.yml)",
+        default=None,
+    )
+
+    @property
+    def scans_on_push(self) -> bool:
+        """Whether the registry scans what is pushed: Enterprise Edition only, unless ``scanOnPush: false``."""
+        return self.instance_id is not None and self.scan_on_push is not False
 
     @property
     def vpc_host(self) -> str:
@@ -80,10 +92,24 @@ def _images(value: Any, path: tuple[str | int, ...] = ()) -> list[tuple[str, str
 
 
 def registry_problems(raw: Mapping[str, Any]) -> list[Problem]:
-    """An image in the stack's own registry namespace must be in one of its declared repositories."""
+    """An image in the stack's own registry namespace must be in one of its declared repositories; only an
+    Enterprise Edition instance can scan ("Only images stored in Container Registry Enterprise Edition instances can
+    be scanned", https://www.alibabacloud.com/help/en/acr/user-guide/scan-container-images)."""
     registry = raw.get("registry")
     if not isinstance(registry, dict) or not isinstance(registry.get("host"), str):
         return []
+    scan: list[Problem] = []
+    if registry.get("scanOnPush") is True and not registry.get("instanceId"):
+        scan.append(
+            Problem(
+                path_text(("registry",)),
+                "scanOnPush",
+                "asks the registry to scan, but only an Enterprise Edition instance scans images",
+                True,
+                "Set pai-mlops:registry.instanceId to the Enterprise Edition instance, or leave scanOnPush out "
+                "(CI scans every image before pushing either way)",
+            )
+        )
     host, namespace = registry["host"], registry.get("namespace")
     prefixes = [f"{h}/{namespace}/" for h in dict.fromkeys((vpc_registry_host(host), host))]
     declared = [r for r in registry.get("repositories") or [] if isinstance(r, str)]
@@ -104,7 +130,7 @@ def registry_problems(raw: Mapping[str, Any]) -> list[Problem]:
                     f"(declared: {', '.join(declared) or 'none'})",
                 )
             )
-    return problems
+    return scan + problems
 
 
 # Where the runtime pulls images: EAS services, DLC jobs, PAI Flow steps (not DSW: notebooks use PAI's images).

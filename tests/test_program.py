@@ -72,6 +72,7 @@ def test_program_registers_the_pipeline(stack: str) -> None:
         "pai-mlops:images:ContainerRegistry": 1,
         "alicloud:cs/registryEnterpriseNamespace:RegistryEnterpriseNamespace": 1,
         "alicloud:cs/registryEnterpriseRepo:RegistryEnterpriseRepo": 4,
+        "alicloud:cr/scanRule:ScanRule": 1,  # the registry scans each pushed image (registry.scanOnPush)
         **(
             {  # prod only: 2 rules per served version (3 versions) and the GPU rule of the training run
                 "pai-mlops:monitoring:ProductionAlarms": 1,
@@ -184,10 +185,12 @@ def test_plan_prints_the_tree_and_writes_the_json_plan(tmp_path: Path, capsys: p
     )
     at = printed.index(" +   │  │  └─ pulumi-python:dynamic/pai:EasService  fraud_scorer-v7")
     assert printed[at + 1] == "     │  │           name=fraud_scorer_v7 group=fraud_scorer instances=2 on=ecs.c7.xlarge"
-    assert "Resources: 93 to create: the stack, 75 cloud resources and 17 components" in printed
+    assert "Resources: 94 to create: the stack, 76 cloud resources and 17 components" in printed
     document = json.loads(out.read_text())
     assert document["stack"] == "prod"
-    assert len(document["resources"]) == 92  # with the Promotions component, its ModelPromotion and the lanes
+    assert (
+        len(document["resources"]) == 93
+    )  # with the Promotions component, its ModelPromotion, the lanes, the scan rule
 
 
 def test_plan_exits_2_with_the_problems_on_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,7 +10,7 @@ from typing import Final
 
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
-from . import dlc, dsw, eas, exposure, governance, promotion, ram, storage
+from . import dlc, dsw, eas, exposure, governance, promotion, ram, registry, storage
 
 PACK_NAME: Final = "pai-mlops-guard"
 
@@ -23,4 +23,5 @@ POLICIES: Final[list[ResourceValidationPolicy | StackValidationPolicy]] = [
     *dsw.POLICIES,
     *governance.POLICIES,
     *promotion.POLICIES,
+    *registry.POLICIES,
 ]

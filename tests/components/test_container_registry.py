@@ -64,7 +64,58 @@ def test_enterprise_edition_repositories_refuse_overwriting_a_tag(mocks: Recordi
     }
     repo = mocks.one("alicloud:cs/registryEnterpriseRepo:RegistryEnterpriseRepo", "images-fraud-serve").inputs
     assert (repo["repoType"], repo["tagImmutability"], repo["instanceId"]) == ("PRIVATE", True, "cri-abc123")
-    assert not [r for r in mocks.registrations if r.type.startswith("alicloud:cr/")]
+    assert [r.type for r in mocks.registrations if r.type.startswith("alicloud:cr/")] == [SCAN_RULE]
+
+
+SCAN_RULE = "alicloud:cr/scanRule:ScanRule"
+
+
+def test_enterprise_edition_scans_every_tag_pushed_to_the_namespace(mocks: RecordingMocks) -> None:
+    build(mocks, instance_id="cri-abc123")
+    assert mocks.one(SCAN_RULE, "images-scan").inputs == {
+        "instanceId": "cri-abc123",
+        "ruleName": "pai-mlops-acme-ml",
+        "scanScope": "NAMESPACE",
+        "namespaces": ["acme-ml"],
+        "repoTagFilterPattern": ".*",
+        "scanType": "VUL",
+        "triggerType": "AUTO",
+    }
+
+
+@pytest.mark.parametrize("settings", [{"instance_id": "cri-abc123", "scan_on_push": False}, {}])
+def test_no_scan_rule_when_switched_off_or_on_the_personal_edition(
+    mocks: RecordingMocks, settings: dict[str, Any]
+) -> None:
+    build(mocks, **settings)
+    assert [r.type for r in mocks.registrations if r.type == SCAN_RULE] == []
+    assert len(mocks.registrations) > 1  # the namespace and repositories are still there
+
+
+def test_asking_the_personal_edition_to_scan_is_refused_naming_the_key() -> None:
+    raw = raw_with_registry(f"{VPC}/acme-ml/fraud-train:2.3.0")
+    del raw["registry"]["instanceId"]
+    raw["registry"]["host"] = HOST
+    raw["registry"]["scanOnPush"] = True
+    raw["training"] = {"jobs": []}
+    assert problems_of(raw) == [
+        "pai-mlops:registry [scanOnPush]: asks the registry to scan, but only an Enterprise Edition instance scans "
+        "images; got True. Set pai-mlops:registry.instanceId to the Enterprise Edition instance, or leave scanOnPush "
+        "out (CI scans every image before pushing either way)."
+    ]
+
+
+@pytest.mark.parametrize("value", ["yes", 1])
+def test_scan_on_push_takes_only_a_boolean(value: Any) -> None:
+    raw = raw_with_registry(f"{VPC}/acme-ml/fraud-train:2.3.0")
+    raw["registry"]["scanOnPush"] = value
+    assert problems_of(raw) == [
+        f"pai-mlops:registry [scanOnPush]: must be true or false; got {value!r}. Leave it out to have the Enterprise "
+        "Edition instance scan every image pushed to the namespace for vulnerabilities (a scan rule, AUTO trigger), "
+        "or set false to switch the registry's own scan off (the policy cr-enterprise-scan-on-push refuses that in "
+        "staging and prod); the Personal Edition cannot scan. CI scans every image before pushing either way "
+        "(images.yml)."
+    ]
 
 
 def raw_with_registry(image: str) -> dict[str, Any]:

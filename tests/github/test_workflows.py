@@ -220,5 +220,14 @@ def test_images_push_only_from_main_with_the_environments_credential() -> None:
 def test_the_gate_is_under_code_owners() -> None:
     owners = (ROOT / ".github" / "CODEOWNERS").read_text().splitlines()
     rules = {line.split()[0]: line.split()[1:] for line in owners if line.strip() and not line.startswith("#")}
-    for path in ("/policies/", "/.github/", "/tools/plan.py", "/tools/policy_gate.py", "/components/identity.py"):
+    for path in (
+        "/policies/",
+        "/.github/",
+        "/tools/plan.py",
+        "/tools/policy_gate.py",
+        "/components/identity.py",
+        "/images/scan-allowlist.yaml",
+        "/tools/scan_allowlist.py",
+        "/tests/support/image_gate.py",
+    ):
         assert rules.get(path) == ["@acme/platform-security"], path

@@ -217,6 +217,30 @@ ATTACKS = [
         says="ChartRepository 'leak' is not private",
     ),
     Attack(
+        "registry-scan-switched-off-in-prod",
+        "exposure",
+        stack="prod",
+        edit=lambda y: y.replace(
+            "    namespace: acme-ml\n    repositories: [image-tagger, fraud-train, fraud-prep, fraud-eval]\n",
+            "    namespace: acme-ml\n    repositories: [image-tagger, fraud-train, fraud-prep, fraud-eval]\n"
+            "    scanOnPush: false\n",
+        ),
+        blocked=[("cr-enterprise-scan-on-push", "images-namespace")],
+        says="Container Registry namespace 'acme-ml' of instance 'cri-acme0registry1' does not scan the images "
+        "pushed to it",
+    ),
+    Attack(
+        "side-namespace-with-a-manual-scan-rule",
+        "siblings",
+        '_ali.cs.RegistryEnterpriseNamespace("side", instance_id="cri-acme0registry1", name="acme-side", '
+        'auto_create=False, default_visibility="PRIVATE")\n'
+        '_ali.cr.ScanRule("side-scan", instance_id="cri-acme0registry1", rule_name="side", scan_scope="NAMESPACE", '
+        'namespaces=["acme-side"], repo_tag_filter_pattern=".*", scan_type="VUL", trigger_type="MANUAL")\n',
+        stack="prod",
+        blocked=[("cr-enterprise-scan-on-push", "side")],
+        says="Container Registry namespace 'acme-side' of instance 'cri-acme0registry1' does not scan",
+    ),
+    Attack(
         "anonymous-http-trigger",
         "exposure",
         trigger("web", '_json.dumps({"authType": "anonymous", "methods": ["POST"]})'),

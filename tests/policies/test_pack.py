@@ -60,6 +60,7 @@ ALL_POLICIES = [
     ("secrets-not-plaintext", "mandatory", "resource"),
     ("dynamic-resource-types", "mandatory", "resource"),
     ("promotion-gate", "mandatory", "resource"),
+    ("cr-enterprise-scan-on-push", "mandatory", "stack"),
 ]
 
 
@@ -248,7 +249,8 @@ def test_reconcile_refuses_unknown_policies_settings_and_invalid_values(policies
         reconcile(policies, config, Path("policy.json"))
     problems = caught.value.problems
     assert problems[0].startswith(
-        "eas-scale-in-coldown: no policy of that name in the pack (policies: cr-repository-private"
+        "eas-scale-in-coldown: no policy of that name in the pack (policies: cr-enterprise-scan-on-push, "
+        "cr-repository-private"
     )
     assert problems[1:] == [
         "eas-scale-in-cooldown: unknown setting 'maxSeconds' (settings: minSeconds)",
