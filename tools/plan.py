@@ -40,7 +40,8 @@ from tools.plan_output import (
     render_summary,
     render_tree,
 )
-from tools.policy_gate import PACK_DIR, PolicyConfigError, PolicyPackError, evaluate
+from tools.policy_config import PolicyConfigError
+from tools.policy_gate import PACK_DIR, PolicyPackError, evaluate
 from tools.stack_file import StackFileError
 
 
