@@ -220,5 +220,7 @@ def test_images_push_only_from_main_with_the_environments_credential() -> None:
 def test_the_gate_is_under_code_owners() -> None:
     owners = (ROOT / ".github" / "CODEOWNERS").read_text().splitlines()
     rules = {line.split()[0]: line.split()[1:] for line in owners if line.strip() and not line.startswith("#")}
-    for path in ("/policies/", "/.github/", "/tools/plan.py", "/tools/policy_gate.py", "/components/identity.py"):
+    # The plan's exit status (plan_output.exit_code) and the policy levels (policy_config.reconcile) are the gate too.
+    gate = ("/tools/plan.py", "/tools/plan_output.py", "/tools/policy_gate.py", "/tools/policy_config.py")
+    for path in ("/policies/", "/.github/", *gate, "/components/identity.py"):
         assert rules.get(path) == ["@acme/platform-security"], path
