@@ -15,7 +15,8 @@ from typing import Any, Final
 
 from bench.common import ROOT, Stats, table
 from tools.mock_engine import Registration, run_program, stack_config_values
-from tools.policy_gate import PolicyPack, load_policy_config, reconcile
+from tools.policy_config import load_policy_config, reconcile
+from tools.policy_gate import PolicyPack
 
 SIZES: Final = (100, 1000, 5000)
 

@@ -12,7 +12,9 @@ timestamps, so a ``pulumi up`` that adopts a run after an interruption keeps the
 queuing may take ``queue_timeout_minutes``, running ``max_runtime_minutes`` plus a grace period (DLC is asked to
 stop the job itself at ``max_runtime_minutes``). Past the budget the job is stopped and ``pulumi up`` fails.
 
-The request, validation and status rules are in :mod:`providers.training_spec`; this module talks to DLC and OSS.
+The inputs and their rules are in :mod:`providers.training_spec`, the DLC request in ``training_request.py``, the
+attempts as DLC reports them in ``training_attempts.py``; ``training_run.py`` and ``training_records.py`` talk to DLC
+and OSS.
 """
 
 from __future__ import annotations
@@ -27,12 +29,12 @@ from pydantic import ConfigDict, Field, Strict, StrictBool, StrictInt, StrictStr
 from pydantic.dataclasses import dataclass as input_model
 
 from config_problems import key
+from pai_facts import CODE_MOUNT
 from providers import training_spec as spec
 from providers.base import ConfiguredProvider, check_inputs
 from providers.props import ResourcesInput, props_of
-from providers.training_run import (
-    Run,
-)
+from providers.training_records import RunRecords
+from providers.training_run import Run
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,7 +61,7 @@ class CodeSource:
     commit: str | None = None
     branch: str | None = None
     repository: str | None = None  # recorded for provenance; DLC clones through the code source
-    mount_path: str = spec.CODE_MOUNT
+    mount_path: str = CODE_MOUNT
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -115,7 +117,7 @@ class CodeSourceInput:
     commit: StrictStr | None = key("Give the commit to train from, or leave it out", default=None)
     branch: StrictStr | None = key("Give the branch, or leave it out", default=None)
     repository: StrictStr | None = key("Give the repository URL, or leave it out", default=None)
-    mount_path: StrictStr = key("Give an absolute path", default=spec.CODE_MOUNT, min_length=1)
+    mount_path: StrictStr = key("Give an absolute path", default=CODE_MOUNT, min_length=1)
 
 
 @input_model(config=_INPUTS, kw_only=True)
@@ -182,7 +184,7 @@ class TrainingJobProvider(ConfiguredProvider):
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
         olds, news = spec.with_defaults(olds), spec.with_defaults(news)
-        run = Run(self._config, news)
+        run = RunRecords(self._config, news)
         run.restore(olds)
         if news["description"] != olds["description"] or news["tags"] != olds["tags"]:
             attempts = run.existing()  # a record deleted in the console is skipped, not an error
@@ -196,7 +198,7 @@ class TrainingJobProvider(ConfiguredProvider):
         props = spec.with_defaults(props)
         if not props.get("job_id"):
             return pulumi.dynamic.ReadResult(id_, props)
-        run = Run(self._config, props)
+        run = RunRecords(self._config, props)
         run.restore(props)
         if not run.refresh():
             return pulumi.dynamic.ReadResult("", {})  # the job records are gone: so is the resource
@@ -206,7 +208,7 @@ class TrainingJobProvider(ConfiguredProvider):
         props = spec.with_defaults(props)
         if not props.get("job_id"):
             return
-        run = Run(self._config, props)
+        run = RunRecords(self._config, props)
         run.restore(props)
         run.stop_current(reason="the resource is being deleted")
         if props["delete_records"]:

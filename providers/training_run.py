@@ -1,28 +1,28 @@
 """The TrainingJob provider's worker: one run of a DLC job from submission to its end, with resubmission after a
-preemption or failure, checkpoints found again, progress on stderr and the job's records. providers/training.py
-has the contract; the provider there calls :class:`Run`."""
+preemption or failure, checkpoints found again and progress on stderr. providers/training.py has the contract; the
+provider there calls :class:`Run` to create; the job records it reads and acts on are ``training_records.py``."""
 
 from __future__ import annotations
 
-import email.utils
 import time
-from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
 from typing import Any, Final
 
 from pai_facts import RUNTIME_GRACE_MINUTES
-from providers import training_spec as spec
-from providers.training_spec import Attempt
-
-# ListJobs only looks back 7 days unless told otherwise; a run is looked for this far back.
-LOOKBACK_DAYS: Final = 365
-
-
-CALL_BUDGET_SECONDS: Final = 300.0  # one API call, its retries included
-
-
-STOP_BUDGET_SECONDS: Final = 600.0  # stopping a job on delete or past its deadline
-
+from providers.training_attempts import (
+    FAILED,
+    STARTED,
+    STOPPED,
+    SUCCEEDED,
+    Attempt,
+    attempts_text,
+    checkpoint_order,
+    is_preemption,
+    parse_time,
+)
+from providers.training_records import RunRecords, TrainingFailed
+from providers.training_request import job_body
+from providers.training_spec import ATTEMPT_TAG, COMPLETE_MARKER, RESUME_URI_ENV, OssLocation
 
 HEARTBEAT_SECONDS: Final = 60.0
 
@@ -30,134 +30,8 @@ HEARTBEAT_SECONDS: Final = 60.0
 SUBMIT_TRIES: Final = 3
 
 
-# How an attempt whose job record was deleted (in the console, or by delete_records) shows in ``attempts``.
-RECORD_GONE: Final = ("Deleted", "the job record no longer exists (deleted in the console or by delete_records)")
-
-
-class TrainingFailed(Exception):
-    """The run did not end as asked; the message lists every attempt."""
-
-
-class Run:
-    """One resource's run: its attempts, and the calls that submit, watch, stop and find them."""
-
-    def __init__(self, config: Any, props: dict[str, Any]) -> None:
-        from providers.clients import ClientFactory
-        from providers.waiting import progress
-
-        self.props = props
-        self.key = spec.job_key(props)
-        self.factory = ClientFactory.from_config(config)
-        self.client = self.factory.dlc()
-        self.report: Callable[[str], None] = progress
-        self.label = f"training job {props['display_name']}"
-        self.attempts: list[Attempt] = []
-        self.server_now: float = time.time()
-
-    # -- state ------------------------------------------------------------------------------------------------
-
-    @property
-    def current(self) -> Attempt:
-        return self.attempts[-1]
-
-    def restore(self, outputs: Mapping[str, Any]) -> None:
-        """Continue from the state of an earlier operation: its key (as recorded, however it was computed) and
-        its attempts."""
-        self.key = str(outputs.get("key") or self.key)
-        self.attempts = [Attempt.from_output(item) for item in outputs.get("attempts") or []]
-        if not self.attempts and outputs.get("job_id"):
-            self.attempts = [Attempt(1, str(outputs["job_id"]), str(outputs.get("status") or ""))]
-
-    def outputs(self) -> dict[str, Any]:
-        current = self.current
-        return {
-            **self.props,
-            "key": self.key,
-            "job_id": current.job_id,
-            "status": current.status,
-            "attempts": [attempt.as_output() for attempt in self.attempts],
-            "model_uri": self.props["output_uri"],
-            "duration_seconds": sum(attempt.duration_seconds for attempt in self.attempts),
-        }
-
-    # -- calls ------------------------------------------------------------------------------------------------
-
-    def _call(self, what: str, operation: Callable[[], Any], *, idempotent: bool = True) -> Any:
-        from providers import retry
-        from providers.waiting import Deadline
-
-        response = retry.call(operation, what=what, deadline=Deadline(CALL_BUDGET_SECONDS), idempotent=idempotent)
-        # The server's clock, from any answer that carries a Date header (oss2's booleans do not).
-        date = (getattr(response, "headers", None) or {}).get("date")
-        if isinstance(date, str) and date:
-            self.server_now = email.utils.parsedate_to_datetime(date).timestamp()
-        return response
-
-    def get(self, job_id: str) -> dict[str, Any] | None:
-        """GetJob as a dict of wire names; None when the job no longer exists.
-
-        Gone is a 404, or a record DLC still answers for with ``Status: Deleted``: whether a deleted job is removed
-        or kept as a soft-deleted record (ListJobs items carry ``IsDeleted``, SDK 1.11.6 ``JobItem``) is
-        UNCONFIRMED, so both read as gone.
-        """
-        from alibabacloud_pai_dlc20201203 import models as dlc
-
-        from providers import retry
-
-        try:
-            response = self._call(
-                f"{self.label}: read {job_id}", lambda: self.client.get_job(job_id, dlc.GetJobRequest(need_detail=True))
-            )
-        except Exception as error:
-            if retry.is_not_found(error):
-                return None
-            raise
-        job: dict[str, Any] = response.body.to_map()
-        return None if job.get("Status") == "Deleted" else job
-
-    def find(self) -> list[dict[str, Any]]:
-        """Every job submitted for this run, oldest attempt first.
-
-        ``ListJobs(Tags=…)`` is asked first; what its filter matches is unconfirmed (the SDK says only "the tags
-        used for filtering": it may filter a tag set other than ``Settings.Tags``). If it finds nothing, the
-        deterministic display name (``<name>-<key8>-<attempt>``, a fuzzy filter) is asked too, so an interrupted
-        ``up`` adopts its job instead of submitting a second one. Either way a job counts only when it carries the
-        run's key, or carries no key and has exactly this run's display name (:func:`spec.is_attempt_of`).
-        """
-        found = self._list(by_tags=True) or self._list(by_tags=False)
-
-        def number(job: Mapping[str, Any]) -> int:
-            return spec.attempt_number(job, self.props, self.key)
-
-        return sorted(found.values(), key=number)
-
-    def _list(self, *, by_tags: bool) -> dict[str, dict[str, Any]]:
-        from alibabacloud_pai_dlc20201203 import models as dlc
-
-        since = datetime.fromtimestamp(self.server_now, UTC) - timedelta(days=LOOKBACK_DAYS)
-        how = "by its key tag" if by_tags else "by its display name"
-        found: dict[str, dict[str, Any]] = {}
-        page = 1
-        while True:
-            request = dlc.ListJobsRequest(
-                display_name=spec.display_name(self.props, self.key, 0).rsplit("-", 1)[0],
-                start_time=spec.format_time(since.timestamp()),
-                workspace_id=self.props["workspace_id"],
-                page_number=page,
-                page_size=50,
-            )
-            if by_tags:
-                request.tags = {spec.KEY_TAG: self.key}
-            body = self._call(f"{self.label}: look for its jobs {how}", lambda r=request: self.client.list_jobs(r)).body
-            items = [item.to_map() for item in body.jobs or []]
-            for item in items:
-                job = item if (item.get("Settings") or {}).get("Tags") else self.get(str(item["JobId"]))
-                if job is not None and spec.is_attempt_of(job, self.props, self.key):
-                    found[str(job["JobId"])] = job  # listing filters are fuzzy: trust only the exact key or name
-            if not items or page * 50 >= int(body.total_count or 0):
-                break
-            page += 1
-        return found
+class Run(RunRecords):
+    """One resource's run driven to its end: adopt or submit its jobs, watch them, resubmit, enforce the budgets."""
 
     # -- create -----------------------------------------------------------------------------------------------
 
@@ -166,7 +40,7 @@ class Run:
         jobs = self.find()
         for index, job in enumerate(jobs, start=1):
             envs = job.get("Envs") or {}
-            attempt = Attempt(index, str(job["JobId"]), checkpoint=str(envs.get(spec.RESUME_URI_ENV) or ""))
+            attempt = Attempt(index, str(job["JobId"]), checkpoint=str(envs.get(RESUME_URI_ENV) or ""))
             attempt.observe(job)
             self.attempts.append(attempt)
         if self.attempts:
@@ -182,9 +56,7 @@ class Run:
         from providers.retry import AmbiguousOutcome
 
         number = len(self.attempts) + 1
-        body = spec.job_body(
-            self.props, key=self.key, attempt=number, region=self.factory.region, resume_from=resume_from
-        )
+        body = job_body(self.props, key=self.key, attempt=number, region=self.factory.region, resume_from=resume_from)
         request = dlc.CreateJobRequest().from_map(body)
         job_id: str | None = None
         for _ in range(SUBMIT_TRIES):
@@ -215,7 +87,7 @@ class Run:
             time.sleep(pause)  # a just-created job may take a moment to be listed
             for job in self.find():
                 tags = (job.get("Settings") or {}).get("Tags") or {}
-                if tags.get(spec.ATTEMPT_TAG) == str(number):
+                if tags.get(ATTEMPT_TAG) == str(number):
                     return str(job["JobId"])
         return None
 
@@ -235,41 +107,39 @@ class Run:
             if line != last_line or time.monotonic() - last_report >= HEARTBEAT_SECONDS:
                 self.report(f"{self.label}: {line}{self._elapsed(job)}")
                 last_line, last_report = line, time.monotonic()
-            finished_waiting = (
-                status in spec.SUCCEEDED or wait == "none" or (wait == "running" and status in spec.STARTED)
-            )
-            if finished_waiting and status not in spec.FAILED | spec.STOPPED:
+            finished_waiting = status in SUCCEEDED or wait == "none" or (wait == "running" and status in STARTED)
+            if finished_waiting and status not in FAILED | STOPPED:
                 return
-            if status in spec.FAILED:
+            if status in FAILED:
                 self._after_failure(job)
                 continue
-            if status in spec.STOPPED:
+            if status in STOPPED:
                 raise TrainingFailed(
                     f"{self.label}: job {self.current.job_id} is {status} (stopped in the console, past a budget or by "
                     f"a destroy); pai-mlops never restarts a stopped job. Give the run a new id to train again.\n"
-                    + spec.attempts_text(self.attempts)
+                    + attempts_text(self.attempts)
                 )
             self._enforce_budget(job)
             time.sleep(float(self.props["poll_seconds"]))
 
     def _elapsed(self, job: Mapping[str, Any]) -> str:
-        since = spec.parse_time(job.get("GmtRunningTime")) or spec.parse_time(job.get("GmtCreateTime"))
+        since = parse_time(job.get("GmtRunningTime")) or parse_time(job.get("GmtCreateTime"))
         return f", {int(self.server_now - since)}s" if since is not None else ""
 
     def _after_failure(self, job: Mapping[str, Any]) -> None:
-        preempted = spec.is_preemption(job)
+        preempted = is_preemption(job)
         allowed = preempted or self.props["resubmit_on"] == "any_failure"
         cause = "was preempted" if preempted else "failed"
         if not allowed:
             raise TrainingFailed(
                 f"{self.label}: attempt {self.current.attempt} {cause} ({self.current.reason}); resubmit_on is "
-                f"'preemption', so a failure of the code is not retried.\n" + spec.attempts_text(self.attempts)
+                f"'preemption', so a failure of the code is not retried.\n" + attempts_text(self.attempts)
             )
         used = len(self.attempts) - 1
         if used >= self.props["max_resubmits"]:
             raise TrainingFailed(
                 f"{self.label}: attempt {self.current.attempt} {cause} and all {self.props['max_resubmits']} "
-                f"resubmission(s) (max_resubmits) are spent:\n" + spec.attempts_text(self.attempts)
+                f"resubmission(s) (max_resubmits) are spent:\n" + attempts_text(self.attempts)
             )
         checkpoint = self.newest_checkpoint()
         self.report(
@@ -279,9 +149,9 @@ class Run:
         self.submit(resume_from=checkpoint)
 
     def _enforce_budget(self, job: Mapping[str, Any]) -> None:
-        created = spec.parse_time(job.get("GmtSubmittedTime")) or spec.parse_time(job.get("GmtCreateTime"))
-        running = spec.parse_time(job.get("GmtRunningTime"))
-        if self.current.status not in spec.STARTED and created is not None:
+        created = parse_time(job.get("GmtSubmittedTime")) or parse_time(job.get("GmtCreateTime"))
+        running = parse_time(job.get("GmtRunningTime"))
+        if self.current.status not in STARTED and created is not None:
             budget, name, since = self.props["queue_timeout_minutes"], "queue_timeout_minutes", created
         elif running is not None and self.props["max_runtime_minutes"]:
             budget = self.props["max_runtime_minutes"] + RUNTIME_GRACE_MINUTES
@@ -298,14 +168,14 @@ class Run:
             f"{self.label}: attempt {self.current.attempt} ({self.current.job_id}) was still {status} after "
             f"{waited / 60:.0f} minutes, past {name} = {budget} minutes; pai-mlops stopped it. Raise the budget if "
             f"the run legitimately takes longer; its checkpoints stay under {self.props['checkpoint_uri']}.\n"
-            + spec.attempts_text(self.attempts)
+            + attempts_text(self.attempts)
         )
 
     # -- checkpoints ------------------------------------------------------------------------------------------
 
     def newest_checkpoint(self) -> str | None:
         """The OSS URI of the newest checkpoint directory under checkpoint_uri that holds the completion marker."""
-        location = spec.OssLocation.parse(self.props["checkpoint_uri"])
+        location = OssLocation.parse(self.props["checkpoint_uri"])
         bucket = self.factory.oss_bucket(location.bucket)
         names: list[str] = []
         token = ""
@@ -319,103 +189,11 @@ class Run:
             if not page.is_truncated:
                 break
             token = page.next_continuation_token
-        for name in sorted(names, key=spec.checkpoint_order, reverse=True):
-            marker = f"{location.prefix}{name}/{spec.COMPLETE_MARKER}"
+        for name in sorted(names, key=checkpoint_order, reverse=True):
+            marker = f"{location.prefix}{name}/{COMPLETE_MARKER}"
             complete: bool = self._call(
                 f"{self.label}: check checkpoint {name}", lambda m=marker: bucket.object_exists(m)
             )
             if complete:
                 return location.uri(f"{name}/")
         return None
-
-    # -- changes in place, refresh, stop and delete -----------------------------------------------------------
-
-    def existing(self) -> list[Attempt]:
-        """The attempts whose job record still exists; the others are reported and left alone."""
-        found: list[Attempt] = []
-        for attempt in self.attempts:
-            if self.get(attempt.job_id) is None:
-                self.report(
-                    f"{self.label}: {attempt.job_id} (attempt {attempt.attempt}) no longer exists; "
-                    "carrying on with the attempts that do"
-                )
-            else:
-                found.append(attempt)
-        return found
-
-    def describe(self, description: str, attempts: Sequence[Attempt]) -> None:
-        from alibabacloud_pai_dlc20201203 import models as dlc
-
-        for attempt in attempts:
-            self._call(
-                f"{self.label}: describe {attempt.job_id}",
-                lambda a=attempt: self.client.update_job(a.job_id, dlc.UpdateJobRequest(description=description)),
-            )
-
-    def retag(self, old: Mapping[str, str], new: Mapping[str, str], attempts: Sequence[Attempt]) -> None:
-        """Set the new tags on every attempt and remove dropped ones; the run's own key tags are never touched."""
-        from alibabacloud_pai_dlc20201203 import models as dlc
-
-        ids = [attempt.job_id for attempt in attempts]
-        if not ids:
-            return
-        region = self.factory.region
-        if new:
-            tags = [dlc.TagResourcesRequestTag(key=k, value=str(v)) for k, v in sorted(new.items())]
-            request = dlc.TagResourcesRequest(region_id=region, resource_id=ids, resource_type="Job", tag=tags)
-            self._call(f"{self.label}: tag its jobs", lambda: self.client.tag_resources(request))
-        dropped = sorted(set(old) - set(new) - spec.RESERVED_TAGS)
-        if dropped:
-            untag = dlc.UntagResourcesRequest(resource_id=ids, resource_type="Job", tag_key=dropped)
-            self._call(f"{self.label}: untag its jobs", lambda: self.client.untag_resources(untag))
-
-    def refresh(self) -> bool:
-        """Re-read every attempt. One whose job record was deleted stays in the history as ``Deleted``; False when
-        no record of the run is left (refresh then drops the resource)."""
-        left = 0
-        for attempt in self.attempts:
-            job = self.get(attempt.job_id)
-            if job is None:
-                attempt.status, attempt.reason = RECORD_GONE
-            else:
-                attempt.observe(job)
-                left += 1
-        return left > 0
-
-    def stop_current(self, *, reason: str) -> None:
-        """Stop the current attempt if it has not finished, and wait until DLC says it stopped."""
-        from providers import retry
-
-        job_id = self.current.job_id
-        job = self.get(job_id)
-        if job is None or job.get("Status") in spec.TERMINAL:
-            return
-        self.report(f"{self.label}: stopping {job_id} ({job.get('Status')}) because {reason}")
-        if job.get("Status") != "Stopping":
-            try:
-                self._call(f"{self.label}: stop {job_id}", lambda: self.client.stop_job(job_id))
-            except Exception as error:
-                if retry.code_of(error) != "InvalidJobStatus":  # it finished or began stopping meanwhile
-                    raise
-        started = time.monotonic()
-        while job is not None and job.get("Status") not in spec.TERMINAL:
-            if time.monotonic() - started > STOP_BUDGET_SECONDS:
-                raise TrainingFailed(
-                    f"{self.label}: job {job_id} was asked to stop but is still {job.get('Status')} after "
-                    f"{STOP_BUDGET_SECONDS:.0f}s; stop it in the PAI console."
-                )
-            time.sleep(min(float(self.props["poll_seconds"]), 10.0))
-            job = self.get(job_id)
-        if job is not None:
-            self.current.observe(job)
-            self.report(f"{self.label}: {job_id} is {job.get('Status')}")
-
-    def delete_records(self) -> None:
-        from providers import retry
-
-        for attempt in self.attempts:
-            try:
-                self._call(f"{self.label}: delete {attempt.job_id}", lambda a=attempt: self.client.delete_job(a.job_id))
-            except Exception as error:
-                if not retry.is_not_found(error):
-                    raise

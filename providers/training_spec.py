@@ -1,28 +1,20 @@
-"""The pure half of the TrainingJob provider: inputs, their validation, the DLC request and how jobs end.
+"""The TrainingJob provider's inputs: their defaults, which of them define the run, the names pai-mlops reserves
+in a job (tags, environment, mounts) and the rules across inputs that ``check`` applies.
 
-Nothing here talks to a cloud, so every rule is table-tested (tests/providers/test_training_spec.py). The wire
-names follow ``shared/reference/dlc-dsw-oss-api.md`` §2; the SDK's ``CreateJobRequest.from_map`` turns
-:func:`job_body` into its model unchanged.
+The pure half of the provider is three modules, none of which talks to a cloud, so every rule is table-tested:
+this one (tests/providers/test_training_spec.py), the DLC request a run submits (``training_request.py``) and
+its attempts as DLC reports them (``training_attempts.py``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any, Final
 
-from pai_facts import CODE_MOUNT, DLC_GPU_TYPE_EXAMPLE, DLC_GPU_TYPE_PATTERN, EXTRA_ROLES
-from providers.props import (
-    is_int,
-    is_number,
-    plain,
-    requested_resources,
-    service_role,
-)
+from pai_facts import DLC_GPU_TYPE_EXAMPLE, DLC_GPU_TYPE_PATTERN, EXTRA_ROLES
+from providers.props import is_int, is_number, plain
 
 JOB_TYPES: Final = (
     "PyTorchJob",
@@ -55,18 +47,6 @@ CHECKPOINT_MOUNT: Final = "/mnt/checkpoints"
 OUTPUT_MOUNT: Final = "/mnt/output"
 # A checkpoint directory counts once this object exists in it: training code writes it last.
 COMPLETE_MARKER: Final = "_COMPLETE"
-
-# Status values (dlc-dsw-oss-api.md §2.2). *Reserving = finished, pods kept a while. Unknown values keep polling.
-SUCCEEDED: Final = frozenset({"Succeeded", "SucceededReserving"})
-FAILED: Final = frozenset({"Failed", "FailedReserving", "SubmitFailed"})
-STOPPED: Final = frozenset({"Stopped", "Deleted"})
-TERMINAL: Final = SUCCEEDED | FAILED | STOPPED
-STARTED: Final = frozenset({"Running", "Restarting", "Stopping"}) | TERMINAL
-# Preemption is read from documented signals only (GetJob, alibabacloud_pai_dlc20201203/models/
-# _get_job_response_body.py): a pod's SubStatus "such as the preemption status. Valid values: Normal, Evicted", and
-# the job's SubStatus "such as the preemption retry status". DLC documents no ReasonCode list, so no ReasonCode is
-# trusted (wordings such as SpotInstanceReclaimed come from other clouds' vocabularies, e.g. AWS Batch).
-EVICTED: Final = "Evicted"
 
 DEFAULTS: Final[Mapping[str, Any]] = {
     "worker_count": 1,
@@ -120,10 +100,8 @@ RUN_DEFINING: Final = (
 IN_PLACE: Final = ("tags", "description")
 BEHAVIOUR: Final = ("wait", "max_resubmits", "resubmit_on", "queue_timeout_minutes", "poll_seconds", "delete_records")
 
-_DISPLAY_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]+")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _OSS_URI = re.compile(r"^oss://(?P<bucket>[a-z0-9][a-z0-9-]{1,61}[a-z0-9])(?P<endpoint>\.[^/]+)?/(?P<prefix>.*)$")
-_NUMBER_RUN = re.compile(r"(\d+)")
 
 
 def with_defaults(props: Mapping[str, Any]) -> dict[str, Any]:
@@ -316,199 +294,3 @@ def problems(props: Mapping[str, Any]) -> list[tuple[str, str]]:
         + _mapping_problems(props)
         + _location_problems(props)
     )
-
-
-# -- identity ---------------------------------------------------------------------------------------------------
-
-
-def job_key(props: Mapping[str, Any]) -> str:
-    """A key that is the same for every ``create`` of the same resource with the same run, and differs otherwise.
-
-    ``scope`` is ``<project>/<stack>/<resource name>``; the run-defining inputs complete it, so a replacement (a
-    changed image, a new run id) gets a new key and never adopts the job it replaces.
-    """
-    run = {name: plain(props.get(name)) for name in RUN_DEFINING}
-    digest = hashlib.sha256(json.dumps(run, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-    return digest[:16]
-
-
-def display_name(props: Mapping[str, Any], key: str, attempt: int) -> str:
-    """``<display_name>-<key[:8]>-<attempt>``: readable in the console, unique per attempt, ≤ 256 characters."""
-    base = _DISPLAY_UNSAFE.sub("-", str(props["display_name"])).strip("-")[:200] or "training"
-    return f"{base}-{key[:8]}-{attempt}"
-
-
-def is_attempt_of(job: Mapping[str, Any], props: Mapping[str, Any], key: str) -> bool:
-    """Whether a listed job is an attempt of this run: its ``Settings.Tags`` carry the run's key, or (when the
-    answer shows no key at all) its display name is exactly one of this run's, ``<name>-<key8>-<n>``."""
-    tags = (job.get("Settings") or {}).get("Tags") or {}
-    if KEY_TAG in tags:
-        return tags[KEY_TAG] == key
-    base = display_name(props, key, 0).rsplit("-", 1)[0]
-    return re.fullmatch(re.escape(base) + r"-[1-9][0-9]*", str(job.get("DisplayName") or "")) is not None
-
-
-def attempt_number(job: Mapping[str, Any], props: Mapping[str, Any], key: str) -> int:
-    """The attempt a job is: its attempt tag, else the number its display name ends with; 0 if neither says."""
-    text = str(((job.get("Settings") or {}).get("Tags") or {}).get(ATTEMPT_TAG, ""))
-    if text.isdigit():
-        return int(text)
-    name = str(job.get("DisplayName") or "")
-    return int(name.rsplit("-", 1)[1]) if is_attempt_of({"DisplayName": name}, props, key) else 0
-
-
-# -- the DLC request --------------------------------------------------------------------------------------------
-
-
-def pod_spec(props: Mapping[str, Any], role: str, pods: int) -> dict[str, Any]:
-    """One ``JobSpecs[]`` entry (wire names) for ``role`` from the (snake-case) inputs; also what a pipeline's DLC
-    executor step submits (components/pipeline.py)."""
-    spec: dict[str, Any] = {"Type": role, "Image": props["image"], "PodCount": pods}
-    if props.get("resource_group"):
-        spec["ResourceConfig"] = requested_resources(props["resources"])
-    else:
-        spec["EcsSpec"] = props["instance_type"]
-    if props.get("spot"):
-        spec["UseSpotInstance"] = True
-        spec["SpotSpec"] = {
-            "SpotStrategy": "SpotWithPriceLimit",
-            "SpotDiscountLimit": float(props["spot_discount_limit"]),
-        }
-    return spec
-
-
-def job_body(
-    props: Mapping[str, Any], *, key: str, attempt: int, region: str, resume_from: str | None
-) -> dict[str, Any]:
-    """The CreateJob body (wire names) for ``attempt`` of the run; ``resume_from`` is a checkpoint's OSS URI."""
-    checkpoints = OssLocation.parse(props["checkpoint_uri"])
-    output = OssLocation.parse(props["output_uri"])
-    env: dict[str, str] = {str(k): str(v) for k, v in (props.get("env") or {}).items()}
-    env[CHECKPOINT_DIR_ENV] = CHECKPOINT_MOUNT + "/"
-    env[OUTPUT_DIR_ENV] = OUTPUT_MOUNT + "/"
-    env[ATTEMPT_ENV] = str(attempt)
-    if props.get("checkpoint_interval_minutes"):
-        env[CHECKPOINT_INTERVAL_ENV] = str(props["checkpoint_interval_minutes"])
-    if resume_from:
-        relative = OssLocation.parse(resume_from).prefix.removeprefix(checkpoints.prefix)
-        env[RESUME_ENV] = f"{CHECKPOINT_MOUNT}/{relative}"
-        env[RESUME_URI_ENV] = resume_from
-    specs = [pod_spec(props, "Worker", int(props["worker_count"]))]
-    specs += [pod_spec(props, role, int(pods)) for role, pods in sorted((props.get("roles") or {}).items())]
-    sources = [
-        {"Uri": OssLocation.parse(s["uri"]).for_dlc(region), "MountPath": s["mount_path"], "MountAccess": "RO"}
-        for s in props.get("data_sources") or []
-    ]
-    sources.append({"Uri": output.for_dlc(region), "MountPath": OUTPUT_MOUNT, "MountAccess": "RW"})
-    sources.append({"Uri": checkpoints.for_dlc(region), "MountPath": CHECKPOINT_MOUNT, "MountAccess": "RW"})
-    tags = {str(k): str(v) for k, v in (props.get("tags") or {}).items()}
-    body: dict[str, Any] = {
-        "DisplayName": display_name(props, key, attempt),
-        "Description": props.get("description") or "",
-        "JobType": props["job_type"],
-        "UserCommand": props["command"],
-        "JobSpecs": specs,
-        "DataSources": sources,
-        "Envs": env,
-        "Settings": {"Tags": {**tags, KEY_TAG: key, ATTEMPT_TAG: str(attempt)}},
-    }
-    if props.get("workspace_id"):
-        body["WorkspaceId"] = props["workspace_id"]
-    if props.get("resource_group"):
-        body["ResourceId"] = props["resource_group"]
-    if props.get("max_runtime_minutes"):
-        body["JobMaxRunningTimeMinutes"] = int(props["max_runtime_minutes"])
-    code = props.get("code")
-    if code:
-        source = {"CodeSourceId": code["source_id"], "MountPath": code.get("mount_path") or CODE_MOUNT}
-        source.update(
-            {wire: code[name] for name, wire in (("branch", "Branch"), ("commit", "Commit")) if code.get(name)}
-        )
-        body["CodeSource"] = source
-    if props.get("role_arn"):
-        body["CredentialConfig"] = credential_config(props["role_arn"])
-    return body
-
-
-def credential_config(role_arn: str) -> dict[str, Any]:
-    """CreateJob's ``CredentialConfig``: the job's pods get ``role_arn``, assumed by the service (providers/props)."""
-    return {
-        "EnableCredentialInject": True,
-        "CredentialConfigItems": [{"Key": "default", "Type": "Role", "Roles": [service_role(role_arn)]}],
-    }
-
-
-# -- jobs as they end --------------------------------------------------------------------------------------------
-
-
-def is_preemption(job: Mapping[str, Any]) -> bool:
-    """A failed job whose instance was taken away (spot reclaimed, pod evicted), not one whose code failed."""
-    if job.get("Status") not in FAILED:
-        return False
-    if any((pod or {}).get("SubStatus") == EVICTED for pod in job.get("Pods") or []):
-        return True
-    return "preempt" in str(job.get("SubStatus") or "").lower()
-
-
-def parse_time(text: Any) -> float | None:
-    """An API timestamp (``2026-11-24T10:15:00Z``, with or without fractions) as epoch seconds; None if absent."""
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
-
-
-def format_time(epoch: float | None) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if epoch is not None else ""
-
-
-@dataclass
-class Attempt:
-    """One DLC job of the run, as recorded in the resource's ``attempts`` output."""
-
-    attempt: int
-    job_id: str
-    status: str = "Submitted"
-    reason: str = ""
-    checkpoint: str = ""  # the OSS URI it resumed from; empty for a fresh start
-    submitted: str = ""
-    started: str = ""
-    ended: str = ""
-    duration_seconds: int = 0
-
-    def observe(self, job: Mapping[str, Any]) -> None:
-        self.status = str(job.get("Status") or self.status)
-        code, message = job.get("ReasonCode") or "", job.get("ReasonMessage") or ""
-        self.reason = f"{code}: {message}" if code and message else str(code or message)
-        self.submitted = str(job.get("GmtSubmittedTime") or job.get("GmtCreateTime") or self.submitted)
-        self.started = str(job.get("GmtRunningTime") or self.started)
-        self.ended = str(job.get("GmtFinishTime") or self.ended) if self.status in TERMINAL else ""
-        duration = job.get("Duration")
-        if is_number(duration):
-            self.duration_seconds = int(duration)
-
-    def line(self) -> str:
-        reason = f" ({self.reason})" if self.reason else ""
-        resumed = f", resumed from {self.checkpoint}" if self.checkpoint else ", fresh start"
-        span = f", {self.started or self.submitted or '?'} to {self.ended or 'now'}"
-        return f"attempt {self.attempt} {self.job_id}: {self.status}{reason}{resumed}{span}"
-
-    def as_output(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_output(cls, value: Mapping[str, Any]) -> Attempt:
-        known = {name: value[name] for name in cls.__dataclass_fields__ if name in value}
-        return cls(**plain(known))
-
-
-def attempts_text(attempts: Sequence[Attempt]) -> str:
-    return "\n".join(f"  - {attempt.line()}" for attempt in attempts)
-
-
-def checkpoint_order(name: str) -> tuple[Any, ...]:
-    """Natural order of checkpoint directory names: step-99 before step-100, epoch-2 before epoch-10."""
-    return tuple(int(part) if part.isdigit() else part for part in _NUMBER_RUN.split(name))

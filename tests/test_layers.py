@@ -1,10 +1,15 @@
 """The import graph keeps its layers: ``__main__`` → components → providers → pai_facts, and stack_config →
 pai_facts. Config never imports providers or components, providers never import config or components, and
-pai_facts imports nothing of the project. Read from the source (``ast``), not from what happens to be loaded."""
+pai_facts imports nothing of the project. Read from the source (``ast``), not from what happens to be loaded.
+
+And no product module grows past MAX_LINES: a module that long holds more than one responsibility; split it along
+its seams (tests/ and bench/ are not product code)."""
 
 from __future__ import annotations
 
 import ast
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +17,8 @@ import pytest
 import stack_config
 
 ROOT = Path(__file__).resolve().parent.parent
+MAX_LINES = 400
+NOT_PRODUCT = {"tests", "bench", "build", "venv", "__pycache__", "node_modules"}
 PROJECT = {"components", "config_cron", "config_problems", "functions", "pai_facts", "providers", "stack_config"}
 
 
@@ -57,3 +64,18 @@ def test_stack_config_exports_every_name_other_modules_import_from_it() -> None:
     assert imported - set(stack_config.__all__) == set()
     assert {"StackConfig", "load_stack_config", "load_secrets", "parse_stack_config"} <= imported
     assert all(hasattr(stack_config, name) for name in stack_config.__all__)
+
+
+def product_modules() -> Iterator[Path]:
+    """Every ``.py`` of the program, its providers, policies and tools: not tests/, bench/, virtualenvs or caches."""
+    for folder, dirs, files in os.walk(ROOT):
+        dirs[:] = sorted(d for d in dirs if d not in NOT_PRODUCT and not d.startswith("."))
+        yield from (Path(folder) / name for name in sorted(files) if name.endswith(".py"))
+
+
+def test_no_product_module_is_longer_than_max_lines() -> None:
+    lengths = {str(p.relative_to(ROOT)): len(p.read_text(encoding="utf-8").splitlines()) for p in product_modules()}
+    assert {"__main__.py", "providers/training.py", "policies/rules/ram.py", "tools/plan.py"} <= set(lengths)
+    assert not any(path.startswith(("tests/", "bench/")) for path in lengths)
+    too_long = {path: n for path, n in lengths.items() if n > MAX_LINES}
+    assert too_long == {}, f"split these along their seams (at most {MAX_LINES} lines each)"

@@ -11,7 +11,7 @@ from stack_config import parse_stack_config, raw_from_values
 from tests.support.program_copy import project_copy
 from tools import plan
 from tools.mock_engine import ROOT, run_program, stack_config_values
-from tools.policy_gate import load_policy_config
+from tools.policy_config import load_policy_config
 
 STAGING = (ROOT / "Pulumi.staging.yaml").read_text()
 

@@ -6,35 +6,34 @@ The sequence mirrors ``pulumi preview --policy-pack policies --policy-pack-confi
    <engine> .`` in ``policies/``, which runs ``__main__.py``; it prints the port it serves on;
 2. ``GetAnalyzerInfo``: the pack's policies, their default levels and config schemas;
 3. reconcile the policy config file with those defaults and validate it against the schemas, as
-   the CLI's ``ReconcilePolicyPackConfig`` does, then ``Configure`` and ``ConfigureStack``;
+   the CLI's ``ReconcilePolicyPackConfig`` does (``tools/policy_config.py``), then ``Configure`` and
+   ``ConfigureStack``;
 4. ``Analyze`` for every resource (its inputs, options), then ``AnalyzeStack`` with all of them.
 
-Differences from the CLI, all stricter: a config entry naming no policy of the pack, or a property
-a policy's schema does not declare, is an error here (the CLI ignores both, so a typo silently
-keeps a default). Providers are not sent with resources; no rule reads them.
+Providers are not sent with resources; no rule reads them. The policy config is read more strictly than the CLI
+reads it (``tools/policy_config.py`` says how).
 """
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import tempfile
 import time
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Self
 
 import grpc
-import jsonschema
 import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from tools.mock_engine import ROOT, Registration
+from tools.policy_config import LEVEL_NAMES, LEVELS, PolicyInfo, PolicySetting, load_policy_config, reconcile
 
 PACK_DIR: Final = ROOT / "policies"
 START_TIMEOUT_SECONDS: Final = 60.0
@@ -46,43 +45,12 @@ LOOPBACK_CHANNEL_OPTIONS: Final = (("grpc.enable_http_proxy", 0),)
 # resources/s; more gains nothing, the pack's Python is single-threaded under the GIL).
 ANALYZE_IN_FLIGHT: Final = 8
 NO_ENGINE: Final = "127.0.0.1:0"
-LEVELS: Final = {
-    "advisory": analyzer_pb2.ADVISORY,
-    "mandatory": analyzer_pb2.MANDATORY,
-    "remediate": analyzer_pb2.REMEDIATE,
-    "disabled": analyzer_pb2.DISABLED,
-}
-LEVEL_NAMES: Final = {number: name for name, number in LEVELS.items()}
 # pulumi-policy's servicer reports a rule that touched an unknown value with this message, at advisory level.
 _DEFERRED_MARK: Final = " during preview: "
 
 
 class PolicyPackError(RuntimeError):
     """The pack could not be started or answered with an error."""
-
-
-class PolicyConfigError(ValueError):
-    """The policy config file is unreadable or does not fit the pack."""
-
-    def __init__(self, path: Path, problems: Sequence[str]) -> None:
-        self.path = path
-        self.problems = list(problems)
-        super().__init__(f"policy config {path}:\n" + "\n".join(f"  - {p}" for p in self.problems))
-
-
-@dataclass(frozen=True)
-class PolicyInfo:
-    name: str
-    description: str
-    level: str
-    kind: str  # "resource" | "stack"
-    schema: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class PolicySetting:
-    level: str | None
-    properties: Mapping[str, Any] = field(default_factory=lambda: {})
 
 
 @dataclass(frozen=True)
@@ -111,76 +79,6 @@ class PolicyReport:
     @property
     def deferred(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.deferred]
-
-
-def load_policy_config(path: Path) -> dict[str, PolicySetting]:
-    """Parse a ``--policy-pack-config`` file as the CLI does: ``{"<policy>|all": level | {enforcementLevel, …}}``."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise PolicyConfigError(path, [f"cannot read it: {error.strerror}"]) from error
-    if not text.strip():
-        return {}
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise PolicyConfigError(path, [f"not valid JSON: {error.msg} (line {error.lineno})"]) from error
-    if not isinstance(document, dict):
-        raise PolicyConfigError(path, ["the top level must be an object of policy names"])
-    settings: dict[str, PolicySetting] = {}
-    problems: list[str] = []
-    for name, value in document.items():
-        properties: dict[str, Any] = {}
-        if isinstance(value, str):
-            level: Any = value
-        elif isinstance(value, dict):
-            properties = dict(value)
-            level = properties.pop("enforcementLevel", None)
-        else:
-            problems.append(f"{name}: {value!r} is not a valid value; must be a string or object")
-            continue
-        if level is not None and level not in LEVELS:
-            problems.append(f"{name}: {level!r} is not a valid enforcement level ({', '.join(LEVELS)})")
-            continue
-        settings[name] = PolicySetting(level, properties)
-    if problems:
-        raise PolicyConfigError(path, problems)
-    return settings
-
-
-def reconcile(
-    policies: Sequence[PolicyInfo], config: Mapping[str, PolicySetting], path: Path
-) -> dict[str, PolicySetting]:
-    """Defaults from the pack, then ``all``, then each policy's entry; validated against the schemas."""
-    known = {policy.name: policy for policy in policies}
-    problems = [
-        f"{name}: no policy of that name in the pack (policies: {', '.join(sorted(known))})"
-        for name in config
-        if name != "all" and name not in known
-    ]
-    everyone = config.get("all")
-    result: dict[str, PolicySetting] = {}
-    for policy in policies:
-        declared: Mapping[str, Any] = policy.schema.get("properties", {})
-        properties = {key: spec["default"] for key, spec in declared.items() if "default" in spec}
-        level = everyone.level if everyone and everyone.level else policy.level
-        given = config.get(policy.name)
-        if given is not None:
-            level = given.level or level
-            properties.update(given.properties)
-            problems += [
-                f"{policy.name}: unknown setting {key!r} (settings: {', '.join(sorted(declared)) or 'none'})"
-                for key in given.properties
-                if key not in declared
-            ]
-        schema = {"type": "object", "properties": dict(declared), "required": list(policy.schema.get("required", []))}
-        for error in sorted(jsonschema.Draft7Validator(schema).iter_errors(properties), key=str):
-            where = ".".join(str(part) for part in error.absolute_path)
-            problems.append(f"{policy.name}: {where + ': ' if where else ''}{error.message}")
-        result[policy.name] = PolicySetting(level, properties)
-    if problems:
-        raise PolicyConfigError(path, problems)
-    return result
 
 
 def _struct(value: Mapping[str, Any]) -> struct_pb2.Struct:

@@ -10,7 +10,7 @@ from typing import Final
 
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
-from . import dlc, dsw, eas, exposure, governance, promotion, ram, registry, storage
+from . import dlc, dsw, eas, exposure, governance, promotion, ram, ram_roles, registry, storage
 
 PACK_NAME: Final = "pai-mlops-guard"
 
@@ -19,6 +19,7 @@ POLICIES: Final[list[ResourceValidationPolicy | StackValidationPolicy]] = [
     *storage.POLICIES,
     *exposure.POLICIES,
     *ram.POLICIES,
+    *ram_roles.POLICIES,
     *dlc.POLICIES,
     *dsw.POLICIES,
     *governance.POLICIES,

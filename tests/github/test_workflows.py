@@ -220,14 +220,9 @@ def test_images_push_only_from_main_with_the_environments_credential() -> None:
 def test_the_gate_is_under_code_owners() -> None:
     owners = (ROOT / ".github" / "CODEOWNERS").read_text().splitlines()
     rules = {line.split()[0]: line.split()[1:] for line in owners if line.strip() and not line.startswith("#")}
-    for path in (
-        "/policies/",
-        "/.github/",
-        "/tools/plan.py",
-        "/tools/policy_gate.py",
-        "/components/identity.py",
-        "/images/scan-allowlist.yaml",
-        "/tools/scan_allowlist.py",
-        "/tests/support/image_gate.py",
-    ):
+    # The plan's exit status (plan_output.exit_code) and the policy levels (policy_config.reconcile) are the gate too,
+    # and so are the image scan's allow-list, its validator and the gate's lint rules.
+    gate = ("/tools/plan.py", "/tools/plan_output.py", "/tools/policy_gate.py", "/tools/policy_config.py")
+    scan = ("/images/scan-allowlist.yaml", "/tools/scan_allowlist.py", "/tests/support/image_gate.py")
+    for path in ("/policies/", "/.github/", *gate, "/components/identity.py", *scan):
         assert rules.get(path) == ["@acme/platform-security"], path

@@ -1,5 +1,5 @@
-"""The policy pack as its own process, spoken to over the Analyzer gRPC protocol as the Pulumi CLI does,
-and the policy config handling that mirrors the CLI's."""
+"""The policy pack as its own process, spoken to over the Analyzer gRPC protocol as the Pulumi CLI does
+(tools/policy_gate.py), and the stacks' policy config files against the running pack's policies and schemas."""
 
 from __future__ import annotations
 
@@ -16,17 +16,8 @@ from policies.rules import POLICIES
 from policies.rules.common import CODE_SOURCE, EAS_AUTOSCALER, OSS_BUCKET, OSS_BUCKET_ACL
 from tests.support.policy_harness import UNKNOWN, secret, urn_of, wire
 from tools.mock_engine import ROOT, Registration
-from tools.policy_gate import (
-    PACK_DIR,
-    Diagnostic,
-    PolicyConfigError,
-    PolicyInfo,
-    PolicyPack,
-    PolicyPackError,
-    PolicySetting,
-    load_policy_config,
-    reconcile,
-)
+from tools.policy_config import PolicyInfo, PolicySetting, load_policy_config, reconcile
+from tools.policy_gate import PACK_DIR, Diagnostic, PolicyPack, PolicyPackError
 
 ALL_POLICIES = [
     ("eas-prod-min-instances", "mandatory", "resource"),
@@ -188,74 +179,6 @@ def test_a_pack_that_fails_to_start_is_reported_with_its_stderr(tmp_path: Path) 
     with pytest.raises(PolicyPackError) as caught, PolicyPack(tmp_path):
         pass
     assert str(caught.value) == f"policy pack in {tmp_path} exited; its stderr:\nno pack here"
-
-
-# --- policy config files, reconciled as the CLI does
-
-
-def write(tmp_path: Path, content: Any) -> Path:
-    path = tmp_path / "policy.json"
-    path.write_text(content if isinstance(content, str) else json.dumps(content))
-    return path
-
-
-def test_config_entries_are_levels_or_objects(tmp_path: Path) -> None:
-    path = write(
-        tmp_path, {"all": "advisory", "eas-scale-in-cooldown": {"enforcementLevel": "mandatory", "minSeconds": 600}}
-    )
-    assert load_policy_config(path) == {
-        "all": PolicySetting("advisory", {}),
-        "eas-scale-in-cooldown": PolicySetting("mandatory", {"minSeconds": 600}),
-    }
-    assert load_policy_config(write(tmp_path, "  \n")) == {}
-
-
-@pytest.mark.parametrize(
-    ("content", "problem"),
-    [
-        (
-            {"required-tags": "strict"},
-            "required-tags: 'strict' is not a valid enforcement level (advisory, mandatory, remediate, disabled)",
-        ),
-        ({"required-tags": 3}, "required-tags: 3 is not a valid value; must be a string or object"),
-        ("[1]", "the top level must be an object of policy names"),
-        ("{oops", "not valid JSON: Expecting property name enclosed in double quotes (line 1)"),
-    ],
-)
-def test_malformed_config_files_are_refused(tmp_path: Path, content: Any, problem: str) -> None:
-    path = write(tmp_path, content)
-    with pytest.raises(PolicyConfigError) as caught:
-        load_policy_config(path)
-    assert caught.value.problems == [problem]
-
-
-def test_reconcile_fills_defaults_then_all_then_each_policy(policies: list[PolicyInfo]) -> None:
-    config = {
-        "all": PolicySetting("disabled"),
-        "eas-scale-in-cooldown": PolicySetting("mandatory", {"minSeconds": 600}),
-    }
-    settings = reconcile(policies, config, PACK_DIR)
-    assert settings["eas-scale-in-cooldown"] == PolicySetting("mandatory", {"minSeconds": 600})
-    assert settings["dlc-spot-requires-checkpoint"] == PolicySetting("disabled", {"maxIntervalMinutes": 20})
-    assert reconcile(policies, {}, PACK_DIR)["required-tags"].level == "mandatory"
-
-
-def test_reconcile_refuses_unknown_policies_settings_and_invalid_values(policies: list[PolicyInfo]) -> None:
-    config = {
-        "eas-scale-in-coldown": PolicySetting("advisory"),
-        "eas-scale-in-cooldown": PolicySetting(None, {"minSeconds": "300", "maxSeconds": 1}),
-    }
-    with pytest.raises(PolicyConfigError) as caught:
-        reconcile(policies, config, Path("policy.json"))
-    problems = caught.value.problems
-    assert problems[0].startswith(
-        "eas-scale-in-coldown: no policy of that name in the pack (policies: cr-enterprise-scan-on-push, "
-        "cr-repository-private"
-    )
-    assert problems[1:] == [
-        "eas-scale-in-cooldown: unknown setting 'maxSeconds' (settings: minSeconds)",
-        "eas-scale-in-cooldown: minSeconds: '300' is not of type 'number'",
-    ]
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

@@ -8,7 +8,7 @@ import pulumi
 
 from providers.autoscaler import CronJob, EasAutoscalerArgs
 from providers.notebook import DswInstanceArgs
-from providers.props import props_of
+from providers.props import plain, props_of
 
 
 def test_props_are_the_args_fields_with_nested_dataclasses_as_dicts_and_sequences_as_lists() -> None:
@@ -41,3 +41,7 @@ def test_an_output_is_passed_as_it_is_never_copied() -> None:
         instance_name="alice", workspace_id=workspace, instance_type="ecs.c7.large", image_url="img:1", role_arn="r"
     )
     assert props_of(args)["workspace_id"] is workspace
+
+
+def test_plain_restores_whole_numbers() -> None:
+    assert plain({"a": 2.0, "b": [1.5, 3.0], "c": True}) == {"a": 2, "b": [1.5, 3], "c": True}

@@ -21,7 +21,8 @@ from alibabacloud_pai_dlc20201203 import models as dlc
 
 from providers.clients import ClientFactory
 from providers.training import TrainingJobProvider
-from providers.training_spec import KEY_TAG, job_key
+from providers.training_request import job_key
+from providers.training_spec import KEY_TAG
 from tests.conftest import PROVIDER_CONFIG, PROVIDER_SECRETS
 from tests.emulator import Control, Emulator
 from tests.support.provider_host import ProviderFailed, ProviderHost, wait_until

@@ -136,3 +136,13 @@ def check_stack(
 
     policy.validate(StackValidationArgs(list(resources.values()), config), report)
     return found
+
+
+def ram_policy(*statements: dict[str, Any], name: str = "p1") -> dict[str, Any]:
+    """The inputs of a ``ram.Policy`` named ``name`` whose document holds ``statements``."""
+    return {"policyName": name, "policyDocument": json.dumps({"Version": "1", "Statement": list(statements)})}
+
+
+def allow(action: Any, resource: Any = "acs:oss:*:*:acme-data/data/*", **extra: Any) -> dict[str, Any]:
+    """An ``Allow`` statement of a RAM policy document."""
+    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from tests.support.policy_harness import secret
 from tests.support.program_copy import project_copy
 from tools import plan
 from tools.mock_engine import ROOT
@@ -168,13 +167,3 @@ def test_json_option_prints_only_the_plan(tmp_path: Path, capsys: pytest.Capture
     assert code == 0
     assert json.loads(printed) == json.loads(out.read_text())
     assert json.loads(printed)["stack"] == "dev"
-
-
-def test_display_hides_secrets_marks_unknowns_and_shows_whole_numbers() -> None:
-    wire = {
-        "token": secret("t0k3n"),
-        "key": "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
-        "n": [3.0, 0.5],
-        "tags": {"a": "b"},
-    }
-    assert plan.display(wire) == {"token": "[secret]", "key": "[unknown]", "n": [3, 0.5], "tags": {"a": "b"}}

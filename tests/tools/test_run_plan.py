@@ -17,7 +17,7 @@ import yaml
 
 from tests.emulator import Control
 from tests.support.program_copy import project_copy
-from tools import plan, set_image
+from tools import plan, plan_output, set_image
 from tools.mock_engine import ROOT, stack_config_values
 
 # ./plan builds .venv with this interpreter when needed: the one behind this run's .venv (already set up).
@@ -36,7 +36,7 @@ def test_plan_entry_point_exits_0_for_a_clean_stack_even_behind_lower_and_upper_
     """gRPC to the policy pack on 127.0.0.1 would go through http(s)_proxy; the plan must never send it there."""
     proxies = {name: DEAD_PROXY for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY")}
     result = run_entry_point("--stack", "dev", "--out", str(tmp_path / "plan.json"), **proxies)
-    assert result.returncode == plan.EXIT_OK, result.stderr
+    assert result.returncode == plan_output.EXIT_OK, result.stderr
     assert result.stdout.splitlines()[-2] == "Policy result: no mandatory violation: passes"
 
 
@@ -45,14 +45,14 @@ def test_plan_entry_point_exits_1_on_a_mandatory_violation(tmp_path: Path) -> No
     root = project_copy(tmp_path)
     (root / "Pulumi.prod.yaml").write_text(prod.replace("minInstances: 2\n", "minInstances: 0\n"))
     result = run_entry_point("--stack", "prod", "--root", str(root), "--out", str(tmp_path / "plan.json"))
-    assert result.returncode == plan.EXIT_MANDATORY
+    assert result.returncode == plan_output.EXIT_MANDATORY
     assert result.stdout.splitlines()[-2] == "Policy result: 2 mandatory violation(s): blocked"
 
 
 def test_plan_entry_point_exits_2_on_bad_input(tmp_path: Path) -> None:
     root = project_copy(tmp_path, stack_yaml="- a list\n")
     result = run_entry_point("--stack", "broken", "--root", str(root), "--out", str(tmp_path / "plan.json"))
-    assert (result.returncode, result.stdout) == (plan.EXIT_ERROR, "")
+    assert (result.returncode, result.stdout) == (plan_output.EXIT_ERROR, "")
     assert result.stderr == (
         "error: Pulumi.broken.yaml line 1: the file must be a mapping with a 'config:' key, got a list. Write:\n"
         "config:\n  pai-mlops:environment: dev\n"
@@ -61,7 +61,7 @@ def test_plan_entry_point_exits_2_on_bad_input(tmp_path: Path) -> None:
 
 def test_a_crash_is_exit_2_never_1_which_means_a_violation(tmp_path: Path) -> None:
     unwritable = run_entry_point("--stack", "dev", "--out", str(tmp_path))  # a directory
-    assert unwritable.returncode == plan.EXIT_ERROR
+    assert unwritable.returncode == plan_output.EXIT_ERROR
     assert unwritable.stderr == f"error: cannot write {tmp_path}: Is a directory. Give --out/--summary a file path\n"
     # A package missing from .venv: the plan cannot even be imported.
     broken = subprocess.run(
@@ -76,7 +76,7 @@ def test_a_crash_is_exit_2_never_1_which_means_a_violation(tmp_path: Path) -> No
         timeout=120,
         check=False,
     )
-    assert broken.returncode == plan.EXIT_ERROR
+    assert broken.returncode == plan_output.EXIT_ERROR
     assert broken.stderr.splitlines()[-1] == (
         "error: the offline plan could not start (above): .venv looks broken. Run `make clean`, then `./plan`"
     )
@@ -104,23 +104,18 @@ def test_the_help_names_the_entry_point() -> None:
     assert (result.returncode, result.stdout.splitlines()[0].split()[:2]) == (0, ["usage:", "./plan"])
 
 
-def test_a_summary_fence_cannot_be_closed_by_the_message() -> None:
-    text = plan.render_summary("dev", None, error="a value with ``` inside")
-    assert text.splitlines()[4:7] == ["````text", "a value with ``` inside", "````"]
-
-
 def test_a_failed_plan_leaves_no_previous_json_that_looks_current(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "plan-broken.json"
     out.write_text('{"exitCode": 0}\n')  # what an earlier, clean run wrote
     root = project_copy(tmp_path, stack_yaml="config: [a]\n")
-    assert plan.main(["--stack", "broken", "--root", str(root), "--out", str(out)]) == plan.EXIT_ERROR
+    assert plan.main(["--stack", "broken", "--root", str(root), "--out", str(out)]) == plan_output.EXIT_ERROR
     capsys.readouterr()
     assert not out.exists()
     fifo = tmp_path / "not-a-file"
     os.mkfifo(fifo)  # stands in for /dev/null: only a regular file is ever removed
-    assert plan.main(["--stack", "broken", "--root", str(root), "--out", str(fifo)]) == plan.EXIT_ERROR
+    assert plan.main(["--stack", "broken", "--root", str(root), "--out", str(fifo)]) == plan_output.EXIT_ERROR
     capsys.readouterr()
     assert fifo.exists()
 
@@ -133,7 +128,7 @@ def test_the_job_summary_shows_the_verdict_and_every_problem(
     root = project_copy(tmp_path)
     (root / "Pulumi.prod.yaml").write_text(prod.replace("minInstances: 2\n", "minInstances: 0\n"))
     args = ["--root", str(root), "--out", str(tmp_path / "p.json"), "--summary", str(summary)]
-    assert plan.main(["--stack", "prod", *args]) == plan.EXIT_MANDATORY
+    assert plan.main(["--stack", "prod", *args]) == plan_output.EXIT_MANDATORY
     text = summary.read_text()
     assert text.startswith(
         "### Offline plan of `prod`\n\n**Blocked (exit 1):** 2 mandatory, 2 advisory violation(s).\n\n"
@@ -143,7 +138,7 @@ def test_the_job_summary_shows_the_verdict_and_every_problem(
     assert text.count("| `eas-prod-min-instances` |") == 2
     assert text.count("| `eas-prod-dedicated-resource-group` |") == 2
     (root / "Pulumi.broken.yaml").write_text("config:\n  pai-mlops:owner: .nan\n")
-    assert plan.main(["--stack", "broken", *args]) == plan.EXIT_ERROR
+    assert plan.main(["--stack", "broken", *args]) == plan_output.EXIT_ERROR
     assert summary.read_text() == text + (
         "### Offline plan of `broken`\n\n**Bad input (exit 2):** nothing was planned.\n\n```text\n"
         "Pulumi.broken.yaml line 2: '.nan' is read as a non-finite number, which no config key takes. Write a "
@@ -159,7 +154,7 @@ def test_plan_lines_fit_the_terminal_and_the_counts_add_up(
     monkeypatch.setenv("COLUMNS", str(columns))
     monkeypatch.chdir(tmp_path)  # a short --out path: the last line names it, whatever its length
     out = tmp_path / "plan.json"
-    assert plan.main(["--stack", "prod", "--out", "plan.json"]) == plan.EXIT_OK
+    assert plan.main(["--stack", "prod", "--out", "plan.json"]) == plan_output.EXIT_OK
     lines = capsys.readouterr().out.splitlines()
     assert max(len(line) for line in lines) <= columns
     resources = len(json.loads(out.read_text())["resources"])
@@ -174,7 +169,7 @@ def test_plan_lines_fit_the_terminal_and_the_counts_add_up(
 def test_plan_shows_what_a_reviewer_needs_and_the_packs_own_version(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert plan.main(["--stack", "prod", "--out", str(tmp_path / "plan.json")]) == plan.EXIT_OK
+    assert plan.main(["--stack", "prod", "--out", str(tmp_path / "plan.json")]) == plan_output.EXIT_OK
     lines = capsys.readouterr().out.splitlines()
     version = yaml.safe_load((ROOT / "policies" / "PulumiPolicy.yaml").read_text())["version"]
     assert any(line.startswith(f"Policy pack pai-mlops-guard v{version} · ") for line in lines)
@@ -189,7 +184,7 @@ def test_plan_shows_what_a_reviewer_needs_and_the_packs_own_version(
 
 
 def test_plan_shows_notebook_machine_types(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert plan.main(["--stack", "dev", "--out", str(tmp_path / "plan.json")]) == plan.EXIT_OK
+    assert plan.main(["--stack", "dev", "--out", str(tmp_path / "plan.json")]) == plan_output.EXIT_OK
     lines = capsys.readouterr().out.splitlines()
     notebooks = [i for i, line in enumerate(lines) if "pulumi-python:dynamic/pai:DswInstance" in line]
     assert notebooks
@@ -231,5 +226,7 @@ def test_the_docs_example_config_is_a_valid_prod_stack(tmp_path: Path, capsys: p
     (root / "Pulumi.prod.yaml").write_text(match[1])
     values, _ = stack_config_values("prod", root)
     assert values["pai-mlops:environment"] == "prod"
-    assert plan.main(["--stack", "prod", "--root", str(root), "--out", str(tmp_path / "plan.json")]) == plan.EXIT_OK
+    assert (
+        plan.main(["--stack", "prod", "--root", str(root), "--out", str(tmp_path / "plan.json")]) == plan_output.EXIT_OK
+    )
     capsys.readouterr()

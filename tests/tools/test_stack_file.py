@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.program_copy import project_copy
-from tools import plan
+from tools import plan, plan_output
 from tools.stack_file import read_stack_file
 
 CASES: list[tuple[str, bytes, str]] = [
@@ -155,7 +155,7 @@ def test_a_malformed_stack_file_exits_2_with_one_message(
     (root / "Pulumi.broken.yaml").write_bytes(content)
     code = plan.main(["--stack", "broken", "--root", str(root)])
     captured = capsys.readouterr()
-    assert (code, captured.out) == (plan.EXIT_ERROR, "")
+    assert (code, captured.out) == (plan_output.EXIT_ERROR, "")
     assert captured.err == f"error: {message}\n"
     assert "Traceback" not in captured.err
 

@@ -1,4 +1,5 @@
-"""Training, notebook, tag and secret policies on fixtures."""
+"""Governance policies on fixtures (policies/rules/governance.py): required tags, secrets never in plain text,
+and dynamic resources only from the reviewed providers."""
 
 from __future__ import annotations
 
@@ -10,93 +11,17 @@ from pulumi_policy import EnforcementLevel
 from pulumi_policy.proxy import UnknownValueError
 
 from components.tagging import TAGGABLE_TYPES
-from policies.rules import dlc, dsw, governance
-from policies.rules.common import CODE_SOURCE, DSW_INSTANCE, EAS_SERVICE, FC_FUNCTION, SERVICE_ENDPOINT, TRAINING_JOB
+from policies.rules import governance
+from policies.rules.common import CODE_SOURCE, EAS_SERVICE, FC_FUNCTION, SERVICE_ENDPOINT, TRAINING_JOB
 from tests.support.policy_harness import STANDARD_TAGS, UNKNOWN, check, secret
 
 
 def test_policy_metadata() -> None:
-    policies = [*dlc.POLICIES, *dsw.POLICIES, *governance.POLICIES]
-    assert [(p.name, p.enforcement_level) for p in policies] == [
-        ("dlc-spot-requires-checkpoint", EnforcementLevel.MANDATORY),
-        ("dlc-long-job-checkpoint", EnforcementLevel.ADVISORY),
-        ("dsw-idle-shutdown", EnforcementLevel.ADVISORY),
+    assert [(p.name, p.enforcement_level) for p in governance.POLICIES] == [
         ("required-tags", EnforcementLevel.MANDATORY),
         ("secrets-not-plaintext", EnforcementLevel.MANDATORY),
         ("dynamic-resource-types", EnforcementLevel.MANDATORY),
     ]
-
-
-# --- dlc-spot-requires-checkpoint
-
-SPOT_FIX = "Set the training job's checkpointIntervalMinutes to 20 or less"
-
-
-def job(**inputs: Any) -> dict[str, Any]:
-    return {"job_type": "PyTorchJob", "spot": True, "max_runtime_minutes": 240, **inputs}
-
-
-def test_spot_fires_without_checkpoints() -> None:
-    assert check(dlc.dlc_spot_requires_checkpoint, TRAINING_JOB, job(), name="nightly") == [
-        "spot training job 'nightly' does not checkpoint (checkpoint_interval_minutes not set); a reclaimed spot "
-        f"instance loses all its work. {SPOT_FIX}, or turn spot off."
-    ]
-
-
-def test_spot_fires_when_checkpoints_are_too_far_apart() -> None:
-    found = check(dlc.dlc_spot_requires_checkpoint, TRAINING_JOB, job(checkpoint_interval_minutes=45), name="nightly")
-    assert found == [
-        "spot training job 'nightly' checkpoints every 45 minutes; a reclaimed spot instance loses up to that much "
-        f"work. {SPOT_FIX}."
-    ]
-
-
-def test_spot_is_quiet_with_frequent_checkpoints_and_for_on_demand_jobs() -> None:
-    assert check(dlc.dlc_spot_requires_checkpoint, TRAINING_JOB, job(checkpoint_interval_minutes=20)) == []
-    assert check(dlc.dlc_spot_requires_checkpoint, TRAINING_JOB, job(spot=False)) == []
-
-
-def test_spot_interval_limit_is_configurable() -> None:
-    props = job(checkpoint_interval_minutes=20)
-    assert len(check(dlc.dlc_spot_requires_checkpoint, TRAINING_JOB, props, config={"maxIntervalMinutes": 10})) == 1
-
-
-# --- dlc-long-job-checkpoint
-
-
-def test_long_job_fires_without_checkpoints_when_unbounded_or_long() -> None:
-    unbounded = check(dlc.dlc_long_job_checkpoint, TRAINING_JOB, {"spot": False}, name="tune")
-    assert unbounded == [
-        "training job 'tune' may run without a time limit but does not checkpoint (checkpoint_interval_minutes not "
-        "set); a failure near the end repeats the whole run. Set the training job's checkpointIntervalMinutes, or a "
-        "max runtime of 30 minutes or less."
-    ]
-    long = check(dlc.dlc_long_job_checkpoint, TRAINING_JOB, {"max_runtime_minutes": 90}, name="tune")
-    assert long[0].startswith("training job 'tune' may run for up to 90 minutes but does not checkpoint")
-
-
-def test_long_job_is_quiet_for_short_jobs_and_jobs_that_checkpoint() -> None:
-    assert check(dlc.dlc_long_job_checkpoint, TRAINING_JOB, {"max_runtime_minutes": 30}) == []
-    assert check(dlc.dlc_long_job_checkpoint, TRAINING_JOB, {"checkpoint_interval_minutes": 15}) == []
-
-
-# --- dsw-idle-shutdown
-
-IDLE_FIX = "Set the notebook's idleShutdownMinutes to 240 or less (e.g. 60)."
-
-
-def test_idle_shutdown_fires_when_missing_or_too_long() -> None:
-    assert check(dsw.dsw_idle_shutdown, DSW_INSTANCE, {}, name="alice") == [
-        f"notebook 'alice' never shuts down when idle (idle_shutdown_minutes not set) and is billed until someone "
-        f"stops it. {IDLE_FIX}"
-    ]
-    assert check(dsw.dsw_idle_shutdown, DSW_INSTANCE, {"idle_shutdown_minutes": 600}, name="alice") == [
-        f"notebook 'alice' stays up for 600 idle minutes. {IDLE_FIX}"
-    ]
-
-
-def test_idle_shutdown_is_quiet_with_a_bounded_idle_time() -> None:
-    assert check(dsw.dsw_idle_shutdown, DSW_INSTANCE, {"idle_shutdown_minutes": 60}) == []
 
 
 # --- required-tags
