@@ -82,6 +82,9 @@ EAS_NAME_MAX: Final = 64
 SHARED_RESOURCE_GROUP: Final = "shared"
 NOTEBOOK_NAME_MAX: Final = 27  # DSW instance names: letters, digits and underscores, at most 27
 DEDICATED_GROUP: Final = re.compile(r"eas-r-[a-z0-9]+")
+# ECS instance types as the project writes them everywhere (EAS cloud.computing.instance_type, DSW EcsSpec, DLC
+# EcsSpec): 'ecs.<family>[-<variant>].<size>', e.g. 'ecs.c7.large', 'ecs.gn6i-c4g1.xlarge' (the project's own rule).
+ECS_INSTANCE_TYPE_PATTERN: Final = r"^ecs\.[a-z0-9]+(-[a-z0-9]+)*\.[a-z0-9]+$"
 
 
 def eas_service_name(model: str, version: str) -> str:

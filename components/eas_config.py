@@ -36,8 +36,14 @@ def service_config(service: ModelServiceConfig, version: str, bucket: str) -> di
         metadata["memory"] = service.memory_mb
         if service.gpu:
             metadata["gpu"] = service.gpu
-    else:
-        config["cloud"] = {"computing": {"instance_type": service.instance_type}}
+    cloud = _cloud(service)
+    if service.burst is not None:
+        # The elastic resource pool: scale-out that finds no room on the dedicated group starts the instance in the
+        # public group as cloud.computing's type; scale-in removes public instances first
+        # (https://www.alibabacloud.com/help/en/pai/elastic-resource-pool; docs/burst.md).
+        metadata["resource_burstable"] = True
+    if cloud:
+        config["cloud"] = cloud
     uri = model_uri(bucket, service.name, version)
     if service.container is not None:
         config["containers"] = [
@@ -53,6 +59,28 @@ def service_config(service: ModelServiceConfig, version: str, bucket: str) -> di
         config["processor"] = service.processor
         config["model_path"] = uri  # built-in processors load the model from here, read-only
     return config
+
+
+def _cloud(service: ModelServiceConfig) -> dict[str, Any]:
+    """``cloud``: the public instance type (shared group, or a dedicated group's burst) and the service's VPC.
+
+    ``cloud.computing.instance_type`` is the single-type form pai-python-sdk writes for public resources
+    (pai/model/_model.py ``_build_service_config``); ``cloud.networking`` {vpc_id, vswitch_id, security_group_id}
+    is where a public-group instance takes its VPC (the elastic resource pool page: a public group's VPC direct
+    connection is set in the service, through cloud.networking, https://help.aliyun.com/document_detail/469776.html).
+    Whether the elastic pool reads ``instance_type`` as well as ``instances[{type}]`` is UNCONFIRMED (docs/day-one.md).
+    """
+    cloud: dict[str, Any] = {}
+    instance_type = service.burst.instance_type if service.burst is not None else service.instance_type
+    if instance_type is not None:
+        cloud["computing"] = {"instance_type": instance_type}
+    if service.vpc is not None:
+        cloud["networking"] = {
+            "vpc_id": service.vpc.vpc_id,
+            "vswitch_id": service.vpc.vswitch_id,
+            "security_group_id": service.vpc.security_group_id,
+        }
+    return cloud
 
 
 def service_config_json(service: ModelServiceConfig, version: str, bucket: str) -> str:

@@ -149,9 +149,18 @@ def project(actual: Any, wanted: Any) -> Any:
     return actual
 
 
-def update_body(props: Mapping[str, Any]) -> dict[str, Any]:
-    """The UpdateService (merge) body: the program's config without ``metadata.instance``, plus role and auth."""
-    return on_the_wire(without_unmanaged(json.loads(props["service_config"])), props)
+def update_body(props: Mapping[str, Any], olds: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The UpdateService (merge) body: the program's config without ``metadata.instance``, plus role and auth.
+
+    A merge keeps keys the body leaves out, so burst turned off (``metadata.resource_burstable`` in the old config,
+    not in the new) is sent as an explicit ``false``; the old ``cloud`` keys stay on the service, unread by a
+    dedicated group without the pool (UNCONFIRMED, docs/day-one.md).
+    """
+    config = without_unmanaged(json.loads(props["service_config"]))
+    old = json.loads(olds["service_config"]).get("metadata", {}) if olds else {}
+    if old.get("resource_burstable") and "resource_burstable" not in config.get("metadata", {}):
+        config.setdefault("metadata", {})["resource_burstable"] = False
+    return on_the_wire(config, props)
 
 
 def on_the_wire(config: dict[str, Any], props: Mapping[str, Any]) -> dict[str, Any]:
@@ -217,7 +226,7 @@ class EasServiceProvider(ConfiguredProvider):
         service = _Service(self._config, news)
         wire = ("role_arn", "docker_auth")
         if managed_view(olds) != managed_view(news) or any(olds.get(k) != news.get(k) for k in wire):
-            service.merge_update()
+            service.merge_update(olds)
         if (olds.get("tags") or {}) != (news.get("tags") or {}) and news.get("tags"):
             service.label()
         return pulumi.dynamic.UpdateResult(service.outputs(service.wait_running()))
@@ -277,13 +286,13 @@ class _Service(EasWorker):
             return
         progress(f"EAS service {self.name}: created")
 
-    def merge_update(self) -> None:
+    def merge_update(self, olds: Mapping[str, Any] | None = None) -> None:
         from alibabacloud_eas20210701 import models as eas
 
         from providers.waiting import progress
 
         self.wait_settled()
-        request = eas.UpdateServiceRequest(body=json.dumps(update_body(self.props)), update_type="merge")
+        request = eas.UpdateServiceRequest(body=json.dumps(update_body(self.props, olds)), update_type="merge")
         self._call("update", lambda: self.client.update_service(self.region, self.name, request))
         progress(f"EAS service {self.name}: config merged (metadata.instance left to the autoscaler)")
 

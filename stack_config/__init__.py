@@ -7,8 +7,9 @@ listing every problem. Keys with a ``dev_default`` are optional in ``dev`` only:
 must set them explicitly, so it never runs on a dev default by accident.
 
 One module per section, each with its dataclasses, the rules across their keys and their wording:
-:mod:`~stack_config.storage` (``storage``, ``workspace``), :mod:`~stack_config.serving` and
-:mod:`~stack_config.serving_versions` (``serving``), :mod:`~stack_config.training`,
+:mod:`~stack_config.storage` (``storage``, ``workspace``), :mod:`~stack_config.serving`,
+:mod:`~stack_config.serving_versions` and :mod:`~stack_config.serving_burst` (``serving``),
+:mod:`~stack_config.training`,
 :mod:`~stack_config.notebook`, :mod:`~stack_config.pipeline`, :mod:`~stack_config.container_registry`
 (``registry``: the *container* registry), :mod:`~stack_config.alarms`, :mod:`~stack_config.secrets`,
 :mod:`~stack_config.keys` (which keys a stack file may hold); :mod:`~stack_config.stack` joins them
@@ -33,6 +34,7 @@ from stack_config.secrets import (
     plaintext_secret_problems,
 )
 from stack_config.serving import CronScaleConfig, MetricsConfig, ModelServiceConfig, RolloutConfig, ServingConfig
+from stack_config.serving_burst import BurstConfig, VpcConfig
 from stack_config.stack import StackConfig, load_stack_config, parse_stack_config
 from stack_config.storage import StorageConfig, WorkspaceConfig
 from stack_config.training import (
@@ -49,6 +51,7 @@ __all__ = [
     "ALICLOUD_KEYS",
     "SHARED_RESOURCE_GROUP",
     "AlarmConfig",
+    "BurstConfig",
     "CodeConfig",
     "ContainerConfig",
     "CronScaleConfig",
@@ -73,6 +76,7 @@ __all__ = [
     "TrainingConfig",
     "TrainingDataConfig",
     "TrainingJobConfig",
+    "VpcConfig",
     "WorkspaceConfig",
     "credential_url_problems",
     "eas_service_name",

@@ -14,6 +14,7 @@ from config_problems import MISSING, Problem, key, path_text
 from config_promotion import PromotionConfig
 from pai_facts import (
     DEDICATED_GROUP,
+    ECS_INSTANCE_TYPE_PATTERN,
     KNOWN_PROCESSORS,
     RELEASE_DEFAULTS,
     SHARED_RESOURCE_GROUP,
@@ -21,6 +22,7 @@ from pai_facts import (
     registry_version,
 )
 from stack_config.fields import MODEL, ContainerConfig, Number, VersionId, container_problems, typed
+from stack_config.serving_burst import BurstConfig, VpcConfig, burst_problems
 from stack_config.serving_versions import version_problems
 
 
@@ -107,7 +109,7 @@ class ModelServiceConfig:
         "Give an ECS instance type for the shared resource group, e.g. 'ecs.c7.large'",
         default=None,
         rule="an ECS instance type such as 'ecs.c7.large'",
-        pattern=r"^ecs\.[a-z0-9]+(-[a-z0-9]+)*\.[a-z0-9]+$",
+        pattern=ECS_INSTANCE_TYPE_PATTERN,
     )
     resource_group: StrictStr = key(
         "Write 'shared' or the id of a dedicated EAS resource group ('eas-r-...')",
@@ -119,6 +121,15 @@ class ModelServiceConfig:
     memory_mb: StrictInt | None = key("Give the memory per instance in MB on the dedicated group", default=None, ge=128)
     gpu: StrictInt | None = key(
         "Give the GPUs per instance on the dedicated group, or leave it out", default=None, ge=0
+    )
+    burst: BurstConfig | None = key(
+        "Give {instanceType} to burst into pay-as-you-go public instances when the dedicated group is full "
+        "(docs/burst.md), or leave it out",
+        default=None,
+    )
+    vpc: VpcConfig | None = key(
+        "Give {vpcId, vswitchId, securityGroupId}: required with burst, or on 'shared' to reach your VPC",
+        default=None,
     )
     min_instances: StrictInt = key(
         "Set the fewest instances the autoscaler keeps: 0 lets dev scale to zero", dev_default=0, ge=0
@@ -354,7 +365,7 @@ def _engine_problems(svc: Mapping[str, Any], where: str) -> list[Problem]:
 
 def service_problems(svc: Mapping[str, Any], index: int) -> list[Problem]:
     where = path_text(("serving", "services", index))
-    problems = _engine_problems(svc, where) + _placement_problems(svc, where)
+    problems = _engine_problems(svc, where) + _placement_problems(svc, where) + burst_problems(svc, where)
     low, high = typed(svc, "minInstances", int), typed(svc, "maxInstances", int)
     if low is not None and high is not None and high <= low:
         problems.append(

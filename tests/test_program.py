@@ -146,6 +146,15 @@ def test_prod_services_keep_min_instances_and_use_the_dedicated_group() -> None:
         "cpu": 8,
         "memory": 30000,
         "gpu": 1,
+        "resource_burstable": True,  # prod's GPU service bursts into public instances (docs/burst.md)
+    }
+    assert configs["image_tagger-v3"]["cloud"] == {
+        "computing": {"instance_type": "ecs.gn6i-c8g1.2xlarge"},
+        "networking": {
+            "vpc_id": "vpc-bp1acmeprod01",
+            "vswitch_id": "vsw-bp1acmeprod01",
+            "security_group_id": "sg-bp1acmeprod01",
+        },
     }
 
 

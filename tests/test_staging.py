@@ -48,6 +48,7 @@ def test_staging_policy_levels() -> None:
     assert differ == {
         "eas-prod-min-instances": ("disabled", "mandatory"),  # staging may scale to zero
         "eas-prod-dedicated-resource-group": ("disabled", "advisory"),  # the shared group is fine for staging
+        "eas-burst-ceiling": ("advisory", "mandatory"),  # staging's bursts are reported, not refused
     }
     assert staging["eas-prod-gated-rollout"].properties == {"environments": ["staging"]}
 

@@ -10,12 +10,13 @@ from typing import Final
 
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
-from . import dlc, dsw, eas, exposure, governance, promotion, ram, ram_roles, registry, storage
+from . import burst, dlc, dsw, eas, exposure, governance, promotion, ram, ram_roles, registry, storage
 
 PACK_NAME: Final = "pai-mlops-guard"
 
 POLICIES: Final[list[ResourceValidationPolicy | StackValidationPolicy]] = [
     *eas.POLICIES,
+    *burst.POLICIES,
     *storage.POLICIES,
     *exposure.POLICIES,
     *ram.POLICIES,

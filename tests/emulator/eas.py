@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from tests.emulator.core import ApiError, Lifecycle, handler_name, invalid, iso, paginate, short_id
+from tests.emulator.eas_burst import burst_error
 
 if TYPE_CHECKING:
     from tests.emulator.app import Context
@@ -175,6 +176,8 @@ class EasApi:
             "InternetEndpoint": service.endpoint("internet"),
             "IntranetEndpoint": service.endpoint("intranet"),
             "Resource": service.config.get("metadata", {}).get("resource", ""),
+            # Service.ResourceBurstable (alibabacloud_eas20210701 models/_service.py, newer than the pinned 7.0.0).
+            "ResourceBurstable": service.config.get("metadata", {}).get("resource_burstable") is True,
             "RunningInstance": service.instances if running else 0,
             "PendingInstance": service.instances if phase.status in ("Creating", "Starting") else 0,
             "TotalInstance": service.instances,
@@ -237,6 +240,8 @@ class EasApi:
             )
         if not config.get("containers") and not config.get("processor") and not config.get("processor_path"):
             raise invalid("the service config needs containers[] (custom image) or a processor")
+        if (refused := burst_error(config)) is not None:
+            raise refused
         region = self.region  # CreateService's path has no region: the endpoint's region is the service's
         key = (region, name)
         self._settle(context.now)
@@ -284,6 +289,8 @@ class EasApi:
         config.setdefault("metadata", {})["name"] = service.name
         if (config.get("metadata", {}).get("group") or None) != service.group:
             raise invalid("a service cannot change its group in an update; delete and create it in the new group")
+        if (refused := burst_error(config)) is not None:  # on the merged config: a patch may drop what burst needs
+            raise refused
         service.config, service.updated = config, context.now
         if "token" in patch:
             service.token = str(patch["token"])

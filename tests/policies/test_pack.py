@@ -25,6 +25,7 @@ ALL_POLICIES = [
     ("eas-scale-in-cooldown", "advisory", "resource"),
     ("eas-prod-dedicated-resource-group", "advisory", "resource"),
     ("eas-prod-gated-rollout", "mandatory", "resource"),
+    ("eas-burst-ceiling", "mandatory", "stack"),
     ("oss-bucket-private", "mandatory", "resource"),
     ("oss-bucket-encrypted-kms", "mandatory", "stack"),
     ("oss-bucket-versioning", "mandatory", "stack"),

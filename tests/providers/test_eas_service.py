@@ -265,3 +265,31 @@ def test_a_config_change_keeps_a_rotated_token(host: ProviderHost, cloud: Contro
     assert clients.eas().describe_service(REGION, NAME).body.access_token == rotated
     assert updated["access_token"] == rotated  # only in the secret output
     assert rotated not in updated["service_config"]
+
+
+def test_burst_turned_off_is_sent_as_false_since_a_merge_keeps_what_a_body_leaves_out(
+    host: ProviderHost, cloud: Control, clients: ClientFactory
+) -> None:
+    dedicated = {
+        "metadata": {
+            "name": NAME,
+            "group": "fraud_scorer",
+            "instance": 1,
+            "resource": "eas-r-gpu01",
+            "cpu": 8,
+            "memory": 30000,
+        },
+        "processor": "pmml",
+        "model_path": "oss://acme/models/fraud_scorer/v7/",
+    }
+    bursting = json.loads(json.dumps(dedicated))
+    bursting["metadata"]["resource_burstable"] = True
+    bursting["cloud"] = {
+        "computing": {"instance_type": "ecs.gn6i-c8g1.2xlarge"},
+        "networking": {"vpc_id": "vpc-1", "vswitch_id": "vsw-1", "security_group_id": "sg-1"},
+    }
+    id_, outs = host.create(EasServiceProvider(), props(bursting))
+    host.update(EasServiceProvider(), id_, outs, props(dedicated))
+    update = cloud.calls(api="eas", action="UpdateService")[-1]
+    assert update["body"]["metadata"]["resource_burstable"] is False
+    assert described(clients)["metadata"]["resource_burstable"] is False

@@ -424,10 +424,10 @@ BAD_INPUTS = [
         [
             f"{S0} [minInstance]: is not a known key; got a value not shown here. Did you mean 'minInstances'? "
             "Known keys here: "
-            "activationReplicas, codeCommits, codeRepository, container, contracts, cpu, cpuPercent, cron, easPrefix, "
-            "gpu, instanceType, live, maxInstances, memoryMb, minInstances, name, processor, promoted, qpsPerInstance, "
-            "readyTimeoutMinutes, registryVersions, resourceGroup, rollout, scaleInCooldownSeconds, "
-            "scaleUpWindowSeconds, versions, zeroGraceSeconds."
+            "activationReplicas, burst, codeCommits, codeRepository, container, contracts, cpu, cpuPercent, cron, "
+            "easPrefix, gpu, instanceType, live, maxInstances, memoryMb, minInstances, name, processor, promoted, "
+            "qpsPerInstance, readyTimeoutMinutes, registryVersions, resourceGroup, rollout, scaleInCooldownSeconds, "
+            "scaleUpWindowSeconds, versions, vpc, zeroGraceSeconds."
         ],
         id="service-unknown-key",
     ),
