@@ -172,9 +172,9 @@ def test_state_from_before_the_copy_role_reads_and_is_verified_again_in_place(ho
     assert failures == [
         (
             "copy_role_arn",
-            "ModelPromotion [copy_role_arn]: is required; got nothing. Give the ARN of the stack's promotion copy role, "
-            "acs:ram::<uid>:role/<prefix>-promote-copy; the program sets it from the Promotions component, so update "
-            "pai-mlops and run pulumi up (docs/environments.md, 'The copy role').",
+            "ModelPromotion [copy_role_arn]: is required; got nothing. Give the ARN of the stack's promotion copy "
+            "role, acs:ram::<uid>:role/<prefix>-promote-copy; the program sets it from the Promotions component, so "
+            "update pai-mlops and run pulumi up (docs/environments.md, 'The copy role').",
         )
     ]
     with pytest.raises(ProviderFailed) as caught:
