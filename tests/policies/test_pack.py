@@ -60,6 +60,7 @@ ALL_POLICIES = [
     ("secrets-not-plaintext", "mandatory", "resource"),
     ("dynamic-resource-types", "mandatory", "resource"),
     ("promotion-gate", "mandatory", "resource"),
+    ("promotion-copy-scope", "mandatory", "resource"),
 ]
 
 
