@@ -166,7 +166,7 @@ class StsApi:
         self.callers[access_key_id] = arn
         return {"AccessKeyId": access_key_id, "Arn": arn}
 
-    def expire_sessions(self, after_requests: int) -> dict[str, Any]:
+    def expire_sessions(self, after_requests: Any) -> dict[str, Any]:
         if not isinstance(after_requests, int) or isinstance(after_requests, bool) or after_requests < 0:
             raise invalid(f"after_requests must be a count of OSS requests; got {after_requests!r}")
         self.expire_after = after_requests
