@@ -28,7 +28,8 @@ store = c.ArtifactStore(
 roles = c.ServiceRoles("roles", c.ServiceRolesArgs.of_stack(config, kms_key_arn=store.kms_key_arn))
 after_store = pulumi.ResourceOptions(depends_on=[store, roles])
 # Versions copied from another stack's bucket, gated on their release there (docs: "Promotion").
-promotions = Promotions("promotions", PromotionsArgs.of_stack(config), opts=after_store) if config.promotes else None
+promotion_args = PromotionsArgs.of_stack(config, account_id=roles.account_id, kms_key_arn=store.kms_key_arn)
+promotions = Promotions("promotions", promotion_args, opts=after_store) if config.promotes else None
 promoted = promotions.by_version if promotions else {}
 
 services = [
@@ -90,3 +91,4 @@ if config.dashboards.enabled:
 
 export_stack(workspace, store, roles, services, trainings, pipelines, notebooks, registry, alarms)
 pulumi.export("modelArtifacts", model_artifacts_of(config, trainings, promoted))  # what another stack promotes from
+pulumi.export("bucketKmsKeyArn", store.kms_key_arn or "")  # what another stack's copy role decrypts with

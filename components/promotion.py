@@ -5,11 +5,15 @@ For every ``promoted`` version of a served model, one ``pulumi.StackReference`` 
 is typed twice. A :class:`~providers.promotion.ModelPromotion` copies ``models/<name>/<version>/`` into this
 stack's bucket, verifying it against the source's checksums, and carries the gate's evidence, which the policy
 ``promotion-gate`` judges at preview (policies/rules/promotion.py). An override is logged and recorded.
+
+The copy runs as the stack's copy role (``<prefix>-promote-copy``, components/copy_role.py), which only the
+deploying identity may assume and which holds, per promoted version, a read policy on exactly the source prefix
+and a write policy on exactly the destination prefix, attached before the copy starts; with SSE-KMS also the keys'
+use. Nothing else may be read or written with its sessions.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +21,7 @@ from typing import Any
 import pulumi
 from pulumi_alicloud import ram
 
-from components.ram_documents import PrefixAccess, oss_prefix_policy
+from components import copy_role as documents
 from config_promotion import PromotionConfig, artifact_entry
 from pai_facts import model_prefix
 from providers.promotion import ModelPromotion, ModelPromotionArgs
@@ -28,18 +32,33 @@ from stack_config import ModelServiceConfig, StackConfig
 class PromotionsArgs:
     services: Sequence[ModelServiceConfig]
     bucket_name: str
-    name_prefix: str = "pai-mlops"  # of the read policy's name: one stack per environment per account
+    account_id: pulumi.Input[str]  # the account the copy role lives in (its trust names it or the deployer)
+    name_prefix: str = "pai-mlops"  # of the role's and policies' names: one stack per environment per account
+    deployer_arn: str | None = None  # the one identity the copy role trusts (None: the account's root principal)
+    kms_key_arn: pulumi.Input[str] | None = None  # this bucket's CMK (SSE-KMS writes need its data keys)
 
     @classmethod
-    def of_stack(cls, config: StackConfig) -> PromotionsArgs:
+    def of_stack(
+        cls, config: StackConfig, *, account_id: pulumi.Input[str], kms_key_arn: pulumi.Input[str] | None
+    ) -> PromotionsArgs:
         return cls(
-            services=config.serving.services, bucket_name=config.storage.bucket_name, name_prefix=config.name_prefix
+            services=config.serving.services,
+            bucket_name=config.storage.bucket_name,
+            account_id=account_id,
+            name_prefix=config.name_prefix,
+            deployer_arn=config.deployer_arn,
+            kms_key_arn=kms_key_arn,
         )
 
 
 def read_policy_document(bucket: str, prefix: str) -> str:
-    """Read access to one version's prefix of the source bucket, nothing else (what the copying role needs)."""
-    return json.dumps(oss_prefix_policy(bucket, PrefixAccess(read=(prefix,))))
+    """Read access to one version's prefix of the source bucket, nothing else (what the copy role needs)."""
+    return documents.read_document(bucket, prefix)
+
+
+def policy_name(name_prefix: str, model: str, version: str) -> str:
+    # RAM policy names take letters, digits and hyphens (RAM CreatePolicy PolicyName).
+    return f"{name_prefix}-promote-{model.replace('_', '-')}-{version.replace('_', '-')}"
 
 
 def _pick(outputs: Any, model: str, version: str) -> dict[str, Any]:
@@ -64,9 +83,10 @@ def override_record(promotion: PromotionConfig) -> dict[str, str] | None:
 
 
 class Promotions(pulumi.ComponentResource):
-    """Per promoted version a ``ModelPromotion`` and the RAM policy that reads only that version's source prefix
-    (``<prefix>-promote-<model>-<version>``; attach it to the role that deploys this stack). Outputs:
-    ``by_version`` and ``read_policies``, by (model, version)."""
+    """The copy role and, per promoted version, a ``ModelPromotion`` and the two RAM policies attached to the role:
+    read only that version's source prefix (``<prefix>-promote-<model>-<version>``), write only its destination
+    prefix (``…-write``). Outputs: ``copy_role``, and ``by_version``, ``read_policies``, ``write_policies`` by
+    (model, version)."""
 
     def __init__(self, name: str, args: PromotionsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("pai-mlops:promotion:Promotions", name, None, opts)
@@ -74,11 +94,33 @@ class Promotions(pulumi.ComponentResource):
         references: dict[str, pulumi.StackReference] = {}
         self.by_version: dict[tuple[str, str], ModelPromotion] = {}
         self.read_policies: dict[tuple[str, str], ram.Policy] = {}
+        self.write_policies: dict[tuple[str, str], ram.Policy] = {}
+        role_name = documents.copy_role_name(args.name_prefix)
+        self.copy_role = ram.Role(
+            f"{name}-copy",
+            role_name=role_name,
+            # Known at preview when the deployer is named, so the trust rule judges it offline.
+            assume_role_policy_document=documents.trust_document("", args.deployer_arn)
+            if args.deployer_arn
+            else pulumi.Output.from_input(args.account_id).apply(
+                lambda account: documents.trust_document(account, None)
+            ),
+            description=f"pai-mlops: copies promoted model versions into {args.bucket_name} (ModelPromotion)",
+            max_session_duration=3600,
+            opts=child,
+        )
+        for svc in args.services:
+            for promotion in svc.promoted.values():
+                if promotion.from_stack not in references:
+                    references[promotion.from_stack] = pulumi.StackReference(
+                        f"{name}-{promotion.stack_name}", promotion.from_stack, opts=child
+                    )
+        # Each source stack's bucket key, when it exports one; used to decrypt what the copy reads.
+        source_keys = [ref.outputs.apply(lambda o: str(o.get("bucketKmsKeyArn") or "")) for ref in references.values()]
+        attachments = self._kms(name, args, source_keys)
         for svc in args.services:
             for version, promotion in sorted(svc.promoted.items()):
                 source = promotion.from_stack
-                if source not in references:
-                    references[source] = pulumi.StackReference(f"{name}-{promotion.stack_name}", source, opts=child)
                 ref = references[source]
                 # ``outputs``, not get_output: get_output schedules a secrecy check on the event loop that outlives a
                 # mocked run (the offline plan runs several programs in one process).
@@ -96,14 +138,25 @@ class Promotions(pulumi.ComponentResource):
                     )
                 )
                 prefix = model_prefix(svc.name, version)
-                # RAM policy names take letters, digits and hyphens (RAM CreatePolicy PolicyName).
-                self.read_policies[(svc.name, version)] = ram.Policy(
+                read = ram.Policy(
                     f"{name}-{svc.name}-{version}-read",
-                    policy_name=f"{args.name_prefix}-promote-{svc.name.replace('_', '-')}-{version.replace('_', '-')}",
+                    policy_name=policy_name(args.name_prefix, svc.name, version),
                     policy_document=bucket.apply(lambda b, p=prefix: read_policy_document(b, p)),
-                    description=f"pai-mlops: read {source}'s {prefix} to promote it (attach to the deploy role)",
+                    description=documents.description("read", source, prefix),
                     opts=child,
                 )
+                write = ram.Policy(
+                    f"{name}-{svc.name}-{version}-write",
+                    policy_name=policy_name(args.name_prefix, svc.name, version) + "-write",
+                    policy_document=documents.write_document(args.bucket_name, prefix),
+                    description=documents.description("write", source, prefix),
+                    opts=child,
+                )
+                self.read_policies[(svc.name, version)], self.write_policies[(svc.name, version)] = read, write
+                attached = [
+                    self._attach(f"{name}-{svc.name}-{version}-{kind}-attachment", p)
+                    for kind, p in (("read", read), ("write", write))
+                ]
                 self.by_version[(svc.name, version)] = ModelPromotion(
                     f"{name}-{svc.name}-{version}",
                     ModelPromotionArgs(
@@ -111,6 +164,7 @@ class Promotions(pulumi.ComponentResource):
                         source_prefix=prefix,
                         dest_bucket=args.bucket_name,
                         dest_prefix=prefix,
+                        copy_role_arn=self.copy_role.arn,
                         expected=artifact.apply(lambda a: dict(a.get("checksums") or {})),
                         lineage=artifact.apply(lambda a, s=source, o=override: _lineage(s, a, o)),
                         source_stack=source,
@@ -122,9 +176,38 @@ class Promotions(pulumi.ComponentResource):
                         commit=svc.code_commits.get(version),
                         override=override,
                     ),
-                    opts=child,
+                    # The role's policies attached first (RAM may still take a moment: the copy waits, bounded).
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[*attachments, *attached]),
                 )
-        self.register_outputs({})
+        self.register_outputs({"copy_role_arn": self.copy_role.arn})
+
+    def _attach(self, name: str, policy: ram.Policy) -> ram.RolePolicyAttachment:
+        return ram.RolePolicyAttachment(
+            name,
+            policy_name=policy.policy_name,
+            policy_type="Custom",
+            role_name=self.copy_role.role_name,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _kms(
+        self, name: str, args: PromotionsArgs, source_keys: list[pulumi.Output[str]]
+    ) -> list[ram.RolePolicyAttachment]:
+        """The keys' use, when this bucket has a CMK (a source stack exports its own as ``bucketKmsKeyArn``); the
+        attachment every copy waits for."""
+        if args.kms_key_arn is None:
+            return []
+        document = pulumi.Output.all(pulumi.Output.from_input(args.kms_key_arn), *source_keys).apply(
+            lambda keys: documents.kms_document(str(keys[0]), [str(k) for k in keys[1:]])
+        )
+        policy = ram.Policy(
+            f"{name}-copy-kms",
+            policy_name=f"{documents.copy_role_name(args.name_prefix)}-kms",
+            policy_document=document,
+            description="pai-mlops promotion copy role: decrypt the source buckets' objects, encrypt this bucket's",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return [self._attach(f"{name}-copy-kms-attachment", policy)]
 
 
 def _lineage(source: str, artifact: Mapping[str, Any], override: Mapping[str, str] | None) -> dict[str, str]:

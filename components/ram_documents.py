@@ -36,6 +36,18 @@ def trust_policy(services: Sequence[str]) -> dict[str, Any]:
     }
 
 
+def account_trust_policy(principals: Sequence[str]) -> dict[str, Any]:
+    """A trust policy that lets only the given RAM identities assume the role: ``acs:ram::<uid>:root`` (any identity
+    of that account that is also granted ``sts:AssumeRole`` on the role) or one user's or role's ARN (RAM CreateRole,
+    AssumeRolePolicyDocument example ``{"RAM": "acs:ram::<uid>:root"}``,
+    https://help.aliyun.com/zh/resource-management/api-createrole; a role's ARN as principal:
+    aliyun/alibabacloud-landing-zone solution/solution-ecs-sts-token/deployment/create_role_cross_account/main.tf)."""
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"RAM": sorted(principals)}}],
+    }
+
+
 def _objects(bucket: str, prefixes: Sequence[str]) -> list[str]:
     return [f"acs:oss:*:*:{bucket}/{prefix}*" for prefix in prefixes]
 

@@ -1,4 +1,4 @@
-"""One factory for every client the dynamic providers use: EAS, DLC, DSW, CloudMonitor and OSS.
+"""One factory for every client the dynamic providers use: EAS, DLC, DSW, CloudMonitor, STS and OSS.
 
 Build a :class:`ClientFactory` inside each provider method (never keep a client on ``self``: the provider object
 is pickled into state). Credentials come from the stack config the engine passes to ``configure()``
@@ -23,6 +23,7 @@ from alibabacloud_cms20190101.client import Client as CmsClient
 from alibabacloud_eas20210701.client import Client as EasClient
 from alibabacloud_pai_dlc20201203.client import Client as DlcClient
 from alibabacloud_pai_dsw20220101.client import Client as DswClient
+from alibabacloud_tea_openapi.client import Client as OpenApiClient
 from alibabacloud_tea_openapi.utils_models import Config as OpenApiConfig
 
 ENDPOINT_VARIABLES: Final = {
@@ -31,7 +32,11 @@ ENDPOINT_VARIABLES: Final = {
     "dsw": "PAI_MLOPS_DSW_ENDPOINT",
     "oss": "PAI_MLOPS_OSS_ENDPOINT",
     "metrics": "PAI_MLOPS_METRICS_ENDPOINT",
+    "sts": "PAI_MLOPS_STS_ENDPOINT",
 }
+# STS's regional endpoint: alibabacloud_sts20150401's client resolves it with the endpoint rule "regional"
+# (aliyun/alibabacloud-python-sdk sts-20150401/alibabacloud_sts20150401/client.py), i.e. sts.<region>.aliyuncs.com.
+STS_ENDPOINT: Final = "sts.{region}.aliyuncs.com"
 
 # (stack config key, environment variables in order of precedence)
 _ACCESS_KEY = ("alicloud:accessKey", ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALICLOUD_ACCESS_KEY"))
@@ -178,6 +183,22 @@ class ClientFactory:
 
     def cloudmonitor(self) -> CmsClient:
         return CmsClient(self._openapi_config("metrics"))
+
+    def sts(self) -> OpenApiClient:
+        """The generic OpenAPI client on STS (providers/copy_session.py calls AssumeRole through it)."""
+        config = self._openapi_config("sts")
+        if config.endpoint is None:
+            config.endpoint = STS_ENDPOINT.format(region=self.region)
+        return OpenApiClient(config)
+
+    def with_credentials(self, credentials: Credentials) -> ClientFactory:
+        """The same endpoints and timeouts for other credentials (an STS session's)."""
+        return ClientFactory(
+            credentials,
+            environ=self._environ,
+            connect_timeout_ms=self._connect_timeout_ms,
+            read_timeout_ms=self._read_timeout_ms,
+        )
 
     def oss_endpoint(self) -> str:
         override = endpoint_override("oss", self._environ)

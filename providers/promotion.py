@@ -2,6 +2,11 @@
 
 What it guarantees (``pulumi up``):
 
+- every read and write is made with the temporary credentials of ``copy_role_arn``, the stack's promotion copy role
+  (providers/copy_session.py: STS AssumeRole, renewed when it expires; RAM's ``AccessDenied`` waited out a bounded
+  number of times): the role may read only the promoted versions' source prefixes and write only their
+  destination prefixes, so a config that points a version at another prefix is refused by OSS itself. State
+  written before this input existed reads and refreshes as before; ``check`` refuses inputs without it, naming it;
 - every object under ``source_prefix`` (``models/<name>/<version>/``) of ``source_bucket`` is copied to the same key
   under ``dest_prefix`` of ``dest_bucket``, by reading it (``GetObject``) and writing it (``PutObject`` with
   ``Content-MD5``, which OSS checks against the body it received: PutObject API reference, "Content-MD5",
@@ -36,6 +41,7 @@ from pydantic import Field, StrictBool, StrictInt, StrictStr
 from pydantic.dataclasses import dataclass as model
 
 from providers.base import ConfiguredProvider, check_inputs
+from providers.copy_session import ROLE_ARN_PATTERN, CopySession, session_name
 
 DEFAULT_DEADLINE_SECONDS: Final = 3600
 PREFIX_PATTERN: Final = r"^models/[a-z][a-z0-9_]*/[a-z0-9][a-z0-9_]{0,15}/$"
@@ -43,6 +49,12 @@ BUCKET_PATTERN: Final = r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$"
 CHECKSUM_PATTERN: Final = r"^sha256:[0-9a-f]{64}$"
 OUTPUTS: Final = ("checksums", "objects", "bytes", "source_uri", "dest_uri")
 REPLACING: Final = ("source_bucket", "source_prefix", "dest_bucket", "dest_prefix")
+
+
+COPY_ROLE_FIX: Final = (
+    "Give the ARN of the stack's promotion copy role, acs:ram::<uid>:role/<prefix>-promote-copy; the program sets it "
+    "from the Promotions component, so update pai-mlops and run pulumi up (docs/environments.md, 'The copy role')"
+)
 
 
 class PromotionFailed(Exception):
@@ -57,6 +69,8 @@ class PromotionInputs:
     source_prefix: StrictStr = Field(pattern=PREFIX_PATTERN, json_schema_extra={"fix": "Give models/<name>/<version>/"})
     dest_bucket: StrictStr = Field(pattern=BUCKET_PATTERN, json_schema_extra={"fix": "Give an OSS bucket name"})
     dest_prefix: StrictStr = Field(pattern=PREFIX_PATTERN, json_schema_extra={"fix": "Give models/<name>/<version>/"})
+    # The role whose STS session copies (new in the copy-role release; the program sets it, components/promotion.py).
+    copy_role_arn: StrictStr = Field(pattern=ROLE_ARN_PATTERN, json_schema_extra={"fix": COPY_ROLE_FIX})
     expected: dict[StrictStr, Any] = Field(
         default_factory=dict, json_schema_extra={"fix": "Map object names to 'sha256:<hex>', or leave it out"}
     )
@@ -94,9 +108,9 @@ def sha256_of(data: bytes) -> str:
 
 @dataclass
 class Copy:
-    """One promotion under way: the buckets, the deadline, what was copied."""
+    """One promotion under way: the copy role's session, the deadline, what was copied."""
 
-    factory: Any
+    session: CopySession
     props: Mapping[str, Any]
     deadline: Any
     checksums: dict[str, str] = field(default_factory=lambda: {})
@@ -106,45 +120,39 @@ class Copy:
     def label(self) -> str:
         return f"promote {self.props['source_prefix']}"
 
-    def _call(self, what: str, operation: Any) -> Any:
-        from providers import retry
-
-        return retry.call(operation, what=f"{self.label}: {what}", deadline=self.deadline)
-
-    def names(self, bucket: Any, prefix: str) -> list[str]:
+    def names(self, bucket: str, prefix: str) -> list[str]:
         """Object names under ``prefix`` (relative to it), every page."""
         names: list[str] = []
         token = ""
         while True:
-            page = self._call(
-                f"list oss://{bucket.bucket_name}/{prefix}",
-                lambda t=token: bucket.list_objects_v2(prefix=prefix, continuation_token=t, max_keys=1000),
+            page = self.session.call(
+                f"list oss://{bucket}/{prefix}",
+                lambda b, t=token: b(bucket).list_objects_v2(prefix=prefix, continuation_token=t, max_keys=1000),
             )
             names += [item.key.removeprefix(prefix) for item in page.object_list if item.key != prefix]
             if not page.is_truncated:
                 return names
             token = page.next_continuation_token
 
-    def read(self, bucket: Any, key: str) -> bytes | None:
+    def read(self, bucket: str, key: str) -> bytes | None:
         """The object's bytes, or None when there is none."""
         import oss2.exceptions
 
-        def get() -> bytes | None:
+        def get(buckets: Any) -> bytes | None:
             try:
-                return bucket.get_object(key).read()
+                return buckets(bucket).get_object(key).read()
             except oss2.exceptions.NoSuchKey:
                 return None
 
-        return self._call(f"read oss://{bucket.bucket_name}/{key}", get)
+        return self.session.call(f"read oss://{bucket}/{key}", get)
 
     def run(self) -> dict[str, Any]:
         from providers.waiting import progress
 
         props = self.props
-        source = self.factory.oss_bucket(props["source_bucket"])
-        dest = self.factory.oss_bucket(props["dest_bucket"])
+        source, dest = str(props["source_bucket"]), str(props["dest_bucket"])
         src_prefix, dst_prefix = str(props["source_prefix"]), str(props["dest_prefix"])
-        source_uri, dest_uri = f"oss://{source.bucket_name}/{src_prefix}", f"oss://{dest.bucket_name}/{dst_prefix}"
+        source_uri, dest_uri = f"oss://{source}/{src_prefix}", f"oss://{dest}/{dst_prefix}"
         names = sorted(self.names(source, src_prefix))
         if not names:
             raise PromotionFailed(
@@ -187,8 +195,8 @@ class Copy:
             "dest_uri": dest_uri,
         }
 
-    def copy_one(self, dest: Any, key: str, data: bytes, digest: str, progress: Any) -> None:
-        where = f"oss://{dest.bucket_name}/{key}"
+    def copy_one(self, dest: str, key: str, data: bytes, digest: str, progress: Any) -> None:
+        where = f"oss://{dest}/{key}"
         present = self.read(dest, key)
         if present is not None:
             if sha256_of(present) != digest:
@@ -201,7 +209,7 @@ class Copy:
             return
         md5 = base64.b64encode(hashlib.md5(data).digest()).decode()  # OSS's integrity header (not a security use)
         # Idempotent: the same bytes to the same key; after a lost answer the object is read back below either way.
-        self._call(f"write {where}", lambda: dest.put_object(key, data, headers={"Content-MD5": md5}))
+        self.session.call(f"write {where}", lambda b: b(dest).put_object(key, data, headers={"Content-MD5": md5}))
         written = self.read(dest, key)
         if written is None or sha256_of(written) != digest:
             found = "nothing" if written is None else sha256_of(written)
@@ -220,7 +228,8 @@ class ModelPromotionProvider(ConfiguredProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
         # The gate's evidence (the source's history) changes with every release there: not a change of the copy.
-        keys = (*REPLACING, "expected", "lineage", "deadline_seconds", "live", "override")
+        # A new copy role (or the first one, on state from before it existed) verifies the copy again in place.
+        keys = (*REPLACING, "expected", "lineage", "deadline_seconds", "live", "override", "copy_role_arn")
         changed = [key for key in keys if olds.get(key) != news.get(key)]
         replaces = [key for key in changed if key in (*REPLACING, "expected")]
         return pulumi.dynamic.DiffResult(
@@ -231,9 +240,15 @@ class ModelPromotionProvider(ConfiguredProvider):
         from providers.clients import ClientFactory
         from providers.waiting import Deadline
 
+        role = props.get("copy_role_arn")
+        if not isinstance(role, str) or not role:
+            raise PromotionFailed(f"ModelPromotion [copy_role_arn]: is missing. {COPY_ROLE_FIX}")
         factory = ClientFactory.from_config(self._config)
         deadline = Deadline(float(props.get("deadline_seconds", DEFAULT_DEADLINE_SECONDS)))
-        return Copy(factory, props, deadline).run()
+        label = f"promote {props['source_prefix']}"
+        _, model, version, _ = str(props["dest_prefix"]).split("/")
+        session = CopySession(factory, role, session_name(model, version), deadline=deadline, label=label)
+        return Copy(session, props, deadline).run()
 
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
         return pulumi.dynamic.CreateResult(f"{props['dest_bucket']}/{props['dest_prefix']}", self._copy(props))
@@ -254,6 +269,7 @@ class ModelPromotionArgs:
     source_prefix: str
     dest_bucket: str
     dest_prefix: str
+    copy_role_arn: pulumi.Input[str]
     expected: pulumi.Input[Mapping[str, str]] = field(default_factory=lambda: {})
     lineage: pulumi.Input[Mapping[str, str]] = field(default_factory=lambda: {})
     deadline_seconds: int = DEFAULT_DEADLINE_SECONDS
@@ -284,6 +300,7 @@ class ModelPromotion(pulumi.dynamic.Resource, module="pai", name="ModelPromotion
             "source_prefix": args.source_prefix,
             "dest_bucket": args.dest_bucket,
             "dest_prefix": args.dest_prefix,
+            "copy_role_arn": args.copy_role_arn,
             "expected": args.expected,
             "lineage": args.lineage,
             "deadline_seconds": args.deadline_seconds,

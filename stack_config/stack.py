@@ -94,6 +94,15 @@ class StackConfig:
         "Write true only if this stack's name deliberately does not say its environment (see 'environment')",
         default=False,
     )
+    # The promotion copy role's only trusted principal (components/promotion.py; docs/environments.md).
+    deployer_arn: StrictStr | None = key(
+        "Give the ARN of the RAM role or user that runs pulumi up for this stack, e.g. "
+        "acs:ram::123456789012****:role/pai-mlops-deploy; only it may assume the promotion copy role. Leave it out "
+        "to let any identity of the account that is granted sts:AssumeRole on that role assume it",
+        default=None,
+        rule="acs:ram::<account id>:role/<name> or acs:ram::<account id>:user/<name>",
+        pattern=r"^acs:ram::[0-9]+:(role|user)/[A-Za-z0-9._@-]{1,64}$",
+    )
 
     @property
     def protect_stateful(self) -> bool:

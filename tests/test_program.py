@@ -46,9 +46,11 @@ def test_program_registers_the_pipeline(stack: str) -> None:
         "alicloud:oss/bucketVersioning:BucketVersioning": 1,
         "alicloud:oss/bucketServerSideEncryption:BucketServerSideEncryption": 1,
         "alicloud:oss/bucketLogging:BucketLogging": 1,
-        "alicloud:ram/role:Role": 5,  # DSW, DLC, EAS; the trigger's start role and OSS invocation role
-        "alicloud:ram/policy:Policy": 9 if stack == "prod" else 8,  # prod: the read policy of its promotion
-        "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment": 8,
+        # DSW, DLC, EAS; the trigger's start role and OSS invocation role; prod: the promotion copy role
+        "alicloud:ram/role:Role": 6 if stack == "prod" else 5,
+        # prod: the read and write policies of its promotion and the copy role's KMS use, each attached to the role
+        "alicloud:ram/policy:Policy": 11 if stack == "prod" else 8,
+        "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment": 11 if stack == "prod" else 8,
         "pulumi-python:dynamic/pai:EasService": 3,
         "pai-mlops:training:Training": 1,
         "pai-mlops:code:CodeRepositories": 1,
@@ -105,6 +107,7 @@ def test_program_registers_the_pipeline(stack: str) -> None:
     # Every stack output (components/outputs.py; docs/releasing.md names them).
     assert mocks.stack_outputs == [
         "alarmRules",
+        "bucketKmsKeyArn",
         "bucketName",
         "groupAccessTokens",
         "groupEndpoints",
@@ -194,12 +197,12 @@ def test_plan_prints_the_tree_and_writes_the_json_plan(tmp_path: Path, capsys: p
     )
     at = printed.index(" +   │  │  └─ pulumi-python:dynamic/pai:EasService  fraud_scorer-v7")
     assert printed[at + 1] == "     │  │           name=fraud_scorer_v7 group=fraud_scorer instances=2 on=ecs.c7.xlarge"
-    assert "Resources: 94 to create: the stack, 76 cloud resources and 17 components" in printed
+    assert "Resources: 100 to create: the stack, 82 cloud resources and 17 components" in printed
     document = json.loads(out.read_text())
     assert document["stack"] == "prod"
-    assert (
-        len(document["resources"]) == 93
-    )  # with the Promotions component, its ModelPromotion, the lanes, the scan rule
+    # with the Promotions component, its copy role, policies and attachments, its ModelPromotion, the lanes and
+    # the registry's scan rule
+    assert len(document["resources"]) == 99
 
 
 def test_plan_exits_2_with_the_problems_on_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -36,7 +36,12 @@ def test_staging_names_differ_from_every_other_stack() -> None:
         stack: {r.inputs.get("roleName") for r in run_program(stack).by_type("alicloud:ram/role:Role")}
         for stack in ("dev", "staging", "prod")
     }
-    assert names["staging"] == {"pai-mlops-staging-dlc", "pai-mlops-staging-dsw", "pai-mlops-staging-eas"}
+    assert names["staging"] == {
+        "pai-mlops-staging-dlc",
+        "pai-mlops-staging-dsw",
+        "pai-mlops-staging-eas",
+        "pai-mlops-staging-promote-copy",  # staging promotes v7 from dev (components/copy_role.py)
+    }
     assert not names["staging"] & (names["dev"] | names["prod"])
 
 

@@ -39,7 +39,9 @@ DYNAMIC = {
         "ModelPromotion",
         "ModelPromotionProvider",
         "ModelPromotionArgs",
-        "commit deadline_seconds dest_bucket dest_prefix expected lineage live model override release_history "
+        # copy_role_arn: added with the promotion copy role; state written before it still reads (test_promotion).
+        "commit copy_role_arn deadline_seconds dest_bucket dest_prefix expected lineage live model override "
+        "release_history "
         "source_artifact source_bucket source_prefix source_stack version",
     ),
     "pulumi-python:dynamic/pai:MetricMetaCheck": (

@@ -1,7 +1,8 @@
 """The emulator's WSGI application: routes each request to its API, applies faults, records the call.
 
 Routing: ``/_emulator/…`` is the control API; a request with ``x-acs-version`` goes to the Alibaba API of that
-version (EAS 2021-07-01, DLC 2020-12-03, DSW 2022-01-01, PAIFlow 2021-02-02, CloudMonitor 2019-01-01);
+version (EAS 2021-07-01, DLC 2020-12-03, DSW 2022-01-01, PAIFlow 2021-02-02, CloudMonitor 2019-01-01,
+STS 2015-04-01);
 ``/api/v1/query`` is the Prometheus HTTP API; anything else is OSS, path style (``/<bucket>/<key>``), as oss2
 addresses an IP endpoint.
 """
@@ -150,7 +151,7 @@ class Application:
     ) -> Response:
         rid = rid or request_id()
         if action is None:  # OSS names its action while handling; fault it by the same name
-            action = _oss_action(request)
+            action = oss_action(request)
         fault = self.faults.take(api, action)
         if fault is not None and fault.kind == "delay":
             time.sleep(fault.seconds)
@@ -201,7 +202,7 @@ class Application:
         return response
 
 
-def _oss_action(request: Request) -> str:
+def oss_action(request: Request) -> str:
     """The OSS operation a path-style request asks for, named as in the OSS API reference."""
     bucket, _, key = request.path.lstrip("/").partition("/")
     if key:

@@ -110,3 +110,23 @@ class Control:
     def refuse_metrics(self, status: int, code: str = "", message: str = "", *, in_body: bool = False) -> None:
         """Refuse every metrics query from now on (``in_body``: HTTP 200 with ``Success: false``)."""
         self._send("POST", "metrics-refusal", {"status": status, "code": code, "message": message, "in_body": in_body})
+
+    def put_role(self, name: str, trust: dict[str, Any], **extra: Any) -> str:
+        """Register a RAM role (its trust policy; ``max_session_duration``, ``account``); answers its ARN."""
+        return self._send("PUT", f"ram/roles/{quote(name, safe='')}", {"trust": trust, **extra})["Arn"]
+
+    def attach_policy(self, role: str, policy: str, document: dict[str, Any], *, hidden_for: int = 0) -> None:
+        """Attach a policy document to a role; ``hidden_for``: the role's next N OSS requests do not see it yet."""
+        path = f"ram/roles/{quote(role, safe='')}/policies/{quote(policy, safe='')}"
+        self._send("PUT", path, {"document": document, "hidden_for": hidden_for})
+
+    def detach_policy(self, role: str, policy: str) -> None:
+        self._send("DELETE", f"ram/roles/{quote(role, safe='')}/policies/{quote(policy, safe='')}")
+
+    def register_caller(self, access_key_id: str, arn: str) -> None:
+        """Who a long-term access key is (by default a user of the emulator's account named by the key)."""
+        self._send("PUT", f"ram/callers/{quote(access_key_id, safe='')}", {"arn": arn})
+
+    def expire_sessions(self, *, after_requests: int = 0) -> None:
+        """Every STS session issued so far expires after the next ``after_requests`` OSS requests of sessions."""
+        self._send("POST", "sts/expire", {"after_requests": after_requests})

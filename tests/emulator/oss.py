@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import formatdate
@@ -48,12 +49,24 @@ def error_response(error: ApiError, rid: str, head: bool = False) -> Response:
     return Response(xml, error.status, headers=headers, content_type="application/xml")
 
 
+# (request, operation, bucket, key, now): raises the OSS error when the request's credentials may not do it.
+Authorize = Callable[[Request, str, str, str, float], None]
+
+
+def _anyone(request: Request, operation: str, bucket: str, key: str, now: float) -> None:
+    return None
+
+
 class OssApi:
-    def __init__(self) -> None:
+    """Buckets and objects. ``authorize`` judges each request first (tests/emulator/sts.py: STS sessions are held
+    to their role's policies; long-term keys pass)."""
+
+    def __init__(self, authorize: Authorize = _anyone) -> None:
         self.buckets: dict[str, dict[str, StoredObject]] = {}
+        self._authorize = authorize
 
     def reset(self) -> None:
-        self.__init__()
+        self.__init__(self._authorize)
 
     def create_bucket(self, name: str) -> None:
         self.buckets.setdefault(name, {})
@@ -63,6 +76,9 @@ class OssApi:
         rid = request_id()
         if not bucket_name:
             raise ApiError(400, "InvalidRequest", "ListBuckets is not emulated; address a bucket.")
+        from tests.emulator.app import oss_action
+
+        self._authorize(request, oss_action(request), bucket_name, key, now)
         if request.method == "PUT" and not key:
             self.create_bucket(bucket_name)
             return Response(b"", 200, headers={"x-oss-request-id": rid, "Location": f"/{bucket_name}"})

@@ -22,8 +22,9 @@ from tests.emulator.eas import EasApi
 from tests.emulator.metrics import MetricsApi
 from tests.emulator.oss import OssApi
 from tests.emulator.paiflow import PaiFlowApi
+from tests.emulator.sts import StsApi
 
-ENDPOINT_APIS = ("eas", "dlc", "dsw", "oss", "metrics")
+ENDPOINT_APIS = ("eas", "dlc", "dsw", "oss", "metrics", "sts")
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -55,7 +56,8 @@ class Emulator:
         self.dlc = DlcApi()
         self.dsw = DswApi()
         self.paiflow = PaiFlowApi()
-        self.oss = OssApi()
+        self.sts = StsApi(region)
+        self.oss = OssApi(authorize=self.sts.authorize)
         self.metrics = MetricsApi(
             share_of=self.eas.share, operate=lambda action: self.eas.operate(action, self.clock.now())
         )
@@ -64,7 +66,7 @@ class Emulator:
             self.faults,
             self.calls,
             self.lock,
-            [self.eas, self.dlc, self.dsw, self.paiflow, self.metrics],
+            [self.eas, self.dlc, self.dsw, self.paiflow, self.metrics, self.sts],
             oss=self.oss,
             prometheus=self.metrics.prometheus,
             control=self._control,
@@ -95,6 +97,10 @@ class Emulator:
                 Rule("/_emulator/metrics-refusal", methods=["POST", "DELETE"], endpoint="metrics_refusal"),
                 Rule("/_emulator/metrics", methods=["GET"], endpoint="metrics_all"),
                 Rule("/_emulator/metrics/<service>", methods=["PUT", "DELETE"], endpoint="metrics"),
+                Rule("/_emulator/ram/roles/<role>", methods=["PUT"], endpoint="ram_role"),
+                Rule("/_emulator/ram/roles/<role>/policies/<policy>", methods=["PUT", "DELETE"], endpoint="ram_policy"),
+                Rule("/_emulator/ram/callers/<key>", methods=["PUT"], endpoint="ram_caller"),
+                Rule("/_emulator/sts/expire", methods=["POST"], endpoint="sts_expire"),
             ]
         )
 
@@ -133,7 +139,7 @@ class Emulator:
     def reset(self) -> None:
         """Forget every resource, fault, recorded call and credential; the clock keeps its speed."""
         with self.lock:
-            for api in (self.eas, self.dlc, self.dsw, self.paiflow, self.oss, self.metrics):
+            for api in (self.eas, self.dlc, self.dsw, self.paiflow, self.oss, self.metrics, self.sts):
                 api.reset()
             self.faults.clear()
             self.calls.clear()
@@ -290,6 +296,20 @@ class Emulator:
             self.metrics.tiers.pop(service, None)
             return {}
         return asdict(self.metrics.set(service, body))
+
+    def _c_ram_role(self, request: Request, body: dict[str, Any], role: str) -> dict[str, Any]:
+        return self.sts.put_role(role, body)
+
+    def _c_ram_policy(self, request: Request, body: dict[str, Any], role: str, policy: str) -> dict[str, Any]:
+        if request.method == "DELETE":
+            return self.sts.detach(role, policy)
+        return self.sts.attach(role, policy, body)
+
+    def _c_ram_caller(self, request: Request, body: dict[str, Any], key: str) -> dict[str, Any]:
+        return self.sts.register_caller(key, str(body.get("arn") or ""))
+
+    def _c_sts_expire(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        return self.sts.expire_sessions(body.get("after_requests", 0))
 
 
 def _number(body: dict[str, Any], key: str) -> float:

@@ -52,6 +52,7 @@ ALL_POLICIES = [
     ("secrets-not-plaintext", "mandatory", "resource"),
     ("dynamic-resource-types", "mandatory", "resource"),
     ("promotion-gate", "mandatory", "resource"),
+    ("promotion-copy-scope", "mandatory", "resource"),
     ("cr-enterprise-scan-on-push", "mandatory", "stack"),
 ]
 

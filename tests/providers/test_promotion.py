@@ -1,12 +1,17 @@
-"""ModelPromotion through the provider host against the emulator's OSS: two buckets, faults, refusals, resume."""
+"""ModelPromotion through the provider host against the emulator's OSS: two buckets, faults, refusals, resume.
+
+Every copy runs as the copy role (the emulator's STS and its policy check for sessions, tests/emulator/sts.py),
+holding the read and write documents the program attaches (components/copy_role.py)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
 import pytest
 
+from components.copy_role import read_document, trust_document, write_document
 from providers.clients import ClientFactory
 from providers.promotion import ModelPromotionProvider
 from tests.emulator import Control
@@ -14,6 +19,9 @@ from tests.support.provider_host import ProviderFailed, ProviderHost
 
 SOURCE, DEST = "acme-pai-mlops-staging", "acme-pai-mlops-prod"
 PREFIX = "models/fraud_scorer/v7/"
+ACCOUNT = "1234567890123456"  # the emulator's account (tests/emulator/sts.py DEFAULT_ACCOUNT)
+ROLE = "pai-mlops-prod-promote-copy"
+ROLE_ARN = f"acs:ram::{ACCOUNT}:role/{ROLE}"
 FILES = {"model.pmml": b"<PMML version='4.4'>weights</PMML>", "meta/config.json": b'{"threshold": 0.7}'}
 
 
@@ -27,14 +35,25 @@ def inputs(**extra: Any) -> dict[str, Any]:
         "source_prefix": PREFIX,
         "dest_bucket": DEST,
         "dest_prefix": PREFIX,
+        "copy_role_arn": ROLE_ARN,
         "lineage": {"sourceStack": "staging", "codeCommit": "4be2c1d9"},
         "deadline_seconds": 30,
         **extra,
     }
 
 
+def grant(cloud: Control, source: str = SOURCE, dest: str = DEST, prefix: str = PREFIX, **extra: Any) -> None:
+    """The copy role as the program makes it: trusted by the account, one version's read and write attached."""
+    cloud.put_role(ROLE, json.loads(trust_document(ACCOUNT, None)))
+    name = prefix.strip("/").replace("/", "-")
+    cloud.attach_policy(ROLE, f"read-{name}", json.loads(read_document(source, prefix)), **extra)
+    cloud.attach_policy(ROLE, f"write-{name}", json.loads(write_document(dest, prefix)), **extra)
+
+
 @pytest.fixture
 def buckets(cloud: Control, clients: ClientFactory) -> tuple[Any, Any]:
+    cloud.clock(speed=1.0)  # STS sessions last 900 virtual seconds: keep them from expiring on a fast clock
+    grant(cloud)
     cloud.create_bucket(SOURCE)
     cloud.create_bucket(DEST)
     source = clients.oss_bucket(SOURCE)
@@ -167,6 +186,10 @@ def test_dev_to_staging_to_prod_arrives_byte_identical(
     host: ProviderHost, cloud: Control, clients: ClientFactory
 ) -> None:
     """The chain the stacks run: staging copies what dev trained, prod copies what staging recorded."""
+    cloud.clock(speed=1.0)
+    grant(cloud, source="acme-pai-mlops-dev", dest=SOURCE)
+    cloud.attach_policy(ROLE, "read-staging", json.loads(read_document(SOURCE, PREFIX)))
+    cloud.attach_policy(ROLE, "write-prod", json.loads(write_document(DEST, PREFIX)))
     for bucket in ("acme-pai-mlops-dev", SOURCE, DEST):
         cloud.create_bucket(bucket)
     dev = clients.oss_bucket("acme-pai-mlops-dev")

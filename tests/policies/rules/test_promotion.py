@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from components.copy_role import description, read_document, write_document
 from policies.rules import promotion
 from policies.rules.promotion import MODEL_PROMOTION, gate_problems, released
 from tests.support.policy_harness import check
@@ -182,6 +183,51 @@ def test_prod_plans_clean_on_staging_recorded_release(tmp_path: Path, capsys: py
             },
         ],
     }
+    by_name = {r["name"]: r for r in document["resources"]}
+    # the copy role: trusted only by the deployer, both version policies and the KMS use attached to it
+    role = by_name["promotions-copy"]
+    assert (role["type"], role["inputs"]["roleName"]) == ("alicloud:ram/role:Role", "pai-mlops-prod-promote-copy")
+    assert json.loads(role["inputs"]["assumeRolePolicyDocument"]) == {
+        "Version": "1",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Principal": {"RAM": ["acs:ram::1234567890123456:role/pai-mlops-deploy"]},
+            }
+        ],
+    }
+    assert {
+        name: (by_name[name]["inputs"]["policyName"], by_name[name]["inputs"]["roleName"])
+        for name in by_name
+        if name.startswith("promotions-") and name.endswith("-attachment")
+    } == {
+        "promotions-copy-kms-attachment": ("pai-mlops-prod-promote-copy-kms", "pai-mlops-prod-promote-copy"),
+        "promotions-fraud_scorer-v7-read-attachment": (
+            "pai-mlops-prod-promote-fraud-scorer-v7",
+            "pai-mlops-prod-promote-copy",
+        ),
+        "promotions-fraud_scorer-v7-write-attachment": (
+            "pai-mlops-prod-promote-fraud-scorer-v7-write",
+            "pai-mlops-prod-promote-copy",
+        ),
+    }
+    assert json.loads(by_name["promotions-fraud_scorer-v7-write"]["inputs"]["policyDocument"])["Statement"] == [
+        {
+            "Effect": "Allow",
+            "Action": ["oss:GetObject", "oss:PutObject"],
+            "Resource": ["acs:oss:*:*:acme-pai-mlops-prod/models/fraud_scorer/v7/*"],
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["oss:ListObjects"],
+            "Resource": ["acs:oss:*:*:acme-pai-mlops-prod"],
+            "Condition": {"StringLike": {"oss:Prefix": ["models/fraud_scorer/v7/*"]}},
+        },
+    ]
+    # the copy runs as the role (its ARN is known once the role exists) after every attachment
+    assert copy["inputs"]["copy_role_arn"] == "[unknown]"
+    assert [v for v in document["policy"]["violations"] if v["policy"] == "promotion-copy-scope"] == []
     [version] = [r for r in document["resources"] if r["name"] == "registry-fraud_scorer-v7"]
     assert {label["key"]: label["value"] for label in version["inputs"]["labels"]} == {
         "codeRepository": "https://github.com/acme/fraud-models.git",
@@ -285,3 +331,127 @@ def test_the_promoted_versions_service_starts_only_after_its_copy() -> None:
     }
     [reference] = [r for r in mocks.registrations if r.type == "pulumi:pulumi:StackReference"] or [None]
     assert reference is None  # a read, not a registration: nothing for the policy pack to judge
+
+
+# --- promotion-copy-scope: the copy role's per-version policies stay on their version's prefix ----------------
+
+V7 = "models/fraud_scorer/v7/"
+
+
+def copy_policy(kind: str, document: str, prefix: str = V7) -> dict[str, Any]:
+    name = "pai-mlops-prod-promote-fraud-scorer-v7" + ("-write" if kind == "write" else "")
+    return {"policyName": name, "policyDocument": document, "description": description(kind, "staging", prefix)}
+
+
+def widened(document: str, **statement: Any) -> str:
+    parsed = json.loads(document)
+    parsed["Statement"][0] |= statement
+    return json.dumps(parsed)
+
+
+def test_the_programs_copy_policies_pass() -> None:
+    assert promotion.copy_scope_problems(copy_policy("read", read_document("acme-pai-mlops-staging", V7))) == []
+    assert promotion.copy_scope_problems(copy_policy("write", write_document("acme-pai-mlops-prod", V7))) == []
+    assert promotion.copy_scope_problems({"policyName": "pai-mlops-prod-dlc-oss", "policyDocument": "{}"}) == []
+
+
+READ = read_document("acme-pai-mlops-staging", V7)
+
+
+@pytest.mark.parametrize(
+    ("props", "problem"),
+    [
+        (
+            copy_policy("read", widened(READ, Resource=["acs:oss:*:*:acme-pai-mlops-staging/models/fraud_scorer/*"])),
+            "oss:GetObject reaches acs:oss:*:*:acme-pai-mlops-staging/models/fraud_scorer/*, beyond "
+            "models/fraud_scorer/v7/",
+        ),
+        (
+            copy_policy("read", widened(READ, Resource=["acs:oss:*:*:*/models/fraud_scorer/v7/*"])),
+            "oss:GetObject reaches acs:oss:*:*:*/models/fraud_scorer/v7/*, beyond models/fraud_scorer/v7/",
+        ),
+        (
+            copy_policy("read", widened(READ, Action=["oss:GetObject", "oss:PutObject"])),
+            "it grants oss:PutObject, which a read policy of the copy role never needs",
+        ),
+        (
+            copy_policy("write", widened(write_document("acme-pai-mlops-prod", V7), Action=["oss:DeleteObject"])),
+            "it grants oss:DeleteObject, which a write policy of the copy role never needs",
+        ),
+        (
+            copy_policy(
+                "read",
+                json.dumps(
+                    {
+                        "Version": "1",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": "oss:ListObjects",
+                                "Resource": "acs:oss:*:*:acme-pai-mlops-staging",
+                            }
+                        ],
+                    }
+                ),
+            ),
+            "oss:ListObjects is not limited to oss:Prefix models/fraud_scorer/v7/* (it lists everything)",
+        ),
+        (
+            copy_policy("read", widened(READ, NotResource=["acs:oss:*:*:other/*"])),
+            "a statement uses NotAction or NotResource",
+        ),
+        (
+            copy_policy("read", READ, prefix="models/fraud_scorer/"),
+            "the prefix it grants, 'models/fraud_scorer/', is not one version's models/<name>/<version>/",
+        ),
+        (
+            {"policyName": "pai-mlops-prod-promote-fraud-scorer-v7", "policyDocument": READ, "description": "hi"},
+            "its description 'hi' does not say which prefix it grants ('pai-mlops promotion copy role: read|write "
+            "… <prefix>')",
+        ),
+    ],
+    ids=[
+        "model-wide",
+        "any-bucket",
+        "read-writes",
+        "write-deletes",
+        "list-all",
+        "not-resource",
+        "wide-prefix",
+        "blind",
+    ],
+)
+def test_a_copy_policy_wider_than_its_version_is_refused(props: dict[str, Any], problem: str) -> None:
+    assert promotion.copy_scope_problems(props) == [problem]
+    [message] = check(promotion.promotion_copy_scope, "alicloud:ram/policy:Policy", props)
+    assert message == (
+        f"RAM policy '{props['policyName']}' of the promotion copy role reaches beyond the one version it promotes: "
+        f"{problem}. The copy role may read only the version's source prefix and write only its destination prefix "
+        "(components/copy_role.py builds those documents): restore them."
+    )
+
+
+def test_a_pr_widening_the_copy_roles_read_fails_the_prod_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A program change that grants the copy role a whole model's prefix: refused at preview, before any copy."""
+    tail = (
+        "\nimport json as _json\nfrom pulumi_alicloud import ram as _ram\n"
+        "_ram.Policy('promotions-fraud_scorer-v7-wide', policy_name='pai-mlops-prod-promote-fraud-scorer-v7-wide', "
+        'description="pai-mlops promotion copy role: read staging\'s models/fraud_scorer/v7/", '
+        "policy_document=_json.dumps({'Version': '1', 'Statement': [{'Effect': 'Allow', 'Action': ['oss:GetObject'], "
+        "'Resource': ['acs:oss:*:*:acme-pai-mlops-staging/models/*']}]}))\n"
+    )
+    root = project_copy(tmp_path, program_tail=tail)
+    (root / "Pulumi.prod.yaml").write_text((ROOT / "Pulumi.prod.yaml").read_text())
+    out = tmp_path / "plan.json"
+    code = plan.main(["--stack", "prod", "--root", str(root), "--out", str(out)])
+    capsys.readouterr()
+    assert code == 1
+    document = json.loads(out.read_text())
+    assert [v["message"] for v in document["policy"]["violations"] if v["policy"] == "promotion-copy-scope"] == [
+        "RAM policy 'pai-mlops-prod-promote-fraud-scorer-v7-wide' of the promotion copy role reaches beyond the one "
+        "version it promotes: oss:GetObject reaches acs:oss:*:*:acme-pai-mlops-staging/models/*, beyond "
+        "models/fraud_scorer/v7/. The copy role may read only the version's source prefix and write only its "
+        "destination prefix (components/copy_role.py builds those documents): restore them."
+    ]
