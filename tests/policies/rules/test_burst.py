@@ -219,7 +219,7 @@ def test_a_ceiling_that_is_not_a_whole_number_is_refused_as_bad_policy_config(
         ),
         (
             ".nan",
-            "error: Pulumi.prod.yaml line 69: '.nan' is read as a non-finite number, which no config key takes. "
+            "error: Pulumi.prod.yaml line {line}: '.nan' is read as a non-finite number, which no config key takes. "
             "Write a finite number, or quote it ('.nan') if you mean the text",
         ),
     ],
@@ -234,6 +234,9 @@ def test_a_burst_ceiling_written_as_a_string_or_nan_in_the_stack_file_is_refused
             f"        minInstances: 1\n        maxInstances: {written}\n",
         )
 
+    # The line of the edited maxInstances, read from the stack file, so an unrelated edit above it moves both.
+    lines = edit((ROOT / "Pulumi.prod.yaml").read_text()).splitlines()
+    line = next(n for n, text in enumerate(lines, 1) if text == f"        maxInstances: {written}")
     code, document, err = plan_prod(tmp_path, capsys, stack_edit=edit)
     assert (code, document) == (2, {})
-    assert problem in err.splitlines(), err
+    assert problem.format(line=line) in err.splitlines(), err
