@@ -426,7 +426,7 @@ BAD_INPUTS = [
             "Known keys here: "
             "activationReplicas, codeCommits, codeRepository, container, contracts, cpu, cpuPercent, cron, easPrefix, "
             "gpu, instanceType, live, maxInstances, memoryMb, minInstances, name, processor, promoted, qpsPerInstance, "
-            "readyTimeoutMinutes, registryVersions, resourceGroup, rollout, scaleInCooldownSeconds, "
+            "readyTimeoutMinutes, registryVersions, resourceGroup, retrainedBy, rollout, scaleInCooldownSeconds, "
             "scaleUpWindowSeconds, versions, zeroGraceSeconds."
         ],
         id="service-unknown-key",
