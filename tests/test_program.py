@@ -47,8 +47,9 @@ def test_program_registers_the_pipeline(stack: str) -> None:
         "alicloud:oss/bucketServerSideEncryption:BucketServerSideEncryption": 1,
         "alicloud:oss/bucketLogging:BucketLogging": 1,
         "alicloud:ram/role:Role": 5,  # DSW, DLC, EAS; the trigger's start role and OSS invocation role
-        "alicloud:ram/policy:Policy": 9 if stack == "prod" else 8,  # prod: the read policy of its promotion
-        "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment": 8,
+        # prod: the read policy of its promotion; dev: the trigger's drift check (OSS, and the bucket's KMS key)
+        "alicloud:ram/policy:Policy": 9 if stack == "prod" else 10,
+        "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment": 8 if stack == "prod" else 10,
         "pulumi-python:dynamic/pai:EasService": 3,
         "pai-mlops:training:Training": 1,
         "pai-mlops:code:CodeRepositories": 1,
