@@ -8,6 +8,7 @@ import dataclasses
 import io
 import json
 import zipfile
+from collections.abc import Mapping
 from typing import Any
 
 from components.drift_trigger import CPU, DRIFT_PACKAGE, MEMORY_MB, drift_files, drift_policy, profile_key
@@ -28,7 +29,7 @@ def _register(mocks: RecordingMocks, trigger: dict[str, Any], kms_key_arn: str |
     run_under_mocks(lambda: RetrainingPipeline("pipeline-fraud_retraining", args))
 
 
-def _function(mocks: RecordingMocks) -> dict[str, Any]:
+def _function(mocks: RecordingMocks) -> Mapping[str, Any]:
     return mocks.one("alicloud:fc/v3Function:V3Function", "pipeline-fraud_retraining-trigger-function").inputs
 
 
