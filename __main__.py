@@ -61,7 +61,7 @@ for svc in config.serving.services:
 pipelines = {
     item.name: c.RetrainingPipeline(
         f"pipeline-{item.name}",
-        c.RetrainingPipelineArgs.of_stack(config, item, workspace_id=ws),
+        c.RetrainingPipelineArgs.of_stack(config, item, workspace_id=ws, kms_key_arn=store.kms_key_arn),
         opts=pulumi.ResourceOptions(depends_on=[store]),
     )
     for item in config.pipeline.retraining

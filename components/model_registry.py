@@ -79,12 +79,26 @@ def promotion_labels(lineage: pulumi.Output[dict[str, str]] | None) -> list[pai.
     ]
 
 
+def retraining_labels(service: ModelServiceConfig, version: str) -> list[pai.WorkspaceModelVersionLabelArgs]:
+    """What started the pipeline run that trained ``version`` (``retrainedBy``): ``trigger``, and for a run the drift
+    check started, ``driftMethod`` and ``driftScore`` (the largest per-feature figure, e.g. the PSI max)."""
+    lineage = service.retrained_by.get(version)
+    if lineage is None:
+        return []
+    labels = {"trigger": lineage.trigger}
+    if lineage.method is not None and lineage.score is not None:
+        labels.update(driftMethod=lineage.method, driftScore=f"{lineage.score:g}")
+    return [pai.WorkspaceModelVersionLabelArgs(key=k, value=v) for k, v in labels.items()]
+
+
 class ModelRegistry(pulumi.ComponentResource):
     """A ``pai.WorkspaceModel`` for the served model and a ``pai.WorkspaceModelVersion`` per deployed version.
 
     Each version records its OSS artifact URI (what EAS serves) and labels ``codeRepository``, ``codeCommit`` and
     ``projectVersion`` (the id in config, e.g. ``v6``); a version trained by a run of this stack also names the
     run's DLC job (``source_type`` TrainingService), so any endpoint version traces back to the code and the job.
+    A version a retraining pipeline trained says what started the run (``retrainedBy``: ``trigger``, and for drift
+    ``driftMethod`` and ``driftScore``).
 
     The registry's own rules (alibabacloud_aiworkspace20210204 8.3.5 ``CreateModelVersionRequest``): the version
     name is ``major.minor.patch`` (:meth:`ModelServiceConfig.registry_version`: ``registryVersions`` or ``v<N>`` →
@@ -129,6 +143,7 @@ class ModelRegistry(pulumi.ComponentResource):
                     pai.WorkspaceModelVersionLabelArgs(key="codeCommit", value=commit),
                     pai.WorkspaceModelVersionLabelArgs(key="projectVersion", value=version),
                     *promotion_labels(args.promoted.get(version)),
+                    *retraining_labels(svc, version),
                 ],
                 opts=child,
             )

@@ -56,6 +56,24 @@ CUSTOM_JOB_BASE_PATH: Final = "/ml"
 RUN_ENV: Final = "PAI_MLOPS_RUN"
 
 
+# The run's other parameters, each with a default so a run started by hand needs only ``run``: what started it
+# (functions/start_pipeline.py passes schedule, data or drift) and, for a drift run, the drift check's figures.
+RUN_PARAMETERS: Final = (
+    ("trigger", "manual", "what started the run: schedule, data, drift or manual"),
+    ("drift_method", "", "the drift check's method (psi or ks) of a drift run"),
+    ("drift_score", "", "the largest per-feature figure of the drift check"),
+    ("drift_feature", "", "the feature with that figure"),
+    ("drift_report", "", "the drift check's report on OSS"),
+)
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A step input taken whole from a pipeline input (``from: "{{inputs.parameters.<name>}}"``)."""
+
+    name: str
+
+
 def reference(parameter: str) -> str:
     """A whole-value reference to a pipeline or component input (pai-python-sdk ``enclosed_fullname``)."""
     return "{{" + f"inputs.parameters.{parameter}" + "}}"
@@ -96,7 +114,11 @@ def _component(pipeline: str, provider: str, step: _Step) -> dict[str, Any]:
 
 def _node(pipeline: str, step: _Step) -> dict[str, Any]:
     parameters = [
-        {"name": name, "from": reference(RUN)} if value is None else {"name": name, "value": value}
+        {"name": name, "from": reference(RUN)}
+        if value is None
+        else {"name": name, "from": reference(value.name)}
+        if isinstance(value, Ref)
+        else {"name": name, "value": value}
         for name, (_, value) in step.inputs.items()
     ]
     spec: dict[str, Any] = {"arguments": {"parameters": parameters}}
@@ -188,11 +210,22 @@ def _steps(
             "evaluate",
             evaluation.image,
             _shell(f"{evaluation.command} --metric {evaluation.metric} --minimum {evaluation.minimum:g}"),
-            {RUN: (string, None), "model_base": (string, models), "data_base": (string, prepared)},
+            {
+                RUN: (string, None),
+                "model_base": (string, models),
+                "data_base": (string, prepared),
+                "trigger": (string, Ref("trigger")),
+                "drift_score": (string, Ref("drift_score")),
+                "drift_report": (string, Ref("drift_report")),
+            },
             {
                 RUN_ENV: reference(RUN),
                 "PAI_MLOPS_MODEL_BASE": reference("model_base"),
                 "PAI_MLOPS_DATA_BASE": reference("data_base"),
+                # what started the run, for the evaluation to record beside the model (docs/retraining.md)
+                "PAI_MLOPS_TRIGGER": reference("trigger"),
+                "PAI_MLOPS_DRIFT_SCORE": reference("drift_score"),
+                "PAI_MLOPS_DRIFT_REPORT": reference("drift_report"),
             },
             ("train",),
         ),
@@ -221,7 +254,11 @@ def retraining_manifest(
         "spec": {
             "inputs": {
                 "parameters": [
-                    {"name": RUN, "type": "String", "desc": f"the new model version of {service.name}, e.g. r20261201"}
+                    {"name": RUN, "type": "String", "desc": f"the new model version of {service.name}, e.g. r20261201"},
+                    *(
+                        {"name": name, "type": "String", "value": default, "desc": desc}
+                        for name, default, desc in RUN_PARAMETERS
+                    ),
                 ]
             },
             "pipelines": [_node(pipeline.name, step) for step in steps],
@@ -245,12 +282,19 @@ class RetrainingPipelineArgs:
     workspace_id: pulumi.Input[str]
     region: str
     name_prefix: str
+    kms_key_arn: pulumi.Input[str] | None = None
 
     @classmethod
     def of_stack(
-        cls, config: StackConfig, pipeline: RetrainingConfig, *, workspace_id: pulumi.Input[str]
+        cls,
+        config: StackConfig,
+        pipeline: RetrainingConfig,
+        *,
+        workspace_id: pulumi.Input[str],
+        kms_key_arn: pulumi.Input[str] | None = None,
     ) -> RetrainingPipelineArgs:
-        """``pipeline`` with the training job and the service it names."""
+        """``pipeline`` with the training job and the service it names (and the bucket's KMS key, which the trigger's
+        drift check needs to read an encrypted batch)."""
         return cls(
             pipeline=pipeline,
             provider=str(config.pipeline.provider),
@@ -260,6 +304,7 @@ class RetrainingPipelineArgs:
             workspace_id=workspace_id,
             region=config.region,
             name_prefix=config.name_prefix,
+            kms_key_arn=kms_key_arn,
         )
 
 
@@ -302,6 +347,8 @@ class RetrainingPipeline(pulumi.ComponentResource):
                     region=args.region,
                     account_id=args.provider,
                     name_prefix=args.name_prefix,
+                    service=args.service,
+                    kms_key_arn=args.kms_key_arn,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )

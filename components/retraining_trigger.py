@@ -24,6 +24,7 @@ import io
 import json
 import posixpath
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -31,8 +32,9 @@ from typing import Any, Final
 import pulumi
 from pulumi_alicloud import fc, log, ram
 
-from components.ram_documents import POLICY_VERSION, trust_policy
-from stack_config import PipelineTriggerConfig, RetrainingConfig, trigger_names
+from components import drift_trigger as drift_hook
+from components.ram_documents import POLICY_VERSION, kms_key_policy, trust_policy
+from stack_config import DriftConfig, ModelServiceConfig, PipelineTriggerConfig, RetrainingConfig, trigger_names
 
 HANDLER_SOURCE: Final = Path(__file__).resolve().parent.parent / "functions" / "start_pipeline.py"
 RUNTIME: Final = "python3.12"
@@ -75,13 +77,15 @@ def log_project_name(function_name: str, account_id: str) -> str:
     return f"{head}-{digest}-{account_id}"
 
 
-def function_archive(source: Path = HANDLER_SOURCE) -> str:
-    """The handler as FC's ``index.py`` in a zip, base64: byte-identical for the same source, so no spurious diff."""
+def function_archive(source: Path = HANDLER_SOURCE, extra: Mapping[str, bytes] | None = None) -> str:
+    """The handler as FC's ``index.py`` in a zip (and ``extra`` files beside it, e.g. the drift check's package),
+    base64: byte-identical for the same sources, so no spurious diff."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        entry = zipfile.ZipInfo("index.py", date_time=(1980, 1, 1, 0, 0, 0))
-        entry.external_attr = 0o644 << 16
-        archive.writestr(entry, source.read_bytes())
+        for name, data in {"index.py": source.read_bytes(), **(extra or {})}.items():
+            entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.external_attr = 0o644 << 16
+            archive.writestr(entry, data)
     return base64.b64encode(buffer.getvalue()).decode()
 
 
@@ -126,6 +130,8 @@ class RetrainingTriggerArgs:
     region: str
     account_id: str
     name_prefix: str
+    service: ModelServiceConfig | None = None  # the served model: its live version's profile, for drift
+    kms_key_arn: pulumi.Input[str] | None = None  # the bucket's key, for drift's reads and reports
 
 
 class RetrainingTrigger(pulumi.ComponentResource):
@@ -155,17 +161,23 @@ class RetrainingTrigger(pulumi.ComponentResource):
         )
         log_store_arn = f"acs:log:{args.region}:{args.account_id}:project/{project_name}/logstore/{LOGSTORE}"
         role = self._role(f"{name}-start", function_name, ("fc.aliyuncs.com",), start_policy(log_store_arn), child)
+        drift = trigger.drift if trigger.drift is not None and trigger.drift.enabled else None
+        settings: dict[str, pulumi.Input[str]] = {}
+        if drift is not None:  # the check runs in this function: its code, layer, size and OSS access
+            settings = dict(drift_hook.drift_environment(drift, **self._drift_args(args)))
+            self._drift_access(f"{name}-start-drift", function_name, drift, args, role, child)
         self.function = fc.V3Function(
             f"{name}-function",
             function_name=function_name,
             description=f"pai-mlops: starts runs of the retraining pipeline {args.pipeline.name}",
             runtime=RUNTIME,
             handler="index.handler",
-            code=fc.V3FunctionCodeArgs(zip_file=function_archive()),
+            code=fc.V3FunctionCodeArgs(zip_file=function_archive(extra=drift_hook.drift_files() if drift else None)),
             role=role.arn,
-            memory_size=MEMORY_MB,
-            cpu=CPU,
-            timeout=60,
+            memory_size=drift_hook.MEMORY_MB if drift else MEMORY_MB,
+            cpu=drift_hook.CPU if drift else CPU,
+            timeout=drift_hook.TIMEOUT_SECONDS if drift else 60,
+            layers=[drift.layer] if drift is not None and drift.layer is not None else None,
             log_config=fc.V3FunctionLogConfigArgs(
                 project=self.log_project.project_name,
                 logstore=self.log_store.logstore_name,
@@ -176,6 +188,7 @@ class RetrainingTrigger(pulumi.ComponentResource):
                 "PIPELINE_NAME": args.pipeline.name,
                 "WORKSPACE_ID": args.workspace_id,
                 "PAIFLOW_ENDPOINT": f"paiflow.{args.region}.aliyuncs.com",
+                **settings,
             },
             opts=child,
         )
@@ -209,6 +222,54 @@ class RetrainingTrigger(pulumi.ComponentResource):
             )
         self.function_name = self.function.function_name
         self.register_outputs({"function_name": self.function_name})
+
+    @staticmethod
+    def _drift_args(args: RetrainingTriggerArgs) -> dict[str, Any]:
+        if args.service is None:
+            raise ValueError(f"pipeline {args.pipeline.name} checks drift but its trigger was given no service")
+        return {
+            "service": args.service,
+            "pipeline": args.pipeline.name,
+            "bucket": args.bucket_name,
+            "region": args.region,
+        }
+
+    def _drift_access(
+        self,
+        name: str,
+        role_name: str,
+        drift: DriftConfig,
+        args: RetrainingTriggerArgs,
+        role: ram.Role,
+        child: pulumi.ResourceOptions,
+    ) -> None:
+        """The start role's drift policies: OSS access (known at preview), and the bucket's KMS key if it has one."""
+        marker = args.pipeline.trigger.data_marker if args.pipeline.trigger else None
+        if marker is None or args.service is None:
+            raise ValueError(f"pipeline {args.pipeline.name} checks drift but has no dataMarker or service")
+        oss = drift_hook.drift_policy(
+            drift, service=args.service, pipeline=args.pipeline.name, marker=marker, bucket=args.bucket_name
+        )
+        documents: dict[str, pulumi.Input[str]] = {"": json.dumps(oss)}
+        if args.kms_key_arn is not None:
+            documents["-kms"] = pulumi.Output.from_input(args.kms_key_arn).apply(
+                lambda key: json.dumps(kms_key_policy(key, encrypt=True))
+            )
+        for suffix, document in documents.items():
+            policy = ram.Policy(
+                f"{name}{suffix}",
+                policy_name=f"{role_name}-drift{suffix}",
+                policy_document=document,
+                description=f"pai-mlops retraining trigger: {role_name}, drift check",
+                opts=child,
+            )
+            ram.RolePolicyAttachment(
+                f"{name}{suffix}",
+                policy_name=policy.policy_name,
+                policy_type="Custom",
+                role_name=role.role_name,
+                opts=child,
+            )
 
     def _role(
         self,

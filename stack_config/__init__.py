@@ -22,6 +22,7 @@ from pai_facts import SHARED_RESOURCE_GROUP, eas_service_name
 from stack_config.alarms import AlarmConfig
 from stack_config.container_registry import RegistryConfig, vpc_registry_host
 from stack_config.dashboards import DashboardConfig
+from stack_config.drift import DriftConfig, RetrainedByConfig
 from stack_config.fields import ContainerConfig
 from stack_config.keys import ALICLOUD_KEYS, key_problems, raw_from_values
 from stack_config.notebook import NotebookConfig, NotebookInstanceConfig
@@ -56,6 +57,7 @@ __all__ = [
     "ContainerConfig",
     "CronScaleConfig",
     "DashboardConfig",
+    "DriftConfig",
     "JobType",
     "MetricsConfig",
     "ModelServiceConfig",
@@ -66,6 +68,7 @@ __all__ = [
     "PodResourcesConfig",
     "RegistryConfig",
     "RepositoryConfig",
+    "RetrainedByConfig",
     "RetrainingConfig",
     "RolloutConfig",
     "ServingConfig",

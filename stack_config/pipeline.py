@@ -10,6 +10,7 @@ from pydantic import StrictBool, StrictStr
 from pydantic.dataclasses import dataclass
 
 from config_problems import MISSING, Problem, key, path_text
+from stack_config.drift import DriftConfig, drift_problems
 from stack_config.fields import MODEL, PIN_IMAGE, RAM_NAME_MAX, Number, image_problems
 
 
@@ -47,6 +48,10 @@ class PipelineTriggerConfig:
         default=None,
         rule="an object key under data/, e.g. 'data/transactions/_SUCCESS'",
         pattern=r"^data/([A-Za-z0-9_.=-]+/)*[A-Za-z0-9_.=-]+$",
+    )
+    drift: DriftConfig | None = key(
+        "Give {enabled, method, threshold, profile, layer} to start a data-triggered run only on drift, or omit it",
+        default=None,
     )
 
 
@@ -196,6 +201,7 @@ def _trigger_problems(trigger: Mapping[str, Any], where: str) -> list[Problem]:
     problems: list[Problem] = []
     if not trigger.get("schedule") and not trigger.get("dataMarker"):
         problems.append(Problem(where, "schedule", "a trigger needs a schedule or a dataMarker", MISSING, TRIGGER_FIX))
+    problems += drift_problems(trigger, where)
     zone = trigger.get("timezone")
     if isinstance(zone, str) and zone != "UTC":
         try:

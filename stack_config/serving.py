@@ -21,6 +21,7 @@ from pai_facts import (
     eas_service_name,
     registry_version,
 )
+from stack_config.drift import RetrainedByConfig
 from stack_config.fields import MODEL, ContainerConfig, Number, VersionId, container_problems, typed
 from stack_config.serving_burst import BurstConfig, VpcConfig, burst_problems
 from stack_config.serving_versions import version_problems
@@ -177,6 +178,11 @@ class ModelServiceConfig:
     rollout: RolloutConfig = key("Give {steps, bakeSeconds, maxP95LatencyMs, maxErrorRate}", dev_default={})
     registry_versions: dict[StrictStr, StrictStr] = key(
         "Map a version id to its model registry version (major.minor.patch), e.g. {v6: 1.6.0}; v<N> maps to N.0.0",
+        default_factory=dict,
+    )
+    retrained_by: dict[StrictStr, RetrainedByConfig] = key(
+        "Map a version trained by a pipeline run to what started the run, e.g. "
+        "{r20261201081542: {trigger: drift, method: psi, score: 0.31}} (labels in the model registry)",
         default_factory=dict,
     )
     promoted: dict[StrictStr, PromotionConfig] = key(

@@ -8,6 +8,7 @@ from typing import Any
 
 from config_problems import Problem
 from pai_facts import EAS_NAME_MAX, REGISTRY_VERSION, contract_major, eas_service_name, registry_version
+from stack_config.drift import retrained_by_problems
 from stack_config.fields import typed
 
 
@@ -32,6 +33,7 @@ def version_problems(svc: Mapping[str, Any], where: str) -> list[Problem]:
         )
     problems += _contract_problems(svc, versions, where)
     problems += _registry_version_problems(svc, versions, where)
+    problems += retrained_by_problems(svc, where)
     name = typed(svc, "name", str)
     for version in versions:
         if not (name and isinstance(version, str)):

@@ -44,3 +44,19 @@ def test_an_explicit_registry_version_wins_and_the_uri_uses_the_region(mocks: Re
         "2.1.0_rc1",
         "oss://b.oss-cn-shanghai.aliyuncs.com/models/fraud_scorer/v7/",
     )
+
+
+def test_a_version_a_drift_run_trained_says_so_with_its_score(mocks: RecordingMocks) -> None:
+    svc = served(
+        retrainedBy={"v7": {"trigger": "drift", "method": "psi", "score": 0.3127}, "v6": {"trigger": "schedule"}}
+    )
+    args = ModelRegistryArgs(service=svc, bucket_name="b", workspace_id="ws-1")
+    run_under_mocks(lambda: ModelRegistry("registry-fraud_scorer", args))
+    v6 = mocks.one("alicloud:pai/workspaceModelVersion:WorkspaceModelVersion", "registry-fraud_scorer-v6").inputs
+    v7 = mocks.one("alicloud:pai/workspaceModelVersion:WorkspaceModelVersion", "registry-fraud_scorer-v7").inputs
+    assert v7["labels"][3:] == [
+        {"key": "trigger", "value": "drift"},
+        {"key": "driftMethod", "value": "psi"},
+        {"key": "driftScore", "value": "0.3127"},
+    ]
+    assert v6["labels"][3:] == [{"key": "trigger", "value": "schedule"}]

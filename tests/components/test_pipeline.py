@@ -67,6 +67,7 @@ def manifest(**changes: Any) -> str:
 
 
 RUN_REF = "{{inputs.parameters.run}}"
+RUN_INPUTS = ("trigger", "drift_score", "drift_report")
 
 
 def test_the_manifest_is_inline_components_then_the_pipeline_in_the_sdks_shape() -> None:
@@ -75,9 +76,31 @@ def test_the_manifest_is_inline_components_then_the_pipeline_in_the_sdks_shape()
         "core/v1",
         {"provider": "1234567890", "identifier": "fraud_retraining", "version": "v1", "name": "fraud_retraining"},
     )
+    # run is required; the rest default (pai-python-sdk PipelineParameter.to_dict writes a default as value), so a
+    # run started by hand needs only run, and the trigger function adds what started it and the drift figures
     assert pipeline["spec"]["inputs"] == {
         "parameters": [
-            {"name": "run", "type": "String", "desc": "the new model version of fraud_scorer, e.g. r20261201"}
+            {"name": "run", "type": "String", "desc": "the new model version of fraud_scorer, e.g. r20261201"},
+            {
+                "name": "trigger",
+                "type": "String",
+                "value": "manual",
+                "desc": "what started the run: schedule, data, drift or manual",
+            },
+            {
+                "name": "drift_method",
+                "type": "String",
+                "value": "",
+                "desc": "the drift check's method (psi or ks) of a drift run",
+            },
+            {
+                "name": "drift_score",
+                "type": "String",
+                "value": "",
+                "desc": "the largest per-feature figure of the drift check",
+            },
+            {"name": "drift_feature", "type": "String", "value": "", "desc": "the feature with that figure"},
+            {"name": "drift_report", "type": "String", "value": "", "desc": "the drift check's report on OSS"},
         ]
     }
     nodes = pipeline["spec"]["pipelines"]
@@ -107,7 +130,7 @@ def test_parameters_are_whole_values_and_nothing_is_interpolated_inside_a_string
         for argument in node["spec"]["arguments"]["parameters"]:
             assert sorted(argument) in (["from", "name"], ["name", "value"]), argument
             if "from" in argument:
-                assert argument["from"] == RUN_REF
+                assert argument["from"] in (RUN_REF, *(f"{{{{inputs.parameters.{n}}}}}" for n in RUN_INPUTS))
             else:
                 assert "{{" not in yaml.safe_dump(argument["value"]), argument
     for component in components:
@@ -147,6 +170,10 @@ def test_each_step_gets_the_run_and_its_base_locations_and_derives_its_paths() -
         "run": RUN_REF,
         "model_base": "oss://acme-pai-prod/models/fraud_scorer/",
         "data_base": "oss://acme-pai-prod/data/prepared/fraud_retraining/",
+        # what started the run, so the evaluation can record it beside the model
+        "trigger": "{{inputs.parameters.trigger}}",
+        "drift_score": "{{inputs.parameters.drift_score}}",
+        "drift_report": "{{inputs.parameters.drift_report}}",
     }
 
 
@@ -287,6 +314,32 @@ def test_the_emulator_refuses_interpolation_and_unknown_inputs_inside_a_componen
         "step preprocess: argument output interpolates inside a value; pass a whole-value reference",
         "Arguments: input run is required",
     ]
+
+
+def test_the_emulator_refuses_a_conditional_step_and_a_string_input_given_a_number() -> None:
+    documents = build()
+    documents[-1]["spec"]["pipelines"][1]["spec"]["when"] = "{{pipelines.preprocess.outputs.parameters.drift}} == 1"
+    arguments_ = {"arguments": {"parameters": [{"name": "run", "value": "r1"}, {"name": "drift_score", "value": 0.3}]}}
+
+    assert manifest_problems(manifest_text(documents), json.dumps(arguments_)) == [
+        "step train: spec.when (a conditional step) is not confirmed to run: pai-python-sdk writes it (ConditionStep) "
+        "but skips its own condition test as 'Backend is not stable'; gate in the trigger",
+        "Arguments: drift_score must be a string for a String input; got 0.3",
+    ]
+
+
+def test_the_emulator_accepts_a_drift_runs_arguments_and_a_run_given_only_its_id() -> None:
+    drift = [
+        {"name": "run", "value": "r1"},
+        {"name": "trigger", "value": "drift"},
+        {"name": "drift_method", "value": "psi"},
+        {"name": "drift_score", "value": "0.31"},
+        {"name": "drift_feature", "value": "amount"},
+        {"name": "drift_report", "value": "oss://b/data/drift-reports/p/r1.json"},
+    ]
+
+    assert manifest_problems(manifest(), json.dumps({"arguments": {"parameters": drift}})) == []
+    assert manifest_problems(manifest(), json.dumps({"arguments": {"parameters": drift[:1]}})) == []
 
 
 @pytest.mark.parametrize(

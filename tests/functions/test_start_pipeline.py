@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import json
 import logging
-from urllib.parse import urlsplit
 
 import pytest
 from Tea.exceptions import TeaException, UnretryableException
 
 from functions import start_pipeline
 from functions.start_pipeline import EventError, handler, run_id
-from tests.components.test_pipeline import manifest
-from tests.emulator import Emulator
 from tests.emulator.control import Control
+from tests.functions.conftest import PIPELINE
 
-PIPELINE = "flow-abc123"
 TIMER_EVENT = {"triggerTime": "2026-12-01T03:00:00Z", "triggerName": "schedule", "payload": ""}
 OSS_EVENT = {
     "events": [
@@ -68,21 +65,6 @@ class FCContext:
         self.log_project = log_project
         self.log_store = log_store
         self.region = region
-
-
-@pytest.fixture
-def function_env(emulator: Emulator, cloud: Control, monkeypatch: pytest.MonkeyPatch) -> Control:
-    monkeypatch.setenv("PIPELINE_ID", PIPELINE)
-    monkeypatch.setenv("PIPELINE_NAME", "fraud_retraining")
-    monkeypatch.setenv("WORKSPACE_ID", "ws-123")
-    monkeypatch.setenv("PAIFLOW_ENDPOINT", urlsplit(emulator.url).netloc)
-    monkeypatch.setenv("PAIFLOW_PROTOCOL", "http")
-    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "STS.test-key")
-    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "test-secret")
-    monkeypatch.setenv("ALIBABA_CLOUD_SECURITY_TOKEN", "test-token")
-    cloud.register_pipeline(PIPELINE, manifest())  # the stack's own manifest: the run's Arguments must fit it
-    cloud.verify_credentials("STS.test-key", "test-secret")
-    return cloud
 
 
 CONTEXT = FCContext(
@@ -134,7 +116,16 @@ def test_a_scheduled_invocation_starts_one_run_named_after_the_trigger_time(func
             "WorkspaceId": "ws-123",
             "Name": "fraud_retraining-r20261201030000",
             "NoConfirmRequired": True,
-            "Arguments": json.dumps({"arguments": {"parameters": [{"name": "run", "value": "r20261201030000"}]}}),
+            "Arguments": json.dumps(
+                {
+                    "arguments": {
+                        "parameters": [
+                            {"name": "run", "value": "r20261201030000"},
+                            {"name": "trigger", "value": "schedule"},
+                        ]
+                    }
+                }
+            ),
         }
     ]
     assert line["pipelineRunId"].startswith("flow-")

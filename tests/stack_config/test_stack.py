@@ -426,8 +426,8 @@ BAD_INPUTS = [
             "Known keys here: "
             "activationReplicas, burst, codeCommits, codeRepository, container, contracts, cpu, cpuPercent, cron, "
             "easPrefix, gpu, instanceType, live, maxInstances, memoryMb, minInstances, name, processor, promoted, "
-            "qpsPerInstance, readyTimeoutMinutes, registryVersions, resourceGroup, rollout, scaleInCooldownSeconds, "
-            "scaleUpWindowSeconds, versions, vpc, zeroGraceSeconds."
+            "qpsPerInstance, readyTimeoutMinutes, registryVersions, resourceGroup, retrainedBy, rollout, "
+            "scaleInCooldownSeconds, scaleUpWindowSeconds, versions, vpc, zeroGraceSeconds."
         ],
         id="service-unknown-key",
     ),
