@@ -34,8 +34,9 @@ from stack_config.secrets import (
     load_secrets,
     plaintext_secret_problems,
 )
-from stack_config.serving import CronScaleConfig, MetricsConfig, ModelServiceConfig, RolloutConfig, ServingConfig
+from stack_config.serving import CronScaleConfig, ModelServiceConfig, RolloutConfig, ServingConfig
 from stack_config.serving_burst import BurstConfig, VpcConfig
+from stack_config.serving_metrics import MetricsConfig
 from stack_config.stack import StackConfig, load_stack_config, parse_stack_config
 from stack_config.storage import StorageConfig, WorkspaceConfig
 from stack_config.training import (

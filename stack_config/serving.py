@@ -1,5 +1,5 @@
-"""Serving: ``serving.services`` (EAS model services, their rollout, autoscaling and placement) and ``serving.metrics``;
-the rules across a service's keys sit beside its dataclasses."""
+"""Serving: ``serving.services`` (EAS model services, their rollout, autoscaling and placement); the rules across a
+service's keys sit beside its dataclasses. Where the release gates read metrics is ``serving_metrics``."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from pai_facts import (
 from stack_config.drift import RetrainedByConfig
 from stack_config.fields import MODEL, ContainerConfig, Number, VersionId, container_problems, typed
 from stack_config.serving_burst import BurstConfig, VpcConfig, burst_problems
+from stack_config.serving_metrics import MetricsConfig
 from stack_config.serving_versions import version_problems
 
 
@@ -222,27 +223,6 @@ class ModelServiceConfig:
 
 
 @dataclass(frozen=True, kw_only=True, config=MODEL)
-class MetricsConfig:
-    """Where release gates read the new version's latency and error ratio."""
-
-    source: Literal["cloudmonitor", "prometheus"] = key("Write cloudmonitor or prometheus", default="cloudmonitor")
-    namespace: StrictStr = key(
-        "Give the CloudMonitor namespace of EAS metrics (unconfirmed; acs_pai_eas is the usual one)",
-        default="acs_pai_eas",
-    )
-    dimension: StrictStr = key("Give the CloudMonitor dimension that names the service", default="serviceName")
-    latency_metric: StrictStr = key("Name the P95 latency metric", default="TP95ResponseTime")
-    error_metric: StrictStr = key("Name the error-ratio metric", default="5xxResponseRatio")
-    qps_metric: StrictStr = key("Name the request-rate metric", default="QueryPerSecondTotal")
-    endpoint: StrictStr | None = key(
-        "Give the Prometheus HTTP API base URL, e.g. 'https://prometheus.example.com'",
-        default=None,
-        rule="an http(s):// URL",
-        pattern=r"^https?://\S+$",
-    )
-
-
-@dataclass(frozen=True, kw_only=True, config=MODEL)
 class ServingConfig:
     services: tuple[ModelServiceConfig, ...] = key("List the served models", default=())
     metrics: MetricsConfig = key(
@@ -388,19 +368,3 @@ def service_problems(svc: Mapping[str, Any], index: int) -> list[Problem]:
     if isinstance(rollout, dict):
         problems += _rollout_problems(rollout, f"{where}.rollout")
     return problems
-
-
-def metrics_problems(raw: Mapping[str, Any]) -> list[Problem]:
-    serving = raw.get("serving")
-    metrics = serving.get("metrics") if isinstance(serving, dict) else None
-    if isinstance(metrics, dict) and metrics.get("source") == "prometheus" and not metrics.get("endpoint"):
-        return [
-            Problem(
-                "pai-mlops:serving.metrics",
-                "endpoint",
-                "is required with source prometheus",
-                MISSING,
-                "Give the Prometheus HTTP API base URL, e.g. 'https://prometheus.example.com'",
-            )
-        ]
-    return []

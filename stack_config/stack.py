@@ -45,7 +45,8 @@ from stack_config.secrets import (
     plaintext_secret_problems,
     suggest_secret_key,
 )
-from stack_config.serving import ModelServiceConfig, ServingConfig, metrics_problems, service_problems
+from stack_config.serving import ModelServiceConfig, ServingConfig, service_problems
+from stack_config.serving_metrics import metrics_problems
 from stack_config.storage import StorageConfig, WorkspaceConfig
 from stack_config.training import COMMIT_PATTERN, RepositoryConfig, TrainingConfig, TrainingJobConfig, training_problems
 
