@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from components.ram_documents import OBJECT_READ, POLICY_VERSION
-from components.storage import DATA_PREFIX, MODELS_PREFIX
+from components.storage import DATA_PREFIX
+from pai_facts import model_prefix
 from stack_config import DriftConfig, ModelServiceConfig
 
 DRIFT_PACKAGE: Final = Path(__file__).resolve().parent.parent / "images" / "drift-check" / "drift_check"
@@ -43,7 +44,7 @@ def drift_files(package: Path = DRIFT_PACKAGE) -> dict[str, bytes]:
 
 def profile_key(drift: DriftConfig, service: ModelServiceConfig) -> str:
     """The reference profile: the configured key, else the live version's ``models/<model>/<live>/``."""
-    return drift.profile or f"{MODELS_PREFIX}{service.name}/{service.live}/drift-profile.json"
+    return drift.profile or f"{model_prefix(service.name, service.live)}drift-profile.json"
 
 
 def reports_prefix(pipeline: str) -> str:
