@@ -11,16 +11,27 @@ import numpy as np
 import oss2
 import pytest
 
+from components.drift_trigger import drift_policy, profile_key
+from components.ram_documents import account_trust_policy
 from drift_check.profile import build_profile, dumps
 from functions.start_pipeline import handler, run_parameters
 from providers.clients import ClientFactory
+from providers.copy_session import assume_role
+from tests.components.test_drift_trigger import TRIGGER
+from tests.components.test_pipeline import pipeline_args
+from tests.conftest import TEST_CREDENTIALS
 from tests.emulator import Control, Emulator
+from tests.emulator.sts import DEFAULT_ACCOUNT
 from tests.functions.test_start_pipeline import CONTEXT, OSS_EVENT, TIMER_EVENT
 
 BUCKET = "acme-ml-dev"
-PROFILE = "models/fraud_scorer/v6/drift-profile.json"
+ARGS = pipeline_args(trigger=TRIGGER)
+assert ARGS.pipeline.trigger is not None and ARGS.pipeline.trigger.drift is not None
+DRIFT = ARGS.pipeline.trigger.drift
+PROFILE = profile_key(DRIFT, ARGS.service)  # the live version's, as the component sets it
 REPORTS = "data/drift-reports/fraud_retraining/"
 RUN = "r20261201081542"  # OSS_EVENT's time
+START_ROLE = "fraud-retraining-start"
 
 
 @functools.cache
@@ -44,6 +55,24 @@ def drift_env(
     function_env.create_bucket(BUCKET)
     bucket = clients.oss_bucket(BUCKET)
     bucket.put_object(PROFILE, dumps(build_profile({"amount": _samples()["reference"]})).encode())
+    # The function runs on its start role's STS session, as FC gives it: the emulator's OSS judges every call
+    # against the drift policy the component attaches, so a grant the check lacks fails here as it would on FC.
+    policy = drift_policy(
+        DRIFT,
+        service=ARGS.service,
+        pipeline="fraud_retraining",
+        marker=OSS_EVENT["events"][0]["oss"]["object"]["key"],
+        bucket=BUCKET,
+    )
+    role = function_env.put_role(START_ROLE, account_trust_policy([f"acs:ram::{DEFAULT_ACCOUNT}:root"]))
+    function_env.attach_policy(START_ROLE, "drift", policy)
+    function_env.verify_credentials(TEST_CREDENTIALS.access_key_id, TEST_CREDENTIALS.access_key_secret)
+    session = assume_role(clients, role, "fc-start")
+    assert session.security_token is not None
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", session.access_key_id)
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", session.access_key_secret)
+    monkeypatch.setenv("ALIBABA_CLOUD_SECURITY_TOKEN", session.security_token)
+    function_env.verify_credentials(session.access_key_id, session.access_key_secret)
     return bucket
 
 
