@@ -199,7 +199,7 @@ def report(results: dict[str, Any], repeats: int) -> str:
         "host (before) | ratio |",
         "|---|---|---|---|---|",
     ]
-    rows: list[tuple[str, str]] = [(f"{n} releases", f"{n}") for n in COUNTS]
+    rows: list[tuple[str, str]] = [(f"{n} release{'s' if n > 1 else ''}", f"{n}") for n in COUNTS]
     rows.append((f"1 release while {TRAININGS} training runs wait", "training"))
     for label, key in rows:
         own, shared = results[f"lanes:{key}"], results.get(f"shared:{key}")
