@@ -32,7 +32,7 @@ typecheck: setup
 unit: setup
 	$(BIN)/python -m pytest
 
-## bench: measure the plan, the policy gate, the providers and the test suite; rewrites BENCHMARKS.md (~15 min)
+## bench: measure the plan, the policy gate, the providers, the provider lanes and the test suite; rewrites BENCHMARKS.md (~35 min)
 bench: setup
 	$(BIN)/python -m bench
 

@@ -19,6 +19,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
@@ -57,32 +58,41 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def components(models: int) -> dict[str, Any]:
-    from tools.mock_engine import run_program
+def bench_root(folder: Path, models: int) -> Path:
+    """A project directory with the real program and a generated stack ``bench`` of ``models`` served models."""
+    shutil.copy(ROOT / "Pulumi.yaml", folder / "Pulumi.yaml")
+    shutil.copy(ROOT / "__main__.py", folder / "__main__.py")
+    (folder / "Pulumi.bench.yaml").write_text(stack_yaml(models))
+    return folder
 
+
+def components(models: int, collector: bool = False) -> dict[str, Any]:
+    """The program's run; ``collector`` keeps Python's cycle collector running through it (the engine pauses it)."""
+    from tools import mock_engine
+
+    mock_engine.pause_cycle_collector = not collector
     with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder)
-        shutil.copy(ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
-        shutil.copy(ROOT / "__main__.py", root / "__main__.py")
-        (root / "Pulumi.bench.yaml").write_text(stack_yaml(models))
+        root = bench_root(Path(folder), models)
         before = _rss_mb()
-        started = time.perf_counter()
-        mocks = run_program("bench", root=root)
-        seconds = time.perf_counter() - started
+        started, cpu = time.perf_counter(), time.process_time()
+        mocks = mock_engine.run_program("bench", root=root)
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "peak_mb": _rss_mb(),
         "growth_mb": _rss_mb() - before,
         "resources": len(mocks.registrations),
     }
 
 
-def floor(count: int) -> dict[str, Any]:
+def floor(count: int, collector: bool = False) -> dict[str, Any]:
     from pulumi_alicloud import pai
 
-    from tools.mock_engine import install_mocks, run_under_mocks
+    from tools import mock_engine
 
-    install_mocks("pai-mlops", "bench")
+    mock_engine.pause_cycle_collector = not collector
+    mock_engine.install_mocks("pai-mlops", "bench")
     config = json.dumps({"metadata": {"name": "floor", "instance": 1}, "processor": "pmml"})
 
     def program() -> None:
@@ -90,10 +100,16 @@ def floor(count: int) -> dict[str, Any]:
             pai.Service(f"service-{index}", service_config=config, workspace_id="ws-1")
 
     before = _rss_mb()
-    started = time.perf_counter()
-    run_under_mocks(program)
-    seconds = time.perf_counter() - started
-    return {"seconds": seconds, "peak_mb": _rss_mb(), "growth_mb": _rss_mb() - before, "resources": count}
+    started, cpu = time.perf_counter(), time.process_time()
+    mock_engine.run_under_mocks(program)
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "peak_mb": _rss_mb(),
+        "growth_mb": _rss_mb() - before,
+        "resources": count,
+    }
 
 
 def attribution(models: int) -> dict[str, Any]:
@@ -183,7 +199,13 @@ def main() -> None:
     parser.add_argument("--worker", nargs=2, metavar=("MODE", "N"))
     args = parser.parse_args()
     mode, count = args.worker
-    workers = {"components": components, "floor": floor, "attribution": attribution}
+    workers: dict[str, Callable[[int], dict[str, Any]]] = {
+        "components": components,
+        "components-collector": lambda n: components(n, collector=True),
+        "floor": floor,
+        "floor-collector": lambda n: floor(n, collector=True),
+        "attribution": attribution,
+    }
     result = workers[mode](int(count))
     print(json.dumps(result))
 

@@ -53,16 +53,17 @@ def stage() -> Generator[tuple[Emulator, Control, ClientFactory, ProviderHost]]:
 
 
 def shift_props(bake: float, interval: float, **changes: Any) -> dict[str, Any]:
-    return shift_inputs(
-        group="bench",
-        services={"v1": "bench_v1", "v2": "bench_v2"},
-        live="v1",
-        bake_seconds=bake,
-        check_interval_seconds=interval,
-        min_requests=1,
-        max_bake_extensions=0,
-        **changes,
-    )
+    """The bench's TrafficShift inputs; ``changes`` may replace any of them (the group and services too)."""
+    defaults: dict[str, Any] = {
+        "group": "bench",
+        "services": {"v1": "bench_v1", "v2": "bench_v2"},
+        "live": "v1",
+        "bake_seconds": bake,
+        "check_interval_seconds": interval,
+        "min_requests": 1,
+        "max_bake_extensions": 0,
+    }
+    return shift_inputs(**{**defaults, **changes})
 
 
 def _group(emulator: Emulator, control: Control, factory: ClientFactory) -> None:

@@ -16,7 +16,7 @@ the default host (the layout before lanes).
 
 from __future__ import annotations
 
-import zlib
+import hashlib
 from typing import Any, Final
 
 import pulumi
@@ -46,8 +46,14 @@ def set_lanes(count: int) -> None:
 
 
 def lane_of(name: str, count: int) -> int:
-    """The lane of a resource: a hash of its name that does not change when other resources come and go."""
-    return zlib.crc32(name.encode()) % count
+    """The lane of a resource: a hash of its name that does not change when other resources come and go.
+
+    BLAKE2b, not CRC-32: a CRC is linear, so names that differ in one character at the same place can share their
+    low bits. Measured with CRC-32 % 16: ``train0-job`` … ``train3-job`` all on lane 1, and 8 of
+    ``job0-job`` … ``job9-job`` on one lane, more than its 4 threads serve at once.
+    """
+    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % count
 
 
 def _inputs() -> dict[str, Any]:

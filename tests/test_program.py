@@ -71,7 +71,7 @@ def test_program_registers_the_pipeline(stack: str) -> None:
         "alicloud:log/store:Store": 1,
         "alicloud:fc/v3Trigger:V3Trigger": 1 if stack == "dev" else 2,  # dev: new data only; prod: also weekly
         "pai-mlops:serving:BlueGreenService": 2,
-        "pulumi:providers:pulumi-python": 5,  # the provider lanes in use (components/provider_hosts.py)
+        "pulumi:providers:pulumi-python": 6,  # a lane for each of the 6 long-running resources (provider_hosts.py)
         "pai-mlops:images:ContainerRegistry": 1,
         "alicloud:cs/registryEnterpriseNamespace:RegistryEnterpriseNamespace": 1,
         "alicloud:cs/registryEnterpriseRepo:RegistryEnterpriseRepo": 4,
@@ -198,12 +198,12 @@ def test_plan_prints_the_tree_and_writes_the_json_plan(tmp_path: Path, capsys: p
     )
     at = printed.index(" +   │  │  └─ pulumi-python:dynamic/pai:EasService  fraud_scorer-v7")
     assert printed[at + 1] == "     │  │           name=fraud_scorer_v7 group=fraud_scorer instances=2 on=ecs.c7.xlarge"
-    assert "Resources: 100 to create: the stack, 82 cloud resources and 17 components" in printed
+    assert "Resources: 101 to create: the stack, 83 cloud resources and 17 components" in printed
     document = json.loads(out.read_text())
     assert document["stack"] == "prod"
     # with the Promotions component, its copy role, policies and attachments, its ModelPromotion, the lanes and
     # the registry's scan rule
-    assert len(document["resources"]) == 99
+    assert len(document["resources"]) == 100
 
 
 def test_plan_exits_2_with_the_problems_on_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -19,13 +19,26 @@ ACCOUNT_NAMES = {
     "alicloud:log/project:Project": "projectName",
     "alicloud:cms/alarm:Alarm": "name",
 }
-# Named in config (a bucket is global, a workspace per region): a second stack's file gives its own.
+# Named in config (a bucket is global, a workspace per region, a registry namespace per instance): a second stack's
+# file gives its own; the resource group and the DSW instances are named after the workspace.
 CONFIG_NAMES = {
     "alicloud:oss/bucket:Bucket": "bucket",
     "alicloud:pai/workspaceWorkspace:WorkspaceWorkspace": "workspaceName",
     "alicloud:cms/alarmContactGroup:AlarmContactGroup": "alarmContactGroupName",
+    "alicloud:cs/registryEnterpriseNamespace:RegistryEnterpriseNamespace": "name",
+    "alicloud:resourcemanager/resourceGroup:ResourceGroup": "resourceGroupName",
+    "pulumi-python:dynamic/pai:DswInstance": "instance_name",
 }
 EAS = {"pulumi-python:dynamic/pai:EasService": "service_name"}
+# Not names the cloud refuses twice, but the stack's own: EAS groups (per region), and the key a training run finds
+# its DLC jobs by (a second stack must never adopt the first one's run).
+STACK_KEYS = {"pulumi-python:dynamic/pai:TrafficShift": "group", "pulumi-python:dynamic/pai:TrainingJob": "scope"}
+EVERY = ACCOUNT_NAMES | CONFIG_NAMES | EAS | STACK_KEYS
+# The kinds each example stack has (alarms only in prod, notebooks only in dev).
+KINDS = {
+    "dev": set(EVERY) - {"alicloud:cms/alarm:Alarm", "alicloud:cms/alarmContactGroup:AlarmContactGroup"},
+    "prod": set(EVERY) - {"pulumi-python:dynamic/pai:DswInstance"},
+}
 
 
 def run(stack: str, base: str, **overrides: str) -> RecordingMocks:
@@ -37,13 +50,26 @@ def names(mocks: RecordingMocks, kinds: dict[str, str]) -> set[str]:
     return {str(r.inputs[kinds[r.type]]) for r in mocks.registrations if r.type in kinds and kinds[r.type] in r.inputs}
 
 
+def by_kind(mocks: RecordingMocks, kinds: dict[str, str]) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for r in mocks.registrations:
+        if r.type in kinds and kinds[r.type] in r.inputs:
+            found.setdefault(r.type, set()).add(str(r.inputs[kinds[r.type]]))
+    return found
+
+
 def second_stack_files(base: str) -> dict[str, str]:
-    """What a second team's stack file changes: the names it gives in config (bucket, workspace, contact group)."""
+    """What a second team's stack file changes: the names it gives in config (bucket, workspace, registry
+    namespace, contact group)."""
     values, _ = stack_config_values(base)
     storage, workspace = json.loads(values["pai-mlops:storage"]), json.loads(values["pai-mlops:workspace"])
     storage["bucketName"] += "-team-b"
     workspace["name"] += "_b"
     changed = {"pai-mlops:storage": json.dumps(storage), "pai-mlops:workspace": json.dumps(workspace)}
+    if "pai-mlops:registry" in values:
+        registry = json.loads(values["pai-mlops:registry"])
+        registry["namespace"] += "-b"
+        changed["pai-mlops:registry"] = json.dumps(registry)
     if "pai-mlops:alarms" in values:
         alarms = json.loads(values["pai-mlops:alarms"])
         alarms["contactGroup"] += "-b"
@@ -61,13 +87,15 @@ def test_a_stack_named_after_its_environment_keeps_todays_names(stack: str, pref
 
 @pytest.mark.parametrize(("base", "second"), [("dev", "dev-team-b"), ("prod", "prod-eu")])
 def test_two_stacks_of_one_environment_share_no_account_wide_name(base: str, second: str) -> None:
-    first_run = run(base, base)
-    first = names(first_run, ACCOUNT_NAMES) | names(first_run, CONFIG_NAMES) | names(first_run, EAS)
-    second_run = run(second, base, **second_stack_files(base))
-    other = names(second_run, ACCOUNT_NAMES) | names(second_run, CONFIG_NAMES) | names(second_run, EAS)
-    assert len(first) >= 8 and len(other) == len(first)
-    assert first & other == set()
+    first_run, second_run = run(base, base), run(second, base, **second_stack_files(base))
+    first, other = by_kind(first_run, EVERY), by_kind(second_run, EVERY)
+    assert set(first) == set(other) == KINDS[base]
+    for kind in first:
+        assert len(other[kind]) == len(first[kind]), kind
+        assert first[kind] & other[kind] == set(), kind
+    assert set().union(*first.values()) & set().union(*other.values()) == set()
     assert all(name.startswith(f"pai-mlops-{second}-") for name in names(second_run, ACCOUNT_NAMES))
+    assert other["pulumi-python:dynamic/pai:TrainingJob"] == {f"pai-mlops/{second}/train-fraud_scorer-job"}
 
 
 def test_eas_names_are_scoped_by_the_stack_except_where_the_prefix_is_todays() -> None:

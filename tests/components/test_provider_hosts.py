@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 
 import pytest
@@ -38,7 +39,7 @@ def test_each_long_running_resource_is_on_the_lane_its_name_hashes_to(stack: str
     long_running = [r for r in mocks.registrations if r.type in (*LONG, TRAINING)]
     assert {r.type for r in long_running} == {*LONG, TRAINING}
     for resource in long_running:
-        lane = zlib.crc32(resource.name.encode()) % 16
+        lane = int.from_bytes(hashlib.blake2b(resource.name.encode(), digest_size=8).digest(), "big") % 16
         assert lanes[provider_urn(resource)].name == f"provider-host-{lane}", resource.name
     # Only lanes that serve something exist, and everything else is on the default provider.
     assert set(lanes) == {provider_urn(r) for r in long_running}
@@ -87,7 +88,15 @@ def test_a_bad_lane_count_is_refused_naming_the_key(value: str, message: str) ->
 
 
 def test_a_resources_lane_does_not_move_when_others_come_and_go() -> None:
-    assert [lane_of(f"fraud_scorer{i}-traffic", 16) for i in range(3)] == [
-        zlib.crc32(f"fraud_scorer{i}-traffic".encode()) % 16 for i in range(3)
-    ]
-    assert lane_of("fraud_scorer-traffic", 16) == zlib.crc32(b"fraud_scorer-traffic") % 16
+    # The lane is a function of the name alone (and the lane count), the same in every process and Python version.
+    assert [lane_of(f"fraud_scorer{i}-traffic", 16) for i in range(3)] == [2, 0, 14]
+    assert lane_of("fraud_scorer-traffic", 16) == 13
+    assert lane_of("fraud_scorer-traffic", 64) == 29
+
+
+def test_numbered_names_spread_over_lanes_where_a_crc_piles_them_on_one() -> None:
+    # Training runs named train0 … train3: a CRC-32 puts all four on one lane, filling its four threads.
+    assert [zlib.crc32(f"train{i}-job".encode()) % 16 for i in range(4)] == [1, 1, 1, 1]
+    assert [lane_of(f"train{i}-job", 16) for i in range(4)] == [9, 9, 12, 6]
+    assert [zlib.crc32(f"job{i}-job".encode()) % 16 for i in range(10)] == [8] * 8 + [9] * 2
+    assert len({lane_of(f"job{i}-job", 16) for i in range(10)}) == 10
