@@ -160,7 +160,10 @@ def test_an_interrupted_copy_resumes_where_it_stopped(
     cloud.fault("PutObject", "server_error", status=503, times=1000, after=1, api="oss")
     with pytest.raises(ProviderFailed) as caught:
         host.create(ModelPromotionProvider(), inputs(deadline_seconds=1))
-    assert f"promote {PREFIX}: write oss://{DEST}/{PREFIX}model.pmml: gave up after" in caught.value.details
+    # The write of the second object is what failed, with OSS's answer; how many retries fit the 1 s deadline
+    # depends on the machine's load (providers/retry.py notes "gave up after N attempts" only when N > 1).
+    assert f"promote {PREFIX}: write oss://{DEST}/{PREFIX}model.pmml" in caught.value.details
+    assert "'status': 503" in caught.value.details and "'Code': 'InternalError'" in caught.value.details
     assert objects(dest) == {PREFIX + "meta/config.json": FILES["meta/config.json"]}
     cloud.clear_faults()
     cloud.clear_calls()
