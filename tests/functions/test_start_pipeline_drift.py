@@ -28,6 +28,7 @@ BUCKET = "acme-ml-dev"
 ARGS = pipeline_args(trigger=TRIGGER)
 assert ARGS.pipeline.trigger is not None and ARGS.pipeline.trigger.drift is not None
 DRIFT = ARGS.pipeline.trigger.drift
+MARKER = ARGS.pipeline.trigger.data_marker or ""  # OSS_EVENT's object
 PROFILE = profile_key(DRIFT, ARGS.service)  # the live version's, as the component sets it
 REPORTS = "data/drift-reports/fraud_retraining/"
 RUN = "r20261201081542"  # OSS_EVENT's time
@@ -61,7 +62,7 @@ def drift_env(
         DRIFT,
         service=ARGS.service,
         pipeline="fraud_retraining",
-        marker=OSS_EVENT["events"][0]["oss"]["object"]["key"],
+        marker=MARKER,
         bucket=BUCKET,
     )
     role = function_env.put_role(START_ROLE, account_trust_policy([f"acs:ram::{DEFAULT_ACCOUNT}:root"]))
