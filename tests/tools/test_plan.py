@@ -148,8 +148,8 @@ def test_an_unknown_config_key_exits_2_with_a_suggestion(tmp_path: Path, capsys:
         "error: Stack 'broken' has invalid configuration (Pulumi.broken.yaml), 2 problems:",
         "  - pai-mlops [owner]: is required; got nothing. Name the owning team or person; it becomes the 'owner' tag.",
         "  - pai-mlops [ownr]: is not a known key; got a value not shown here. Did you mean 'owner'? Known keys here: "
-        "alarms, allowAnyStackName, costCenter, dashboards, deployerArn, environment, namePrefix, notebook, owner, pipeline, "
-        "providerHosts, region, registry, serving, storage, training, workspace.",
+        "alarms, allowAnyStackName, costCenter, dashboards, deployerArn, environment, namePrefix, notebook, owner, "
+        "pipeline, providerHosts, region, registry, serving, storage, training, workspace.",
     ]
 
 
