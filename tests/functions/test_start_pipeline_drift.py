@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
+from typing import Any, cast
 
 import numpy as np
 import oss2
@@ -61,7 +62,7 @@ def drift_env(
         DRIFT,
         service=ARGS.service,
         pipeline="fraud_retraining",
-        marker=OSS_EVENT["events"][0]["oss"]["object"]["key"],
+        marker=cast(str, cast(Any, OSS_EVENT)["events"][0]["oss"]["object"]["key"]),  # a nested literal: untyped
         bucket=BUCKET,
     )
     role = function_env.put_role(START_ROLE, account_trust_policy([f"acs:ram::{DEFAULT_ACCOUNT}:root"]))
