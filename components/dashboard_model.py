@@ -4,9 +4,11 @@ No Pulumi here: ``components/dashboards.py`` builds the model from the stack con
 ``pulumi up``) and deploys the JSON; ``tools/dashboard_file.py`` writes the same JSON for the offline plan.
 
 What is drawn, per served model: one row, and in it five time series with one series per served version (so a
-release shows the old and the new version side by side): P95 latency and error ratio (with the release gate's
-threshold as a red line), requests per second, running instances, and each version's share of the model's requests,
-stacked to 100 % and drawn as steps, so each traffic step of a release shows as a step. Per GPU training run: its
+release shows the old and the new version side by side): latency (``serving.metrics.latencyStatistic`` of
+``latencyMetric``: by default the mean ``rt``, so the panel says "mean", not P95) and 5xx ratio, each in its
+metric's own unit (rt in µs, the ratio in %) with the release gate's threshold converted to that unit as a red
+line; requests per second, running instances, and each version's share of the model's requests, stacked to 100 %
+and drawn as steps, so each traffic step of a release shows as a step. Per GPU training run: its
 GPU utilisation (with the alarm's ``gpuUtilizationMin`` as a line).
 
 Classic dashboard JSON model, ``schemaVersion`` :data:`SCHEMA_VERSION` (Grafana 11; Grafana migrates an older
@@ -30,8 +32,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from providers.metrics import to_metric
+
 SCHEMA_VERSION: Final = 39
-STATISTIC: Final = "Average"  # the statistic the gates and alarms read (components/monitoring.py)
+STATISTIC: Final = "Average"  # the statistic of every other panel (providers.metrics.READ_STATISTIC)
+# Grafana unit ids (https://grafana.com/docs/grafana/latest/panels-visualizations/configure-standard-options/#unit):
+# "percent" is 0-100, "percentunit" 0-1.
+GRAFANA_UNITS: Final = {"microseconds": "µs", "milliseconds": "ms", "percent": "percent", "ratio": "percentunit"}
+STATISTIC_WORDS: Final = {"Average": "mean", "Maximum": "max", "Minimum": "min"}
 # DLC job metrics' job dimension (shared/reference/fidelity-audit.md D10: jobId, regionId, userId, workspaceId).
 TRAINING_JOB_DIMENSION: Final = "jobId"
 PANEL_WIDTH: Final = 8  # three panels to a line of Grafana's 24 columns
@@ -74,6 +82,9 @@ class DashboardModel:
     latency_metric: str
     error_metric: str
     qps_metric: str
+    latency_statistic: str
+    latency_unit: str  # serving.metrics.latencyUnit / errorUnit: the units of the data points
+    error_unit: str
     instances_metric: str | None  # None: no instance metric named yet; the panel says which key to set
     # alarms: the DLC job metric, and the workspace the runs belong to
     training_namespace: str
@@ -86,7 +97,13 @@ class DashboardModel:
 
 
 def cms_target(
-    ref: str, model: DashboardModel, namespace: str, metric: str, dimensions: Mapping[str, str], legend: str
+    ref: str,
+    model: DashboardModel,
+    namespace: str,
+    metric: str,
+    dimensions: Mapping[str, str],
+    legend: str,
+    statistic: str = STATISTIC,
 ) -> dict[str, Any]:
     """One CloudMonitor query of the plugin's query model (see the module docstring)."""
     return {
@@ -96,7 +113,7 @@ def cms_target(
         "metric": metric,
         "period": str(model.period_seconds),
         "dimensions": [json.dumps(dict(dimensions), sort_keys=True)],
-        "ycol": [STATISTIC],
+        "ycol": [statistic],
         "xcol": "timestamp",
         "describe": legend,
         "group": "",
@@ -161,30 +178,34 @@ def timeseries(
 def service_panels(service: ServedModel, model: DashboardModel) -> list[dict[str, Any]]:
     """The five panels of one served model, each with one series per served version."""
 
-    def per_version(metric: str) -> list[dict[str, Any]]:
+    def per_version(metric: str, statistic: str = STATISTIC) -> list[dict[str, Any]]:
         return [
-            cms_target(ref_id(i), model, model.namespace, metric, {model.dimension: eas_name}, version)
+            cms_target(ref_id(i), model, model.namespace, metric, {model.dimension: eas_name}, version, statistic)
             for i, (version, eas_name) in enumerate(service.versions)
         ]
+
+    statistic = STATISTIC_WORDS.get(model.latency_statistic, model.latency_statistic)
 
     instances_targets = per_version(model.instances_metric) if model.instances_metric is not None else []
     name = service.name
     return [
         timeseries(
-            f"{name} · P95 latency (ms)",
-            per_version(model.latency_metric),
+            f"{name} · latency ({model.latency_metric}, {statistic})",
+            per_version(model.latency_metric, model.latency_statistic),
             model=model,
-            unit="ms",
-            threshold=service.max_p95_latency_ms,
-            description=f"{model.latency_metric}; the red line is the release gate (rollout.maxP95LatencyMs).",
+            unit=GRAFANA_UNITS[model.latency_unit],
+            threshold=to_metric(service.max_p95_latency_ms, model.latency_unit),
+            description=f"{model.latency_statistic} of {model.latency_metric} in {model.latency_unit}; the red line "
+            "is the release gate (rollout.maxP95LatencyMs).",
         ),
         timeseries(
             f"{name} · error ratio (5xx)",
             per_version(model.error_metric),
             model=model,
-            unit="none",
-            threshold=service.max_error_rate,
-            description=f"{model.error_metric}; the red line is the release gate (rollout.maxErrorRate).",
+            unit=GRAFANA_UNITS[model.error_unit],
+            threshold=to_metric(service.max_error_rate, model.error_unit),
+            description=f"{model.error_metric} in {model.error_unit}; the red line is the release gate "
+            "(rollout.maxErrorRate).",
         ),
         timeseries(f"{name} · requests per second", per_version(model.qps_metric), model=model, unit="reqps"),
         timeseries(

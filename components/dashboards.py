@@ -29,7 +29,7 @@ from components.dashboard_model import (
     TrainingRun,
     dashboard_json,
 )
-from components.monitoring import uses_gpu
+from components.monitoring import serving_checks, uses_gpu
 from providers.metric_meta import MetricCheck
 from stack_config import StackConfig
 
@@ -46,25 +46,19 @@ def dashboard_checks(config: StackConfig) -> list[MetricCheck]:
     if not config.dashboards.enabled:
         return []
     metrics, alarms = config.serving.metrics, config.alarms
-    serving = [
-        ("serving.metrics.latencyMetric", metrics.latency_metric),
-        ("serving.metrics.errorMetric", metrics.error_metric),
-        ("serving.metrics.qpsMetric", metrics.qps_metric),
-        ("dashboards.instancesMetric", config.dashboards.instances_metric),
-    ]
-    checks = [
-        MetricCheck(
-            namespace=metrics.namespace,
-            metric=metric,
-            dimensions=(metrics.dimension,),
-            statistic=STATISTIC,
-            key=f"pai-mlops:{key}",
-            namespace_key="pai-mlops:serving.metrics.namespace",
-            dimension_key="pai-mlops:serving.metrics.dimension",
+    checks = serving_checks(metrics, qps=True) if config.serving.services else []
+    if config.serving.services and config.dashboards.instances_metric is not None:
+        checks.append(
+            MetricCheck(
+                namespace=metrics.namespace,
+                metric=config.dashboards.instances_metric,
+                dimensions=(metrics.dimension,),
+                statistic=STATISTIC,
+                key="pai-mlops:dashboards.instancesMetric",
+                namespace_key="pai-mlops:serving.metrics.namespace",
+                dimension_key="pai-mlops:serving.metrics.dimension",
+            )
         )
-        for key, metric in serving
-        if metric is not None and config.serving.services
-    ]
     if gpu_runs(config):
         checks.append(
             MetricCheck(
@@ -110,6 +104,9 @@ def model_of(config: StackConfig, *, stack: str, workspace_id: str, job_ids: Map
         latency_metric=metrics.latency_metric,
         error_metric=metrics.error_metric,
         qps_metric=metrics.qps_metric,
+        latency_statistic=metrics.latency_statistic,
+        latency_unit=metrics.latency_unit,
+        error_unit=metrics.error_unit,
         instances_metric=dashboards.instances_metric,
         training_namespace=alarms.training_namespace,
         gpu_metric=alarms.gpu_metric,

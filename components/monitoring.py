@@ -1,8 +1,13 @@
 """ProductionAlarms: CloudMonitor alarm rules that tell a person when production degrades.
 
-- Per production EAS service version: P95 latency above the rollout's ``maxP95LatencyMs`` and error ratio above its
-  ``maxErrorRate`` for ``evaluationPeriods`` periods in a row. The release gates and the alarms share thresholds,
-  so a version that would fail its bake also pages once it is live.
+- Per production EAS service version: latency (``serving.metrics.latencyStatistic`` of ``latencyMetric``; by default
+  the MEAN ``rt``) above the rollout's ``maxP95LatencyMs`` and 5xx ratio above its ``maxErrorRate`` for
+  ``evaluationPeriods`` periods in a row. The release gates and the alarms share thresholds, so a version that would
+  fail its bake also pages once it is live. CloudMonitor compares a rule's threshold with the metric in the metric's
+  own unit, so the thresholds are converted by ``providers.metrics.to_metric`` (``errorUnit`` percent: 0.01 → 1;
+  ``latencyUnit`` microseconds: 200 ms → 200000), and each rule uses a statistic its metric lists:
+  PutResourceMetricRule checks Statistics against the metric's list since 2024-08-15
+  (https://www.alibabacloud.com/help/en/cms/cloudmonitor-1-0/developer-reference/api-cms-2019-01-01-putresourcemetricrule).
 - When the stack trains on GPUs: GPU utilisation below ``gpuUtilizationMin`` % for ``gpuSustainedMinutes``, for
   any DLC job in the stack's workspace. One rule per workspace rather than per job: it exists before a run starts
   (a per-job rule would need the job id, known only once the job has been submitted, and with ``wait: completed``
@@ -13,9 +18,11 @@
 Every rule notifies the configured contact group. Rules are built by pure functions from config (:func:`serving_rules`,
 :func:`training_rule`), so preview shows each one exactly.
 
-UNCONFIRMED, and therefore configurable: the CloudMonitor names of the EAS metrics (``serving.metrics``, shared with
-the gates) and of the DLC GPU metric, namespace and workspace dimension (``alarms.trainingNamespace``,
-``gpuMetric``, ``trainingDimension``), and the statistic each metric offers (``Average`` here). DLC's metrics are
+The EAS metric IDs, units and statistics are the defaults of ``serving.metrics`` (shared with the gates), from
+CloudMonitor's EAS metric appendix (AlibabaCloudDocs/cms, 2020-10; see ``providers/metrics.py``); still configurable,
+as the appendix is old. UNCONFIRMED, and therefore configurable: the DLC GPU metric, namespace and workspace
+dimension (``alarms.trainingNamespace``, ``gpuMetric``, ``trainingDimension``), and the statistic it offers
+(``Average`` here). DLC's metrics are
 upper-snake and job-level: ``acs_pai_dlc`` is the namespace DLC's GetMetrics documents
 (``alibabacloud_pai_dlc20201203/models/_get_metrics_request.py``), and a third-party DLC client queries
 ``JOB_GPU_ACCELERATOR_DUTTY_UTIL`` with the dimensions ``jobId, regionId, userId, workspaceId``
@@ -38,9 +45,10 @@ import pulumi
 from pulumi_alicloud import cms
 
 from providers.metric_meta import MetricCheck
+from providers.metrics import READ_STATISTIC, to_metric
 from stack_config import AlarmConfig, MetricsConfig, ModelServiceConfig, StackConfig, TrainingJobConfig
 
-STATISTIC: Final = "Average"
+STATISTIC: Final = "Average"  # the DLC GPU rule's (unconfirmed, see above)
 SILENCE_SECONDS: Final = 3600  # one notification an hour while a rule stays breached
 GPU_INSTANCE: Final = re.compile(r"^ecs\.(gn|ebmgn|sgn|vgn)[a-z0-9]*[.-]")
 DATA_LOADING_ADVICE: Final = (
@@ -58,9 +66,10 @@ class AlarmRule:
     metric: str
     dimensions: Mapping[str, pulumi.Input[str]]
     comparison: str
-    threshold: float
+    threshold: float  # in the metric's unit
     times: int
     advice: str
+    statistic: str = STATISTIC
 
 
 def uses_gpu(job: TrainingJobConfig) -> bool:
@@ -79,15 +88,17 @@ def serving_rules(service: ModelServiceConfig, metrics: MetricsConfig, alarms: A
         dimensions = {metrics.dimension: name}
         rules += [
             AlarmRule(
-                name=f"{name}-p95-latency",
+                name=f"{name}-p95-latency",  # the rule's name is in state: kept although rt is a mean
                 namespace=metrics.namespace,
                 metric=metrics.latency_metric,
                 dimensions=dimensions,
                 comparison=">",
-                threshold=float(rollout.max_p95_latency_ms),
+                threshold=to_metric(float(rollout.max_p95_latency_ms), metrics.latency_unit),
                 times=alarms.evaluation_periods,
-                advice=f"P95 latency of {name} is above {rollout.max_p95_latency_ms:g} ms (the release gate). "
+                advice=f"{metrics.latency_statistic} latency ({metrics.latency_metric}) of {name} is above "
+                f"{rollout.max_p95_latency_ms:g} ms (the release gate). "
                 "Check its instances and autoscaler; roll back by setting live to the previous version.",
+                statistic=metrics.latency_statistic,
             ),
             AlarmRule(
                 name=f"{name}-error-ratio",
@@ -95,10 +106,11 @@ def serving_rules(service: ModelServiceConfig, metrics: MetricsConfig, alarms: A
                 metric=metrics.error_metric,
                 dimensions=dimensions,
                 comparison=">",
-                threshold=float(rollout.max_error_rate),
+                threshold=to_metric(float(rollout.max_error_rate), metrics.error_unit),
                 times=alarms.evaluation_periods,
                 advice=f"The 5xx ratio of {name} is above {rollout.max_error_rate:g} (the release gate). "
                 "Read its logs; roll back by setting live to the previous version.",
+                statistic=READ_STATISTIC,
             ),
         ]
     return rules
@@ -144,24 +156,8 @@ def metric_checks(metrics: MetricsConfig | None, alarms: AlarmConfig | None, *, 
     CloudMonitor rules whatever source the gates read), and with ``alarms`` on GPU training the DLC GPU metric; each
     with the config keys an error names."""
     checks: list[MetricCheck] = []
-    watched: list[tuple[str, str]] = []
     if metrics is not None and (metrics.source == "cloudmonitor" or alarms is not None):
-        watched = [("latencyMetric", metrics.latency_metric), ("errorMetric", metrics.error_metric)]
-        if metrics.source == "cloudmonitor":
-            watched.append(("qpsMetric", metrics.qps_metric))
-    if metrics is not None:
-        for field, metric in watched:
-            checks.append(
-                MetricCheck(
-                    namespace=metrics.namespace,
-                    metric=metric,
-                    dimensions=(metrics.dimension,),
-                    statistic=STATISTIC,
-                    key=f"pai-mlops:serving.metrics.{field}",
-                    namespace_key="pai-mlops:serving.metrics.namespace",
-                    dimension_key="pai-mlops:serving.metrics.dimension",
-                )
-            )
+        checks += serving_checks(metrics, qps=metrics.source == "cloudmonitor")
     if alarms is not None and gpu:
         checks.append(
             MetricCheck(
@@ -175,6 +171,33 @@ def metric_checks(metrics: MetricsConfig | None, alarms: AlarmConfig | None, *, 
             )
         )
     return checks
+
+
+def serving_checks(metrics: MetricsConfig, *, qps: bool) -> list[MetricCheck]:
+    """The checks of the EAS metrics: latency (its statistic and unit), 5xx ratio (its unit), and with ``qps`` the
+    request rate; each naming the key that sets what it checks."""
+    watched: list[tuple[str, str, str, str | None, str | None]] = [
+        ("latencyMetric", metrics.latency_metric, metrics.latency_statistic, "latencyStatistic", metrics.latency_unit),
+        ("errorMetric", metrics.error_metric, READ_STATISTIC, None, metrics.error_unit),
+    ]
+    if qps:
+        watched.append(("qpsMetric", metrics.qps_metric, READ_STATISTIC, None, None))
+    prefix = "pai-mlops:serving.metrics."
+    return [
+        MetricCheck(
+            namespace=metrics.namespace,
+            metric=metric,
+            dimensions=(metrics.dimension,),
+            statistic=statistic,
+            key=f"{prefix}{field}",
+            namespace_key=f"{prefix}namespace",
+            dimension_key=f"{prefix}dimension",
+            statistic_key=f"{prefix}{statistic_field}" if statistic_field else None,
+            unit=unit,
+            unit_key=f"{prefix}{field.replace('Metric', 'Unit')}" if unit else None,
+        )
+        for field, metric, statistic, statistic_field, unit in watched
+    ]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -249,7 +272,7 @@ class ProductionAlarms(pulumi.ComponentResource):
             metric_dimensions=pulumi.Output.all(**rule.dimensions).apply(lambda values: json.dumps([values])),
             period=args.alarms.period_seconds,
             escalations_critical=cms.AlarmEscalationsCriticalArgs(
-                statistics=STATISTIC,
+                statistics=rule.statistic,
                 comparison_operator=rule.comparison,
                 threshold=f"{rule.threshold:g}",
                 times=rule.times,

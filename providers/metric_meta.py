@@ -6,14 +6,22 @@ does not fail anywhere: the alarm never fires and the gate sees no data. So the 
 ``pulumi up`` asks CloudMonitor's metric catalogue (``DescribeMetricMetaList`` with ``Namespace`` and
 ``MetricName``, cms 2019-01-01; ``alibabacloud_cms20190101/models/_describe_metric_meta_list_request.py``) for every
 watched metric. It fails, naming the config key to change, when the catalogue lists no such metric, when the
-metric has none of the dimension keys the stack filters on, or when it does not offer the statistic the alarms use.
+metric has none of the dimension keys the stack filters on, when it does not offer the statistic the stack reads
+(PutResourceMetricRule refuses such a rule since 2024-08-15,
+https://www.alibabacloud.com/help/en/cms/cloudmonitor-1-0/developer-reference/api-cms-2019-01-01-putresourcemetricrule),
+or when the catalogue's ``Unit`` is not the unit the config says the data points are in (a gate reading percent as a
+ratio would be off a hundredfold). ``Statistics`` and ``Unit`` are fields of the response's ``Resource``
+(``alibabacloud_cms20190101/models/_describe_metric_meta_list_response_body.py``).
 
-Inputs: ``checks`` (a list of ``{namespace, metric, dimensions, statistic, key, namespace_key, dimension_key}``;
-the ``*key`` fields are the config keys named in errors), ``deadline_seconds``. Outputs: ``verified`` (one
+Inputs: ``checks`` (a list of ``{namespace, metric, dimensions, statistic, key, namespace_key, dimension_key,
+statistic_key, unit, unit_key}``; the ``*key`` fields are the config keys named in errors; the last three are
+optional, and a check written before them checks no unit), ``deadline_seconds``. Outputs: ``verified`` (one
 ``<namespace>/<metric>`` per check). Nothing secret goes in or out.
 
 The response's ``Dimensions`` and ``Statistics`` are strings; the SDK does not say how they are joined, so they are
-read as comma-separated (JSON lists are accepted too), and a metric that lists none is not checked for them.
+read as comma-separated (JSON lists are accepted too), and a metric that lists none is not checked for them. The
+``Unit`` spellings are not documented either: :data:`UNIT_SPELLINGS` holds the appendix's (``%``, ``microseconds``)
+and the usual abbreviations; any other returned unit is refused (the less forgiving reading), naming the unit key.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import pulumi
 import pulumi.dynamic
@@ -32,7 +40,25 @@ from config_problems import key as config_key
 from providers.base import ConfiguredProvider, check_inputs
 
 DEFAULT_DEADLINE_SECONDS: Final = 60
-CHECK_FIELDS: Final = ("namespace", "metric", "dimensions", "statistic", "key", "namespace_key", "dimension_key")
+CHECK_FIELDS: Final = (
+    "namespace",
+    "metric",
+    "dimensions",
+    "statistic",
+    "key",
+    "namespace_key",
+    "dimension_key",
+    "statistic_key",
+    "unit",
+    "unit_key",
+)
+# A configured unit (serving.metrics.errorUnit / latencyUnit) → how DescribeMetricMetaList may write it (lower case).
+UNIT_SPELLINGS: Final = {
+    "percent": frozenset({"%", "percent", "percentage"}),
+    "ratio": frozenset({"ratio", "fraction"}),
+    "microseconds": frozenset({"microseconds", "microsecond", "us", "µs", "μs"}),
+    "milliseconds": frozenset({"milliseconds", "millisecond", "ms"}),
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,6 +72,9 @@ class MetricCheck:
     key: str
     namespace_key: str
     dimension_key: str
+    statistic_key: str | None = None  # the key that sets the statistic; None: it is fixed by the code
+    unit: str | None = None  # a key of UNIT_SPELLINGS; None: the unit is not checked
+    unit_key: str | None = None
 
     def as_input(self) -> dict[str, Any]:
         return {name: list(value) if isinstance(value, tuple) else value for name, value in self.__dict__.items()}
@@ -61,13 +90,18 @@ class MetricMetaCheckArgs:
 class MetricCheckInput:
     """One entry of ``checks``, as :meth:`MetricCheck.as_input` writes it."""
 
-    namespace: StrictStr = config_key("Give the CloudMonitor namespace, e.g. acs_pai_eas", min_length=1)
-    metric: StrictStr = config_key("Give the metric name, e.g. TP95ResponseTime", min_length=1)
+    namespace: StrictStr = config_key("Give the CloudMonitor namespace, e.g. acs_learn", min_length=1)
+    metric: StrictStr = config_key("Give the metric ID, e.g. rt", min_length=1)
     dimensions: list[StrictStr] = config_key("List the dimensions the stack filters on, e.g. [serviceName]")
     statistic: StrictStr = config_key("Give the statistic the alarms evaluate, e.g. Average", min_length=1)
     key: StrictStr = config_key("Give the config key that names the metric", min_length=1)
     namespace_key: StrictStr = config_key("Give the config key that names the namespace", min_length=1)
     dimension_key: StrictStr = config_key("Give the config key that names the dimension", min_length=1)
+    statistic_key: StrictStr | None = config_key("Give the config key that names the statistic", default=None)
+    unit: Literal["percent", "ratio", "microseconds", "milliseconds"] | None = config_key(
+        "Give the unit the data points are in: percent, ratio, microseconds or milliseconds", default=None
+    )
+    unit_key: StrictStr | None = config_key("Give the config key that names the unit", default=None)
 
 
 @input_model(config=ConfigDict(extra="forbid"), kw_only=True)
@@ -115,9 +149,17 @@ def verdict(check: Mapping[str, Any], metas: Sequence[Mapping[str, Any]]) -> str
         )
     statistics = listed(meta.get("Statistics"))
     if statistics and check["statistic"] not in statistics:
+        fix = f"set {check['statistic_key']} to one of those" if check.get("statistic_key") else "choose a metric"
         return (
-            f"{check['key']}: metric {namespace}/{metric} offers the statistics {', '.join(statistics)}, not "
-            f"{check['statistic']} (what the alarms evaluate); choose a metric that offers it"
+            f"{check.get('statistic_key') or check['key']}: metric {namespace}/{metric} offers the statistics "
+            f"{', '.join(statistics)}, not {check['statistic']} (what the gates, alarms and dashboard read); {fix}"
+        )
+    unit, reported = check.get("unit"), str(meta.get("Unit") or "").strip()
+    if unit and reported and reported.lower() not in UNIT_SPELLINGS[unit]:
+        return (
+            f"{check['unit_key']}: metric {namespace}/{metric} is in {reported!r} by CloudMonitor's catalogue, not "
+            f"{unit}; gates and alarms would compare it with thresholds in the wrong unit. Set {check['unit_key']} "
+            f"to the unit CloudMonitor reports ({', '.join(sorted(UNIT_SPELLINGS))})"
         )
     return None
 

@@ -1,6 +1,6 @@
 """Serving metrics of one EAS service for traffic-shift gates: CloudMonitor or a Prometheus HTTP API.
 
-A reader answers "what are this service's P95 latency, error ratio and request rate right now", or None when there
+A reader answers "what are this service's latency, error ratio and request rate right now", or None when there
 is no data (no traffic, or the metrics backend did not answer). None never passes a gate: the shift treats it as
 inconclusive (see providers/traffic.py).
 
@@ -12,9 +12,17 @@ permission; or CloudMonitor's HTTP 200 with ``Success: false``, whose ``Code`` c
 restores the previous weights at once. Transient failures (throttling, 5xx, lost answers) are retried within the
 check interval and are no data if they persist.
 
-CloudMonitor: the namespace and dimension key of EAS metrics are UNCONFIRMED in public docs
-(shared/reference/eas-api.md §5), so both are inputs; the defaults (``acs_pai_eas``, ``serviceName``) are the
-common assumption. Prometheus: the queries are inputs with a ``{service}`` placeholder.
+CloudMonitor: the defaults are the IDs of CloudMonitor's metric appendix for EAS (AlibabaCloudDocs/cms,
+``intl.en-US/Appendix 1: Metrics/Artificial intelligence/Machine learning platform/PAI-EAS inference service.md``,
+2020-10): namespace ``acs_learn``, dimensions ``userId`` (filled in by CloudMonitor, so left out of queries, per the
+appendix overview https://www.alibabacloud.com/help/doc-detail/165008.htm) and ``serviceName``; ``qps_total``
+(Value, Average, Maximum), ``rps_status_5xx_ratio`` (unit %, Average, Maximum, Minimum, Value) and ``rt``
+(microseconds, Average, Maximum, Minimum: the MEAN latency, not a percentile; no TPxx metric ID is documented).
+Readings are converted to the gates' units (a ratio 0-1, milliseconds) here, by :data:`GATE_SCALE`, the one table
+the alarms and the dashboard use too. A state's ``metrics`` written before the units existed (see
+:func:`written_before_units`) is read as it was then: :data:`LEGACY_CLOUDMONITOR` (the display names, a ratio,
+milliseconds, Average).
+Prometheus: the queries are inputs with a ``{service}`` placeholder, answering in the gates' units.
 """
 
 from __future__ import annotations
@@ -28,15 +36,48 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
+READ_STATISTIC: Final = "Average"  # what error and qps readings use; both metrics list it (appendix above)
 CLOUDMONITOR_DEFAULTS: Final[Mapping[str, Any]] = {
     "source": "cloudmonitor",
-    "namespace": "acs_pai_eas",
+    "namespace": "acs_learn",
     "dimension": "serviceName",
-    "latency_metric": "TP95ResponseTime",
-    "error_metric": "5xxResponseRatio",
-    "qps_metric": "QueryPerSecondTotal",
+    "latency_metric": "rt",
+    "latency_statistic": "Average",
+    "latency_unit": "microseconds",
+    "error_metric": "rps_status_5xx_ratio",
+    "error_unit": "percent",
+    "qps_metric": "qps_total",
     "period_seconds": 60,
 }
+# What a cloudmonitor ``metrics`` input without ``error_unit`` (a state written before units existed) meant.
+LEGACY_CLOUDMONITOR: Final[Mapping[str, Any]] = {
+    **CLOUDMONITOR_DEFAULTS,
+    "namespace": "acs_pai_eas",
+    "latency_metric": "TP95ResponseTime",
+    "latency_unit": "milliseconds",
+    "error_metric": "5xxResponseRatio",
+    "error_unit": "ratio",
+    "qps_metric": "QueryPerSecondTotal",
+}
+# How many of a metric unit make one gate unit (a ratio 0-1; a millisecond): readings are divided by it, thresholds
+# written to CloudMonitor (alarms, dashboard lines) multiplied.
+GATE_SCALE: Final[Mapping[str, float]] = {"percent": 100.0, "ratio": 1.0, "microseconds": 1000.0, "milliseconds": 1.0}
+UNITS: Final[Mapping[str, tuple[str, ...]]] = {
+    "error_unit": ("percent", "ratio"),
+    "latency_unit": ("microseconds", "milliseconds"),
+}
+
+
+def to_gate(value: float, unit: str) -> float:
+    """A reading in ``unit`` in the gates' unit (a ratio, milliseconds)."""
+    return value / GATE_SCALE[unit]
+
+
+def to_metric(threshold: float, unit: str) -> float:
+    """A gate threshold (a ratio, milliseconds) in the metric's ``unit``, as CloudMonitor compares it."""
+    return threshold * GATE_SCALE[unit]
+
+
 PROMETHEUS_DEFAULTS: Final[Mapping[str, Any]] = {
     "source": "prometheus",
     "endpoint": "",
@@ -52,7 +93,10 @@ CONFIG_KEYS: Final[Mapping[str, str]] = {
     "namespace": "serving.metrics.namespace",
     "dimension": "serving.metrics.dimension",
     "latency_metric": "serving.metrics.latencyMetric",
+    "latency_statistic": "serving.metrics.latencyStatistic",
+    "latency_unit": "serving.metrics.latencyUnit",
     "error_metric": "serving.metrics.errorMetric",
+    "error_unit": "serving.metrics.errorUnit",
     "qps_metric": "serving.metrics.qpsMetric",
     "endpoint": "serving.metrics.endpoint",
 }
@@ -65,6 +109,7 @@ class Sample:
     p95_latency_ms: float | None
     error_ratio: float | None
     qps: float | None
+    latency_label: str = "P95 latency"  # what the latency reading is, as gate verdicts name it
 
     @property
     def complete(self) -> bool:
@@ -86,17 +131,37 @@ def finite(value: Any) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def _sample(values: list[float | None]) -> Sample | None:
+def _sample(values: list[float | None], latency_label: str = "P95 latency") -> Sample | None:
     if all(value is None for value in values):
         return None
     latency, errors, qps = values
-    return Sample(latency, errors, qps)
+    return Sample(latency, errors, qps, latency_label)
+
+
+def written_before_units(settings: Mapping[str, Any]) -> bool:
+    """A state's cloudmonitor ``metrics`` from before the units: none at all (the first TrafficShift stored none), or
+    the metric names an earlier ``check`` filled in without a unit. A bare ``{source: cloudmonitor}`` is an input."""
+    if any(settings.get(name) is not None for name in (*UNITS, "latency_statistic")):
+        return False
+    return not {k: v for k, v in settings.items() if v is not None} or "latency_metric" in settings
 
 
 def with_defaults(settings: Mapping[str, Any] | None) -> dict[str, Any]:
     settings = dict(settings or {})
-    base = PROMETHEUS_DEFAULTS if settings.get("source") == "prometheus" else CLOUDMONITOR_DEFAULTS
+    if settings.get("source") == "prometheus":
+        base = PROMETHEUS_DEFAULTS
+    else:
+        base = LEGACY_CLOUDMONITOR if written_before_units(settings) else CLOUDMONITOR_DEFAULTS
     return {**base, **{k: v for k, v in settings.items() if v is not None}}
+
+
+def for_new_inputs(settings: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``settings`` of a new input (not a state): what it leaves out takes today's defaults, units included. Only
+    :func:`with_defaults` reads a state, where no ``error_unit`` means :data:`LEGACY_CLOUDMONITOR`."""
+    settings = dict(settings or {})
+    if settings.get("source") == "prometheus":
+        return settings
+    return {**CLOUDMONITOR_DEFAULTS, **{k: v for k, v in settings.items() if v is not None}}
 
 
 def problems(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -110,11 +175,19 @@ def problems(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
             if "{service}" not in str(settings.get(name) or ""):
                 found.append((f"metrics.{name}", "must contain {service}, where the service name goes"))
         return found
-    return [(f"metrics.{k}", "is required") for k in ("namespace", "dimension") if not settings.get(k)]
+    found = [
+        (f"metrics.{k}", "is required") for k in ("namespace", "dimension", "latency_statistic") if not settings.get(k)
+    ]
+    for name, allowed in UNITS.items():
+        if settings.get(name) not in allowed:
+            found.append((f"metrics.{name}", f"must be {' or '.join(allowed)}; got {settings.get(name)!r}"))
+    return found
 
 
 class CloudMonitorReader:
-    """``DescribeMetricLast`` per metric; the latest data point's Average."""
+    """``DescribeMetricLast`` per metric: the latest data point's statistic (``latency_statistic`` for latency,
+    :data:`READ_STATISTIC` for the others; the request has no statistic, every data point carries the ones the metric
+    lists, ``alibabacloud_cms20190101/models/_describe_metric_last_request.py``), converted to the gates' units."""
 
     def __init__(self, factory: Any, settings: Mapping[str, Any], call: Callable[[str, Callable[[], Any]], Any]):
         self._client = factory.cloudmonitor()
@@ -130,7 +203,7 @@ class CloudMonitorReader:
             f"names the CloudMonitor console shows for EAS, or grant the deploying identity cms:QueryMetricLast"
         )
 
-    def _last(self, setting: str, service: str) -> float | None:
+    def _last(self, setting: str, service: str, statistic: str = READ_STATISTIC) -> float | None:
         from alibabacloud_cms20190101 import models as cms
 
         from providers import retry
@@ -160,10 +233,21 @@ class CloudMonitorReader:
         if not points:
             return None
         latest = max(points, key=lambda point: finite(point.get("timestamp")) or 0.0)
-        return finite(latest.get("Average", latest.get("Value")))
+        return finite(latest.get(statistic))
 
     def read(self, service: str) -> Sample | None:
-        return _sample([self._last(k, service) for k in ("latency_metric", "error_metric", "qps_metric")])
+        settings = self._settings
+        latency = self._last("latency_metric", service, settings["latency_statistic"])
+        errors = self._last("error_metric", service)
+        label = f"{settings['latency_statistic']} latency ({settings['latency_metric']})"
+        return _sample(
+            [
+                None if latency is None else to_gate(latency, settings["latency_unit"]),
+                None if errors is None else to_gate(errors, settings["error_unit"]),
+                self._last("qps_metric", service),
+            ],
+            label,
+        )
 
 
 class PrometheusReader:

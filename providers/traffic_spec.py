@@ -182,6 +182,8 @@ def check_result(news: Mapping[str, Any], olds: Mapping[str, Any] | None = None)
     """``check``: every input typed by :class:`TrafficShiftInputs` (a failure names the input, the value and the
     fix), then :func:`release_problems` against the previous inputs ``olds`` (a state's, any earlier shape)."""
     previous = with_defaults(olds) if olds and olds.get("live") else None
+    if news.get("metrics") is None or isinstance(news["metrics"], Mapping):  # new inputs: today's defaults and units
+        news = {**news, "metrics": metrics.for_new_inputs(news.get("metrics"))}
     result = check_inputs(
         TrafficShiftInputs,
         news,
@@ -303,8 +305,8 @@ def breach(sample: metrics.Sample, max_p95_latency_ms: float, max_error_rate: fl
     if sample.p95_latency_ms is not None and sample.p95_latency_ms > max_p95_latency_ms:
         return Verdict(
             "breach",
-            f"P95 latency {sample.p95_latency_ms:g} ms is above max_p95_latency_ms {max_p95_latency_ms:g}",
-            "P95 latency",
+            f"{sample.latency_label} {sample.p95_latency_ms:g} ms is above max_p95_latency_ms {max_p95_latency_ms:g}",
+            sample.latency_label,
             sample.p95_latency_ms,
             max_p95_latency_ms,
         )

@@ -18,14 +18,48 @@ class MetricsConfig:
     """Where release gates read the new version's latency and error ratio."""
 
     source: Literal["cloudmonitor", "prometheus"] = key("Write cloudmonitor or prometheus", default="cloudmonitor")
+    # Defaults: CloudMonitor's metric appendix for EAS (AlibabaCloudDocs/cms, "intl.en-US/Appendix 1: Metrics/
+    # Artificial intelligence/Machine learning platform/PAI-EAS inference service.md", 2020-10), the only source that
+    # gives namespace, metric IDs, units and statistics; the PAI alert page's names (TP95ResponseTime, ...) are display
+    # names, not IDs. Confirm on day one with DescribeMetricMetaList (docs/day-one.md).
     namespace: StrictStr = key(
-        "Give the CloudMonitor namespace of EAS metrics (unconfirmed; acs_pai_eas is the usual one)",
-        default="acs_pai_eas",
+        "Give the CloudMonitor namespace of EAS metrics (acs_learn per CloudMonitor's EAS metric appendix, 2020)",
+        default="acs_learn",
     )
-    dimension: StrictStr = key("Give the CloudMonitor dimension that names the service", default="serviceName")
-    latency_metric: StrictStr = key("Name the P95 latency metric", default="TP95ResponseTime")
-    error_metric: StrictStr = key("Name the error-ratio metric", default="5xxResponseRatio")
-    qps_metric: StrictStr = key("Name the request-rate metric", default="QueryPerSecondTotal")
+    dimension: StrictStr = key(
+        "Give the CloudMonitor dimension that names the service (serviceName; userId is filled in by CloudMonitor)",
+        default="serviceName",
+    )
+    latency_metric: StrictStr = key(
+        "Name the latency metric. The default rt (CloudMonitor's EAS appendix, 2020) is the MEAN response time: "
+        "no percentile metric ID is documented, so the gate compares latencyStatistic (Average) of rt with "
+        "rollout.maxP95LatencyMs. To gate on TP95, confirm its ID, statistics and unit with DescribeMetricMetaList "
+        "and set latencyMetric, latencyStatistic and latencyUnit",
+        default="rt",
+    )
+    latency_statistic: StrictStr = key(
+        "Name the statistic of latencyMetric the gates, alarms and dashboard read; rt lists Average, Maximum and "
+        "Minimum (CloudMonitor checks an alarm's statistic against that list since 2024-08-15)",
+        default="Average",
+        min_length=1,
+    )
+    latency_unit: Literal["microseconds", "milliseconds"] = key(
+        "Write microseconds (rt's unit per CloudMonitor's EAS appendix) or milliseconds: the unit latencyMetric's "
+        "data points are in; readings are converted to the gate's milliseconds",
+        default="microseconds",
+    )
+    error_metric: StrictStr = key(
+        "Name the 5xx-ratio metric (rps_status_5xx_ratio per CloudMonitor's EAS appendix, 2020)",
+        default="rps_status_5xx_ratio",
+    )
+    error_unit: Literal["percent", "ratio"] = key(
+        "Write percent (0-100, rps_status_5xx_ratio's unit % per CloudMonitor's EAS appendix) or ratio (0-1): the "
+        "unit errorMetric's data points are in; rollout.maxErrorRate stays a ratio and is converted",
+        default="percent",
+    )
+    qps_metric: StrictStr = key(
+        "Name the request-rate metric (qps_total per CloudMonitor's EAS appendix, 2020)", default="qps_total"
+    )
     endpoint: StrictStr | None = key(
         "Give the Prometheus HTTP API base URL, e.g. 'https://prometheus.example.com'",
         default=None,

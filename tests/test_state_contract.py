@@ -153,3 +153,27 @@ def _component_tokens() -> dict[str, str]:
 
 def test_every_component_keeps_its_type_token() -> None:
     assert _component_tokens() == COMPONENTS
+
+
+# Settings inside inputs that are dicts: stored in state like the inputs themselves. TrafficShift ``metrics``
+# (cloudmonitor; latency_statistic, latency_unit and error_unit added with the units, a state without them reads as
+# providers.metrics.LEGACY_CLOUDMONITOR, tests/providers/test_traffic_spec.py) and MetricMetaCheck ``checks`` entries
+# (statistic_key, unit, unit_key added with the units, optional: an older entry checks no unit).
+METRICS_SETTINGS = (
+    "dimension error_metric error_unit latency_metric latency_statistic latency_unit namespace period_seconds "
+    "qps_metric source"
+)
+METRIC_CHECK_FIELDS = (
+    "dimension_key dimensions key metric namespace namespace_key statistic statistic_key unit unit_key"
+)
+
+
+def test_the_settings_stored_inside_dict_inputs_keep_their_names() -> None:
+    from providers import metric_meta, metrics
+
+    assert set(metrics.CLOUDMONITOR_DEFAULTS) == set(METRICS_SETTINGS.split())
+    assert set(metrics.LEGACY_CLOUDMONITOR) == set(METRICS_SETTINGS.split())
+    assert set(metric_meta.CHECK_FIELDS) == set(METRIC_CHECK_FIELDS.split())
+    assert {field.name for field in dataclasses.fields(metric_meta.MetricCheckInput)} == set(
+        METRIC_CHECK_FIELDS.split()
+    )

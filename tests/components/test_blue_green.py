@@ -83,11 +83,14 @@ def test_blue_green_autoscaler_and_shift_inputs_come_from_the_config(mocks: Reco
         "ready_timeout_seconds": 900,
         "metrics": {
             "source": "cloudmonitor",
-            "namespace": "acs_pai_eas",
+            "namespace": "acs_learn",
             "dimension": "serviceName",
-            "latency_metric": "TP95ResponseTime",
-            "error_metric": "5xxResponseRatio",
-            "qps_metric": "QueryPerSecondTotal",
+            "latency_metric": "rt",
+            "latency_statistic": "Average",
+            "latency_unit": "microseconds",
+            "error_metric": "rps_status_5xx_ratio",
+            "error_unit": "percent",
+            "qps_metric": "qps_total",
         },
     }
 

@@ -15,7 +15,13 @@ from tests.stack_config.test_stack import SPOT_JOB
 CMS = {"type": "aliyun_cms_grafana_datasource", "uid": "cms-hz"}
 TAGGER = {**VALID_SERVICE, "name": "image_tagger", "versions": ["v3"], "live": "v3", "codeCommits": {"v3": "1a2b3c4d"}}
 CPU_JOB = {**SPOT_JOB, "name": "tabular", "instanceType": "ecs.g6.xlarge", "spot": False}
-PANELS = ("P95 latency (ms)", "error ratio (5xx)", "requests per second", "instances", "traffic share per version (%)")
+PANELS = (
+    "latency (rt, mean)",
+    "error ratio (5xx)",
+    "requests per second",
+    "instances",
+    "traffic share per version (%)",
+)
 
 
 def config_of(services: list[dict[str, Any]], jobs: list[dict[str, Any]], **dashboards: Any) -> StackConfig:
@@ -36,9 +42,7 @@ def panel(document: dict[str, Any], title: str) -> dict[str, Any]:
     return found
 
 
-def query(
-    metric: str, dimensions: dict[str, str], legend: str, ref: str, project: str = "acs_pai_eas"
-) -> dict[str, Any]:
+def query(metric: str, dimensions: dict[str, str], legend: str, ref: str, project: str = "acs_learn") -> dict[str, Any]:
     return {
         "refId": ref,
         "datasource": CMS,
@@ -64,7 +68,7 @@ def test_every_served_version_has_a_series_in_each_of_its_models_five_panels() -
         "training: GPU utilisation",
         "training fraud_scorer run r20261124 · GPU utilisation (%)",
     ]
-    metrics = ("TP95ResponseTime", "5xxResponseRatio", "QueryPerSecondTotal", "InstanceCount", "QueryPerSecondTotal")
+    metrics = ("rt", "rps_status_5xx_ratio", "qps_total", "InstanceCount", "qps_total")
     for title, metric in zip(PANELS, metrics, strict=True):
         assert panel(document, f"fraud_scorer · {title}")["targets"] == [
             query(metric, {"serviceName": "fraud_scorer_v6"}, "v6", "A"),
@@ -77,15 +81,17 @@ def test_every_served_version_has_a_series_in_each_of_its_models_five_panels() -
 
 def test_the_gate_thresholds_are_red_lines_and_releases_show_as_steps() -> None:
     document = board(config_of([VALID_SERVICE], []))
-    latency = panel(document, "fraud_scorer · P95 latency (ms)")["fieldConfig"]["defaults"]
-    assert latency["unit"] == "ms"
+    latency = panel(document, "fraud_scorer · latency (rt, mean)")["fieldConfig"]["defaults"]
+    # rt is in microseconds (CloudMonitor's EAS appendix): the 150 ms gate is drawn at 150000 µs
+    assert latency["unit"] == "µs"
     assert latency["thresholds"] == {
         "mode": "absolute",
-        "steps": [{"color": "green", "value": None}, {"color": "red", "value": 150.0}],
+        "steps": [{"color": "green", "value": None}, {"color": "red", "value": 150000.0}],
     }
     assert latency["custom"]["thresholdsStyle"] == {"mode": "line"}
     errors = panel(document, "fraud_scorer · error ratio (5xx)")["fieldConfig"]["defaults"]
-    assert errors["thresholds"]["steps"][1] == {"color": "red", "value": 0.01}
+    # the ratio is in percent: maxErrorRate 0.01 is the line at 1 on Grafana's 0-100 "percent" unit
+    assert (errors["unit"], errors["thresholds"]["steps"][1]) == ("percent", {"color": "red", "value": 1.0})
     share = panel(document, "fraud_scorer · traffic share per version (%)")["fieldConfig"]["defaults"]["custom"]
     assert (share["lineInterpolation"], share["stacking"], share["fillOpacity"]) == (
         "stepAfter",
@@ -147,18 +153,32 @@ def test_a_removed_service_loses_its_panels_and_a_new_version_gets_its_series() 
 
 
 def test_the_dashboard_reads_the_configured_metric_names_namespace_dimension_and_data_source() -> None:
-    raw_metrics = {"namespace": "acs_learn", "dimension": "service", "latencyMetric": "rt", "qpsMetric": "qps_total"}
+    raw_metrics = {
+        "namespace": "acs_learn",
+        "dimension": "service",
+        "latencyMetric": "tp95_rt",
+        "latencyStatistic": "Value",
+        "latencyUnit": "milliseconds",
+        "errorUnit": "ratio",
+        "qpsMetric": "qps_total",
+    }
     raw = copy.deepcopy(VALID_RAW)
     raw["serving"]["metrics"] = raw_metrics
     raw["dashboards"] = {"datasourceUid": "arms-cms", "datasourceType": "arms-cloudmonitor"}
     config = parse_stack_config(raw, "prod")
     document = dashboard(model_of(config, stack="prod", workspace_id="ws-1", job_ids={}))
-    [first, *_] = panel(document, "fraud_scorer · P95 latency (ms)")["targets"]
-    assert (first["project"], first["metric"], first["dimensions"]) == (
+    latency = panel(document, "fraud_scorer · latency (tp95_rt, Value)")
+    [first, *_] = latency["targets"]
+    assert (first["project"], first["metric"], first["dimensions"], first["ycol"]) == (
         "acs_learn",
-        "rt",
+        "tp95_rt",
         ['{"service": "fraud_scorer_v6"}'],
+        ["Value"],
     )
+    defaults = latency["fieldConfig"]["defaults"]
+    assert (defaults["unit"], defaults["thresholds"]["steps"][1]["value"]) == ("ms", 150.0)
+    errors = panel(document, "fraud_scorer · error ratio (5xx)")["fieldConfig"]["defaults"]
+    assert (errors["unit"], errors["thresholds"]["steps"][1]["value"]) == ("percentunit", 0.01)
     assert first["datasource"] == {"type": "arms-cloudmonitor", "uid": "arms-cms"}
     # No instance metric named: the panel stays, empty, and says which key to set.
     instances = panel(document, "fraud_scorer · instances")

@@ -112,14 +112,17 @@ def test_an_enabled_dashboard_checks_every_metric_it_draws_and_the_merge_keeps_e
         "dimension_key": "pai-mlops:serving.metrics.dimension",
     }
 
-    def eas(metric: str, key: str) -> MetricCheck:
+    def eas(metric: str, key: str, statistic_key: str | None = None, unit: str | None = None) -> MetricCheck:
         return MetricCheck(
-            namespace="acs_pai_eas",
+            namespace="acs_learn",
             metric=metric,
             dimensions=("serviceName",),
             statistic="Average",
             key=f"pai-mlops:{key}",
             **serving,
+            statistic_key=statistic_key and f"pai-mlops:{statistic_key}",
+            unit=unit,
+            unit_key=unit and f"pai-mlops:{key.replace('Metric', 'Unit')}",
         )
 
     gpu = MetricCheck(
@@ -132,17 +135,17 @@ def test_an_enabled_dashboard_checks_every_metric_it_draws_and_the_merge_keeps_e
         dimension_key="pai-mlops:alarms.trainingDimension",
     )
     assert dashboard_checks(config) == [
-        eas("TP95ResponseTime", "serving.metrics.latencyMetric"),
-        eas("5xxResponseRatio", "serving.metrics.errorMetric"),
-        eas("QueryPerSecondTotal", "serving.metrics.qpsMetric"),
+        eas("rt", "serving.metrics.latencyMetric", "serving.metrics.latencyStatistic", "microseconds"),
+        eas("rps_status_5xx_ratio", "serving.metrics.errorMetric", unit="percent"),
+        eas("qps_total", "serving.metrics.qpsMetric"),
         eas("InstanceCount", "dashboards.instancesMetric"),
         gpu,
     ]
     merged = merged_checks(metric_checks_of(config), dashboard_checks(config))
     assert [(c.metric, c.dimensions) for c in merged] == [
-        ("TP95ResponseTime", ("serviceName",)),
-        ("5xxResponseRatio", ("serviceName",)),
-        ("QueryPerSecondTotal", ("serviceName",)),
+        ("rt", ("serviceName",)),
+        ("rps_status_5xx_ratio", ("serviceName",)),
+        ("qps_total", ("serviceName",)),
         ("JOB_GPU_ACCELERATOR_DUTTY_UTIL", ("userId", "regionId", "workspaceId")),
         ("InstanceCount", ("serviceName",)),
         ("JOB_GPU_ACCELERATOR_DUTTY_UTIL", ("workspaceId", "jobId")),

@@ -18,8 +18,12 @@ from tools.mock_engine import RecordingMocks, run_under_mocks
 CPU_JOB = {**SPOT_JOB, "name": "tabular", "instanceType": "ecs.g6.xlarge", "spot": False}
 
 
-def register(mocks: RecordingMocks, alarms: dict[str, Any], jobs: list[dict[str, Any]]) -> ProductionAlarms:
+def register(
+    mocks: RecordingMocks, alarms: dict[str, Any], jobs: list[dict[str, Any]], metrics: dict[str, Any] | None = None
+) -> ProductionAlarms:
     raw = copy.deepcopy(VALID_RAW)
+    if metrics is not None:
+        raw["serving"]["metrics"] = metrics
     raw["serving"]["services"][0]["versions"] = ["v6", "v7"]
     raw["alarms"] = alarms
     raw["training"] = {"jobs": jobs}
@@ -59,22 +63,37 @@ def test_each_served_version_gets_latency_and_error_rules_at_the_gate_thresholds
     ]
     assert alarm(mocks, "fraud_scorer_v7-p95-latency") == {
         "name": "pai-mlops-prod-fraud_scorer_v7-p95-latency",
-        "project": "acs_pai_eas",
-        "metric": "TP95ResponseTime",
+        "project": "acs_learn",
+        "metric": "rt",
         "metricDimensions": json.dumps([{"serviceName": "fraud_scorer_v7"}]),
         "period": 60,
-        "escalationsCritical": {"statistics": "Average", "comparisonOperator": ">", "threshold": "150", "times": 3},
+        # CloudMonitor compares in the metric's unit: rt is in microseconds, so 150 ms is 150000.
+        "escalationsCritical": {"statistics": "Average", "comparisonOperator": ">", "threshold": "150000", "times": 3},
         "contactGroups": ["ml-oncall"],
         "silenceTime": 3600,
         "enabled": True,
     }
-    assert alarm(mocks, "fraud_scorer_v6-error-ratio")["metric"] == "5xxResponseRatio"
+    assert alarm(mocks, "fraud_scorer_v6-error-ratio")["metric"] == "rps_status_5xx_ratio"
     assert alarm(mocks, "fraud_scorer_v6-error-ratio")["escalationsCritical"] == {
         "statistics": "Average",
         "comparisonOperator": ">",
-        "threshold": "0.01",
+        "threshold": "1",  # maxErrorRate 0.01 as rps_status_5xx_ratio's percent
         "times": 3,
     }
+
+
+def test_the_latency_rule_uses_the_configured_statistic_and_each_threshold_the_configured_unit(
+    mocks: RecordingMocks,
+) -> None:
+    """PutResourceMetricRule checks Statistics against the metric's list (since 2024-08-15): the latency rule
+    evaluates latencyStatistic; thresholds are written in the unit the config says the metric is in."""
+    metrics = {"latencyMetric": "tp95_rt", "latencyStatistic": "Maximum", "latencyUnit": "milliseconds"}
+    register(mocks, {"contactGroup": "ml-oncall", "contacts": ["alice"]}, [], {**metrics, "errorUnit": "ratio"})
+    latency = alarm(mocks, "fraud_scorer_v7-p95-latency")
+    assert (latency["metric"], latency["escalationsCritical"]["statistics"]) == ("tp95_rt", "Maximum")
+    assert latency["escalationsCritical"]["threshold"] == "150"
+    errors = alarm(mocks, "fraud_scorer_v7-error-ratio")["escalationsCritical"]
+    assert (errors["statistics"], errors["threshold"]) == ("Average", "0.01")
 
 
 def test_gpu_training_gets_one_sustained_low_utilisation_rule_for_the_workspace(mocks: RecordingMocks) -> None:
@@ -110,12 +129,12 @@ def test_cpu_only_training_gets_no_gpu_rule(mocks: RecordingMocks) -> None:
 def test_the_rules_output_tells_the_person_paged_what_to_do(mocks: RecordingMocks) -> None:
     component = register(mocks, {"contactGroup": "ml-oncall", "contacts": ["alice"]}, [SPOT_JOB])
     assert component.rules == {
-        "pai-mlops-prod-fraud_scorer_v6-p95-latency": "P95 latency of fraud_scorer_v6 is above 150 ms (the release "
-        "gate). Check its instances and autoscaler; roll back by setting live to the previous version.",
+        "pai-mlops-prod-fraud_scorer_v6-p95-latency": "Average latency (rt) of fraud_scorer_v6 is above 150 ms (the "
+        "release gate). Check its instances and autoscaler; roll back by setting live to the previous version.",
         "pai-mlops-prod-fraud_scorer_v6-error-ratio": "The 5xx ratio of fraud_scorer_v6 is above 0.01 (the release "
         "gate). Read its logs; roll back by setting live to the previous version.",
-        "pai-mlops-prod-fraud_scorer_v7-p95-latency": "P95 latency of fraud_scorer_v7 is above 150 ms (the release "
-        "gate). Check its instances and autoscaler; roll back by setting live to the previous version.",
+        "pai-mlops-prod-fraud_scorer_v7-p95-latency": "Average latency (rt) of fraud_scorer_v7 is above 150 ms (the "
+        "release gate). Check its instances and autoscaler; roll back by setting live to the previous version.",
         "pai-mlops-prod-fraud_scorer_v7-error-ratio": "The 5xx ratio of fraud_scorer_v7 is above 0.01 (the release "
         "gate). Read its logs; roll back by setting live to the previous version.",
         "pai-mlops-prod-training-gpu-underused": DATA_LOADING_ADVICE,

@@ -1,8 +1,17 @@
 """Per-service serving metrics for traffic-shift gates, served two ways from one table that tests set.
 
 - CloudMonitor 2019-01-01 ``DescribeMetricLast`` (RPC style, what ``alibabacloud_cms20190101`` sends):
-  ``Namespace`` (any; the real EAS namespace is unconfirmed), ``MetricName`` one of :data:`CMS_METRICS`,
-  ``Dimensions`` a JSON list or object with ``serviceName``; ``Datapoints`` is a JSON *string*, as in the real API.
+  ``Namespace`` ``acs_learn``, ``MetricName`` one of :data:`CMS_METRICS`, ``Dimensions`` a JSON list or object with
+  ``serviceName``; ``Datapoints`` is a JSON *string*, as in the real API. The namespace, IDs, units and statistics
+  are CloudMonitor's EAS metric appendix (AlibabaCloudDocs/cms, ``intl.en-US/Appendix 1: Metrics/Artificial
+  intelligence/Machine learning platform/PAI-EAS inference service.md``, 2020-10): ``rt`` in microseconds with
+  Average, Maximum, Minimum (no percentile); ``rps_status_5xx_ratio`` in % with Average, Maximum, Minimum, Value;
+  ``qps_total`` with Value, Average, Maximum. The table tests set is in the gates' units (milliseconds, a ratio
+  0-1); CloudMonitor serves it in the documented ones (x1000, x100). A data point carries only the statistics its
+  metric lists, so a reader asking for another (a p95 of ``rt``) gets no value: the less forgiving reading of
+  "Statistics verification" (PutResourceMetricRule, since 2024-08-15). The display names of the PAI alert page
+  (``rt``, ``rps_status_5xx_ratio``, ``qps_total``) and the namespace ``acs_learn`` appear in
+  no CloudMonitor source, so they answer ``ResourceNotFound``.
 - Prometheus HTTP API ``/api/v1/query`` (GET or POST): instant selectors ``name{service="…"}`` over the gauges in
   :data:`PROMETHEUS_METRICS`; anything else in PromQL is refused with ``bad_data`` rather than guessed at.
 
@@ -63,19 +72,44 @@ def _served(value: Any) -> Any:
     return lies.get(value, value)
 
 
-# CloudMonitor metric name → field (EAS metric names from the monitoring doc; TP95 is assumed to exist).
-CMS_METRICS = {"TP95ResponseTime": "p95_latency_ms", "5xxResponseRatio": "error_ratio", "QueryPerSecondTotal": "qps"}
+@dataclass(frozen=True)
+class CmsMetric:
+    """One EAS metric of CloudMonitor's appendix: the table field it serves, how many of its unit make one of the
+    table's, its unit as the catalogue writes it, and the statistics it lists."""
+
+    field: str
+    scale: float
+    unit: str
+    statistics: tuple[str, ...]
+
+
+CMS_METRICS = {
+    "rt": CmsMetric("p95_latency_ms", 1000.0, "microseconds", ("Average", "Maximum", "Minimum")),
+    "rps_status_5xx_ratio": CmsMetric("error_ratio", 100.0, "%", ("Average", "Maximum", "Minimum", "Value")),
+    "qps_total": CmsMetric("qps", 1.0, "frequency", ("Value", "Average", "Maximum")),
+}
 PROMETHEUS_METRICS = {
     "pai_eas_latency_p95_ms": "p95_latency_ms",
     "pai_eas_error_ratio": "error_ratio",
     "pai_eas_qps": "qps",
 }
-# The metric catalogue DescribeMetricMetaList serves: only what the emulator's own data stands for. EAS: the metric
-# names above (namespace and TP95 unconfirmed, fidelity-audit E10); DLC: the GPU metric and job-level dimensions a
-# third-party DLC client queries (audit D10). Anything else is not listed, so a stack watching it fails its check.
+# The metric catalogue DescribeMetricMetaList serves: only what the emulator's own data stands for. EAS: the appendix's
+# metrics above, with their units and statistics; DLC: the GPU metric and job-level dimensions a third-party DLC
+# client queries (audit D10; its unit unknown, so none is listed). Anything else is not listed, so a stack watching it
+# fails its check.
 METRIC_META: dict[str, dict[str, str]] = {
-    **{f"acs_pai_eas/{name}": {"Dimensions": "userId,serviceName"} for name in CMS_METRICS},
-    "acs_pai_dlc/JOB_GPU_ACCELERATOR_DUTTY_UTIL": {"Dimensions": "userId,regionId,workspaceId,jobId"},
+    **{
+        f"acs_learn/{name}": {
+            "Dimensions": "userId,serviceName",
+            "Statistics": ",".join(metric.statistics),
+            "Unit": metric.unit,
+        }
+        for name, metric in CMS_METRICS.items()
+    },
+    "acs_pai_dlc/JOB_GPU_ACCELERATOR_DUTTY_UTIL": {
+        "Dimensions": "userId,regionId,workspaceId,jobId",
+        "Statistics": "Average,Minimum,Maximum",
+    },
 }
 _SELECTOR = re.compile(r"^\s*(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)\s*(\{(?P<labels>[^}]*)\})?\s*$")
 _MATCHER = re.compile(r'\s*(?P<key>[a-zA-Z_]\w*)\s*=\s*"(?P<value>[^"]*)"\s*')
@@ -86,7 +120,7 @@ class MetricsApi:
     version = "2019-01-01"
     routes: ClassVar[list[tuple[str, str, str]]] = []  # RPC style: POST / named by x-acs-action
 
-    NAMESPACES: ClassVar[frozenset[str]] = frozenset({"acs_pai_eas"})  # the assumed one (fidelity audit E10)
+    NAMESPACES: ClassVar[frozenset[str]] = frozenset({"acs_learn"})  # CloudMonitor's EAS appendix (2020-10)
 
     def __init__(
         self,
@@ -194,8 +228,8 @@ class MetricsApi:
         for key in ("Namespace", "MetricName"):
             if not query.get(key):
                 raise invalid(f"{key} is mandatory for this action.", "MissingParameter")
-        field = CMS_METRICS.get(query["MetricName"])
-        if field is None or query["Namespace"] not in self.NAMESPACES:
+        metric = CMS_METRICS.get(query["MetricName"])
+        if metric is None or query["Namespace"] not in self.NAMESPACES:
             raise ApiError(404, "ResourceNotFound", "The specified resource is not found.")
         try:
             dimensions = json.loads(query.get("Dimensions") or "[]")
@@ -209,12 +243,12 @@ class MetricsApi:
         timestamp = int(context.now // period * period * 1000)
         points = []
         for service in names:
-            value = self._value(service, field)
+            value = self._value(service, metric.field)
             if value is not None:
                 point: dict[str, Any] = {"timestamp": timestamp, "serviceName": service}
                 if value is not _MISSING:
-                    served = None if value is _NULL else value
-                    point.update(Average=served, Maximum=served, Minimum=served)
+                    served = None if value is _NULL else value * metric.scale if isinstance(value, float) else value
+                    point.update(dict.fromkeys(metric.statistics, served))
                 points.append(point)
         return {"Code": "200", "Success": True, "Period": str(period), "Datapoints": json.dumps(points)}
 
@@ -227,7 +261,6 @@ class MetricsApi:
             {
                 "Namespace": key.split("/", 1)[0],
                 "MetricName": key.split("/", 1)[1],
-                "Statistics": "Average,Minimum,Maximum",
                 "Periods": "60,300",
                 **meta,
             }

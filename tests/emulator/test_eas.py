@@ -261,22 +261,22 @@ def test_metrics_follow_the_traffic_share_a_version_takes(
     cloud.set_metrics("fraud_v2", error_ratio=0.2, from_share=50)  # breaks once it takes half the traffic
     monitor = clients.cloudmonitor()
 
-    def error_ratio() -> float:
+    def error_percent() -> float:  # rps_status_5xx_ratio is in percent (CloudMonitor's EAS appendix)
         request = cms.DescribeMetricLastRequest(
-            namespace="acs_pai_eas", metric_name="5xxResponseRatio", dimensions='[{"serviceName": "fraud_v2"}]'
+            namespace="acs_learn", metric_name="rps_status_5xx_ratio", dimensions='[{"serviceName": "fraud_v2"}]'
         )
         return json.loads(monitor.describe_metric_last(request).body.datapoints)[0]["Average"]
 
-    assert error_ratio() == 0.001  # standalone: no share
+    assert error_percent() == 0.1  # standalone: no share
     client.release_service(REGION, "fraud_v2", eas.ReleaseServiceRequest(weight=0, traffic_state="grouping"))
-    assert error_ratio() == 0.2  # auto mode: weights ignored, 50% by instance count (both have the same)
+    assert error_percent() == 20.0  # auto mode: weights ignored, 50% by instance count (both have the same)
     update_traffic_mode(client, REGION, "fraud", "customized")
     client.release_service(REGION, "fraud_v1", eas.ReleaseServiceRequest(weight=900))
     client.release_service(REGION, "fraud_v2", eas.ReleaseServiceRequest(weight=100, traffic_state="grouping"))
-    assert error_ratio() == 0.001  # 10%
+    assert error_percent() == 0.1  # 10%
     client.release_service(REGION, "fraud_v1", eas.ReleaseServiceRequest(weight=500))
     client.release_service(REGION, "fraud_v2", eas.ReleaseServiceRequest(weight=500))
-    assert error_ratio() == 0.2  # 50%
+    assert error_percent() == 20.0  # 50%
 
 
 def test_mirror_copies_a_ratio_of_requests_to_target_services(client: Client, cloud: Control) -> None:

@@ -80,49 +80,77 @@ def test_cloudmonitor_describe_metric_last(clients: ClientFactory, cloud: Contro
 
     def last(metric: str, service: str = "fraud_v2") -> Any:
         request = cms.DescribeMetricLastRequest(
-            namespace="acs_pai_eas", metric_name=metric, dimensions=json.dumps([{"serviceName": service}]), period="60"
+            namespace="acs_learn", metric_name=metric, dimensions=json.dumps([{"serviceName": service}]), period="60"
         )
         return client.describe_metric_last(request).body
 
-    body = last("TP95ResponseTime")
+    body = last("rt")
     points = json.loads(body.datapoints)
     assert (body.code, body.period, len(points)) == ("200", "60", 1)
-    assert {k: points[0][k] for k in ("serviceName", "Average", "Maximum")} == {
+    # rt is in microseconds and lists Average, Maximum, Minimum only (CloudMonitor's EAS appendix): no percentile
+    assert points[0] == {
+        "timestamp": points[0]["timestamp"],
         "serviceName": "fraud_v2",
-        "Average": 180.5,
-        "Maximum": 180.5,
+        **dict.fromkeys(("Average", "Maximum", "Minimum"), 180500.0),
     }
-    assert json.loads(last("5xxResponseRatio").datapoints)[0]["Average"] == 0.02
-    assert json.loads(last("QueryPerSecondTotal", "unknown_service").datapoints) == []  # no traffic, no data
+    # the 5xx ratio is in percent, with Average, Maximum, Minimum and Value
+    [ratio] = json.loads(last("rps_status_5xx_ratio").datapoints)
+    assert {k: ratio[k] for k in ("Average", "Maximum", "Minimum", "Value")} == dict.fromkeys(
+        ("Average", "Maximum", "Minimum", "Value"), 2.0
+    )
+    [qps] = json.loads(last("qps_total").datapoints)
+    assert set(qps) == {"timestamp", "serviceName", "Value", "Average", "Maximum"} and qps["Value"] == 40.0
+    assert json.loads(last("qps_total", "unknown_service").datapoints) == []  # no traffic, no data
+    # the PAI alert page's display names are not CloudMonitor IDs, and acs_pai_eas is in no source
+    for metric in ("TP99ResponseTime", "TP95ResponseTime", "5xxResponseRatio", "QueryPerSecondTotal"):
+        with pytest.raises(ClientException) as caught:
+            last(metric)  # an unknown metric: the DescribeMetricLast doc's error code
+        assert (
+            caught.value.code == "ResourceNotFound" and "The specified resource is not found." in caught.value.message
+        )
     with pytest.raises(ClientException) as caught:
-        last("TP99ResponseTime")  # an unknown metric: the DescribeMetricLast doc's error code
-    assert caught.value.code == "ResourceNotFound" and "The specified resource is not found." in caught.value.message
+        client.describe_metric_last(
+            cms.DescribeMetricLastRequest(
+                namespace="acs_pai_eas", metric_name="rt", dimensions=json.dumps([{"serviceName": "fraud_v2"}])
+            )
+        )
+    assert caught.value.code == "ResourceNotFound"
+
+
+def test_cloudmonitors_catalogue_lists_each_metrics_unit_and_statistics(clients: ClientFactory, cloud: Control) -> None:
+    request = cms.DescribeMetricMetaListRequest(namespace="acs_learn", page_size=100)
+    resources = clients.cloudmonitor().describe_metric_meta_list(request).body.resources.resource
+    assert {(r.metric_name, r.unit, r.statistics, r.dimensions) for r in resources} == {
+        ("rt", "microseconds", "Average,Maximum,Minimum", "userId,serviceName"),
+        ("rps_status_5xx_ratio", "%", "Average,Maximum,Minimum,Value", "userId,serviceName"),
+        ("qps_total", "frequency", "Value,Average,Maximum", "userId,serviceName"),
+    }
 
 
 def test_cloudmonitor_serves_lies_and_refusals(clients: ClientFactory, cloud: Control) -> None:
     cloud.set_metrics("fraud_v2", p95_latency_ms="NaN", error_ratio="missing", qps="many")
     client = clients.cloudmonitor()
 
-    def last(metric: str, namespace: str = "acs_pai_eas") -> Any:
+    def last(metric: str, namespace: str = "acs_learn") -> Any:
         request = cms.DescribeMetricLastRequest(
             namespace=namespace, metric_name=metric, dimensions=json.dumps([{"serviceName": "fraud_v2"}])
         )
         return client.describe_metric_last(request).body
 
-    assert "NaN" in last("TP95ResponseTime").datapoints  # the JSON token, as a lying backend writes it
-    assert "Average" not in json.loads(last("5xxResponseRatio").datapoints)[0]
-    assert json.loads(last("QueryPerSecondTotal").datapoints)[0]["Average"] == "many"
+    assert "NaN" in last("rt").datapoints  # the JSON token, as a lying backend writes it
+    assert "Average" not in json.loads(last("rps_status_5xx_ratio").datapoints)[0]
+    assert json.loads(last("qps_total").datapoints)[0]["Average"] == "many"
     cloud.set_metrics("fraud_v2", qps=None)
-    assert json.loads(last("QueryPerSecondTotal").datapoints)[0]["Average"] is None
+    assert json.loads(last("qps_total").datapoints)[0]["Average"] is None
     with pytest.raises(ClientException) as caught:
-        last("TP95ResponseTime", namespace="acs_eas")
+        last("rt", namespace="acs_eas")
     assert caught.value.code == "ResourceNotFound"
     cloud.refuse_metrics(403, "Forbidden", "not authorized", in_body=True)
-    body = last("TP95ResponseTime")
+    body = last("rt")
     assert (body.success, body.code, body.message, body.datapoints) == (False, "403", "not authorized", None)
     cloud.refuse_metrics(403, "Forbidden", "not authorized")
     with pytest.raises(ClientException) as caught:
-        last("TP95ResponseTime")
+        last("rt")
     assert (caught.value.code, caught.value.status_code) == ("Forbidden", 403)
 
 

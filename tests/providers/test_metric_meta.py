@@ -33,9 +33,9 @@ def inputs(found: list[MetricCheck]) -> dict[str, object]:
 def test_the_stack_checks_every_watched_metric_with_its_config_keys() -> None:
     found = checks()
     assert [(c.namespace, c.metric, c.dimensions, c.key) for c in found] == [
-        ("acs_pai_eas", "TP95ResponseTime", ("serviceName",), "pai-mlops:serving.metrics.latencyMetric"),
-        ("acs_pai_eas", "5xxResponseRatio", ("serviceName",), "pai-mlops:serving.metrics.errorMetric"),
-        ("acs_pai_eas", "QueryPerSecondTotal", ("serviceName",), "pai-mlops:serving.metrics.qpsMetric"),
+        ("acs_learn", "rt", ("serviceName",), "pai-mlops:serving.metrics.latencyMetric"),
+        ("acs_learn", "rps_status_5xx_ratio", ("serviceName",), "pai-mlops:serving.metrics.errorMetric"),
+        ("acs_learn", "qps_total", ("serviceName",), "pai-mlops:serving.metrics.qpsMetric"),
         (
             "acs_pai_dlc",
             "JOB_GPU_ACCELERATOR_DUTTY_UTIL",
@@ -46,6 +46,75 @@ def test_the_stack_checks_every_watched_metric_with_its_config_keys() -> None:
     assert {(c.namespace_key, c.dimension_key, c.statistic) for c in found[:3]} == {
         ("pai-mlops:serving.metrics.namespace", "pai-mlops:serving.metrics.dimension", "Average")
     }
+    # what is checked beyond the name: the statistic the stack reads and the unit the config says, with their keys
+    assert [(c.statistic_key, c.unit, c.unit_key) for c in found] == [
+        ("pai-mlops:serving.metrics.latencyStatistic", "microseconds", "pai-mlops:serving.metrics.latencyUnit"),
+        (None, "percent", "pai-mlops:serving.metrics.errorUnit"),
+        (None, None, None),
+        (None, None, None),
+    ]
+
+
+def test_the_defaults_pass_against_the_documented_catalogue(host: ProviderHost) -> None:
+    """The emulator's catalogue is CloudMonitor's EAS appendix: acs_learn, rt in microseconds, the ratio in %."""
+    outputs = host.create(MetricMetaCheckProvider(), inputs(checks()))[1]
+    assert outputs["verified"] == [
+        "acs_learn/rt",
+        "acs_learn/rps_status_5xx_ratio",
+        "acs_learn/qps_total",
+        "acs_pai_dlc/JOB_GPU_ACCELERATOR_DUTTY_UTIL",
+    ]
+
+
+def test_the_display_names_and_the_assumed_namespace_are_refused(host: ProviderHost) -> None:
+    with pytest.raises(ProviderFailed) as caught:
+        host.create(MetricMetaCheckProvider(), inputs(checks(namespace="acs_pai_eas")[:1]))
+    assert "CloudMonitor lists no metric 'rt' in namespace 'acs_pai_eas'" in caught.value.details
+    with pytest.raises(ProviderFailed) as caught:
+        host.create(MetricMetaCheckProvider(), inputs(checks(latencyMetric="TP95ResponseTime")[:1]))
+    assert "CloudMonitor lists no metric 'TP95ResponseTime' in namespace 'acs_learn'" in caught.value.details
+
+
+def test_a_statistic_rt_does_not_list_fails_up_naming_the_statistic_key(host: ProviderHost) -> None:
+    with pytest.raises(ProviderFailed) as caught:
+        host.create(MetricMetaCheckProvider(), inputs(checks(latencyStatistic="p95")[:1]))
+    assert (
+        "pai-mlops:serving.metrics.latencyStatistic: metric acs_learn/rt offers the statistics Average, Maximum, "
+        "Minimum, not p95 (what the gates, alarms and dashboard read); set pai-mlops:serving.metrics.latencyStatistic "
+        "to one of those"
+    ) in caught.value.details
+
+
+def test_a_unit_other_than_the_catalogues_fails_up_naming_the_unit_key(host: ProviderHost) -> None:
+    with pytest.raises(ProviderFailed) as caught:
+        host.create(MetricMetaCheckProvider(), inputs(checks(errorUnit="ratio", latencyUnit="milliseconds")[:2]))
+    assert (
+        "pai-mlops:serving.metrics.latencyUnit: metric acs_learn/rt is in 'microseconds' by CloudMonitor's "
+        "catalogue, not milliseconds; gates and alarms would compare it with thresholds in the wrong unit. Set "
+        "pai-mlops:serving.metrics.latencyUnit to the unit CloudMonitor reports (microseconds, milliseconds, "
+        "percent, ratio)"
+    ) in caught.value.details
+    assert (
+        "pai-mlops:serving.metrics.errorUnit: metric acs_learn/rps_status_5xx_ratio is in '%' by CloudMonitor's "
+        "catalogue, not ratio;"
+    ) in caught.value.details
+
+
+@pytest.mark.parametrize(("unit", "reported"), [("percent", "%"), ("microseconds", "us"), ("milliseconds", "ms")])
+def test_the_units_usual_spellings_match(unit: str, reported: str) -> None:
+    check = {**checks()[0].as_input(), "unit": unit}
+    assert verdict(check, [{"Namespace": "acs_learn", "MetricName": "rt", "Unit": reported}]) is None
+
+
+def test_a_check_written_before_units_existed_still_checks_name_and_statistic() -> None:
+    """A ``checks`` entry from an older state has no statistic_key, unit or unit_key: it reads; no unit is checked."""
+    old = {k: v for k, v in checks()[1].as_input().items() if k not in ("statistic_key", "unit", "unit_key")}
+    meta = [{"Namespace": "acs_learn", "MetricName": "rps_status_5xx_ratio", "Unit": "%", "Statistics": "Maximum"}]
+    assert verdict(old, meta) == (
+        "pai-mlops:serving.metrics.errorMetric: metric acs_learn/rps_status_5xx_ratio offers the statistics Maximum, "
+        "not Average (what the gates, alarms and dashboard read); choose a metric"
+    )
+    assert verdict(old, [{**meta[0], "Statistics": "Average"}]) is None
 
 
 def test_no_cloudmonitor_and_no_gpu_alarm_means_nothing_to_check() -> None:
@@ -62,8 +131,8 @@ def test_prod_alarms_are_checked_even_when_the_gates_read_prometheus() -> None:
     config = parse_stack_config(raw, "prod")
     found = metric_checks(config.serving.metrics, config.alarms, gpu=False)
     assert [(c.namespace, c.metric, c.key) for c in found] == [
-        ("acs_pai_eas", "TP95ResponseTime", "pai-mlops:serving.metrics.latencyMetric"),
-        ("acs_pai_eas", "5xxResponseRatio", "pai-mlops:serving.metrics.errorMetric"),
+        ("acs_learn", "rt", "pai-mlops:serving.metrics.latencyMetric"),
+        ("acs_learn", "rps_status_5xx_ratio", "pai-mlops:serving.metrics.errorMetric"),
     ]
 
 
@@ -72,13 +141,13 @@ def test_metrics_cloudmonitor_lists_pass(host: ProviderHost, cloud: Control) -> 
     assert failures == []
     _, outputs = host.create(MetricMetaCheckProvider(), checked)
     assert outputs["verified"] == [
-        "acs_pai_eas/TP95ResponseTime",
-        "acs_pai_eas/5xxResponseRatio",
-        "acs_pai_eas/QueryPerSecondTotal",
+        "acs_learn/rt",
+        "acs_learn/rps_status_5xx_ratio",
+        "acs_learn/qps_total",
         "acs_pai_dlc/JOB_GPU_ACCELERATOR_DUTTY_UTIL",
     ]
     assert [(c["action"], c["query"]["MetricName"]) for c in cloud.calls(api="metrics")][:1] == [
-        ("DescribeMetricMetaList", "TP95ResponseTime")
+        ("DescribeMetricMetaList", "rt")
     ]
 
 
@@ -88,10 +157,10 @@ def test_an_unknown_metric_fails_up_naming_its_config_key(host: ProviderHost) ->
     assert caught.value.details.count("pai-mlops:") >= 2
     assert (
         "the metrics this stack watches are not all in CloudMonitor: pai-mlops:serving.metrics.latencyMetric: "
-        "CloudMonitor lists no metric 'P95Latency' in namespace 'acs_pai_eas' (DescribeMetricMetaList); alarms on "
+        "CloudMonitor lists no metric 'P95Latency' in namespace 'acs_learn' (DescribeMetricMetaList); alarms on "
         "it would never fire and release gates would see no data. Set pai-mlops:serving.metrics.latencyMetric (and "
         "pai-mlops:serving.metrics.namespace if the namespace is wrong) to a metric the CloudMonitor console lists "
-        "under Cloud Service Monitoring; pai-mlops:serving.metrics.dimension: metric acs_pai_eas/5xxResponseRatio "
+        "under Cloud Service Monitoring; pai-mlops:serving.metrics.dimension: metric acs_learn/rps_status_5xx_ratio "
         "has no dimension service; it has userId, serviceName. Set pai-mlops:serving.metrics.dimension to one of "
         "those"
     ) in caught.value.details
@@ -108,7 +177,7 @@ def test_a_refused_lookup_names_the_key_and_the_apis_answer(host: ProviderHost, 
     with pytest.raises(ProviderFailed) as caught:
         host.create(MetricMetaCheckProvider(), {**inputs(checks()[:1]), "deadline_seconds": 5})
     assert (
-        "pai-mlops:serving.metrics.latencyMetric: could not look up CloudMonitor metric acs_pai_eas/TP95ResponseTime: "
+        "pai-mlops:serving.metrics.latencyMetric: could not look up CloudMonitor metric acs_learn/rt: "
         "InvalidAccessKeyId.NotFound"
     ) in caught.value.details
 
@@ -121,8 +190,7 @@ def test_check_refuses_an_empty_or_incomplete_list(host: ProviderHost) -> None:
     assert failures == [
         (
             "checks[0].metric",
-            "MetricMetaCheck [checks[0].metric]: is required; got nothing. Give the metric name, e.g. "
-            "TP95ResponseTime.",
+            "MetricMetaCheck [checks[0].metric]: is required; got nothing. Give the metric ID, e.g. rt.",
         )
     ]
     _, failures = host.check(MetricMetaCheckProvider(), {}, {"checks": []})
@@ -148,8 +216,9 @@ def test_listed_reads_the_catalogues_strings(text: object, names: list[str]) -> 
 
 def test_a_metric_without_the_alarms_statistic_is_refused() -> None:
     check = checks()[0].as_input()
-    meta = [{"Namespace": "acs_pai_eas", "MetricName": "TP95ResponseTime", "Statistics": "Maximum"}]
+    meta = [{"Namespace": "acs_learn", "MetricName": "rt", "Statistics": "Maximum"}]
     assert verdict(check, meta) == (
-        "pai-mlops:serving.metrics.latencyMetric: metric acs_pai_eas/TP95ResponseTime offers the statistics "
-        "Maximum, not Average (what the alarms evaluate); choose a metric that offers it"
+        "pai-mlops:serving.metrics.latencyStatistic: metric acs_learn/rt offers the statistics "
+        "Maximum, not Average (what the gates, alarms and dashboard read); set "
+        "pai-mlops:serving.metrics.latencyStatistic to one of those"
     )

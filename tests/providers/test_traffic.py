@@ -159,7 +159,7 @@ def test_a_latency_breach_at_10_percent_never_gets_further(
         host.update(TrafficShiftProvider(), "id", olds, shift(live="v7"), timeout=60)
 
     assert releases(cloud) == STEP[10] + REVERTED
-    assert "reverted at step 10%: P95 latency of fraud_scorer_v7 was 900, above its threshold 200." in (
+    assert "reverted at step 10%: Average latency (rt) of fraud_scorer_v7 was 900, above its threshold 200." in (
         failure.value.details
     )
 
@@ -677,7 +677,7 @@ def test_transient_metrics_failures_are_retried_within_the_check_interval(
     outs = host.update(TrafficShiftProvider(), "id", olds, shift(live="v7", check_interval_seconds=3.0), timeout=60)
     assert outs["weights"] == {"v6": 0, "v7": 100}
     assert [c["fault"] for c in cloud.calls(api="metrics") if c["fault"]] == [kind] * 2
-    assert "read TP95ResponseTime of fraud_scorer_v7: " in host.stderr and "retry 1 in" in host.stderr
+    assert "read rt of fraud_scorer_v7: " in host.stderr and "retry 1 in" in host.stderr
 
 
 def test_a_release_past_its_deadline_restores_the_weights(

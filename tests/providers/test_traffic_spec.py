@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from pai_facts import contract_major
+from providers import metrics
 from providers.metrics import Sample, finite
 from providers.traffic import TrafficShiftProvider
 from providers.traffic_spec import (
@@ -297,11 +298,14 @@ def test_check_fills_every_default_and_the_metric_sources_settings() -> None:
         "deadline_seconds": None,
         "metrics": {
             "source": "cloudmonitor",
-            "namespace": "acs_pai_eas",
+            "namespace": "acs_learn",
             "dimension": "serviceName",
-            "latency_metric": "TP95ResponseTime",
-            "error_metric": "5xxResponseRatio",
-            "qps_metric": "QueryPerSecondTotal",
+            "latency_metric": "rt",
+            "latency_statistic": "Average",
+            "latency_unit": "microseconds",
+            "error_metric": "rps_status_5xx_ratio",
+            "error_unit": "percent",
+            "qps_metric": "qps_total",
             "period_seconds": 60,
         },
     }
@@ -353,9 +357,42 @@ def test_an_old_state_is_the_previous_release_check_judges() -> None:
 
 
 def test_an_old_state_shows_no_change_against_the_same_program() -> None:
-    news = check_result({k: v for k, v in OLD_STATE.items() if k not in ("weights", "history", "previous_lives")})
+    """The same program: the metrics the old state meant (it stored none), given explicitly."""
+    program = {k: v for k, v in OLD_STATE.items() if k not in ("weights", "history", "previous_lives")}
+    news = check_result({**program, "metrics": dict(metrics.LEGACY_CLOUDMONITOR)})
     diff = TrafficShiftProvider().diff("cn-hangzhou/fraud_scorer", {**OLD_STATE, "weights": None}, news.inputs or {})
     assert diff.changes is False
+
+
+def test_a_state_without_units_reads_as_it_was_written_and_the_new_defaults_are_a_change() -> None:
+    """State from before the units: the display names, a ratio, milliseconds, Average (what the gates read then);
+    a program that leaves metrics out now gets the appendix's IDs, so the diff shows the change."""
+    assert with_defaults(OLD_STATE)["metrics"] == {
+        "source": "cloudmonitor",
+        "namespace": "acs_pai_eas",
+        "dimension": "serviceName",
+        "latency_metric": "TP95ResponseTime",
+        "latency_statistic": "Average",
+        "latency_unit": "milliseconds",
+        "error_metric": "5xxResponseRatio",
+        "error_unit": "ratio",
+        "qps_metric": "QueryPerSecondTotal",
+        "period_seconds": 60,
+    }
+    # what the component wrote before the units: every name, no unit
+    written = {"source": "cloudmonitor", "namespace": "acs_x", "dimension": "serviceName", "latency_metric": "p95"}
+    read = with_defaults({**OLD_STATE, "metrics": written})["metrics"]
+    assert (read["namespace"], read["latency_metric"], read["error_unit"], read["latency_unit"]) == (
+        "acs_x",
+        "p95",
+        "ratio",
+        "milliseconds",
+    )
+    program = {k: v for k, v in OLD_STATE.items() if k not in ("weights", "history", "previous_lives")}
+    news = check_result(program).inputs or {}
+    assert news["metrics"] == dict(metrics.CLOUDMONITOR_DEFAULTS)
+    diff = TrafficShiftProvider().diff("cn-hangzhou/fraud_scorer", {**OLD_STATE, "weights": None}, news)
+    assert diff.changes is True
 
 
 def test_the_default_deadline_covers_every_bake_with_its_extensions() -> None:

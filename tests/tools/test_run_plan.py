@@ -178,7 +178,10 @@ def test_plan_shows_what_a_reviewer_needs_and_the_packs_own_version(
         at = next(i for i, line in enumerate(lines) if line.endswith(f"  {resource}"))
         return lines[at + 1].strip(" │")
 
-    assert under("alarms-fraud_scorer_v7-p95-latency") == "acs_pai_eas/TP95ResponseTime Average > 150 for 3 x 60 s"
+    # 150 ms in rt's microseconds: CloudMonitor compares in the metric's unit
+    assert under("alarms-fraud_scorer_v7-p95-latency") == "acs_learn/rt Average > 150000 for 3 x 60 s"
+    # prod's maxErrorRate 0.005 in rps_status_5xx_ratio's percent
+    assert under("alarms-fraud_scorer_v7-error-ratio") == "acs_learn/rps_status_5xx_ratio Average > 0.5 for 3 x 60 s"
     assert under("pipeline-fraud_retraining-trigger-schedule") == "timer cron='CRON_TZ=Asia/Shanghai 0 0 3 * * 1'"
     assert under("pipeline-fraud_retraining-trigger-data") == "oss on data/transactions/*_SUCCESS"
 
