@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
+from typing import Any
 
 import numpy as np
 import oss2
@@ -26,6 +27,7 @@ from tests.functions.test_start_pipeline import CONTEXT, OSS_EVENT, TIMER_EVENT
 
 BUCKET = "acme-ml-dev"
 ARGS = pipeline_args(trigger=TRIGGER)
+EVENT: dict[str, Any] = OSS_EVENT  # read by key below: the literal's inferred value types are too narrow
 assert ARGS.pipeline.trigger is not None and ARGS.pipeline.trigger.drift is not None
 DRIFT = ARGS.pipeline.trigger.drift
 PROFILE = profile_key(DRIFT, ARGS.service)  # the live version's, as the component sets it
@@ -61,7 +63,7 @@ def drift_env(
         DRIFT,
         service=ARGS.service,
         pipeline="fraud_retraining",
-        marker=OSS_EVENT["events"][0]["oss"]["object"]["key"],
+        marker=str(EVENT["events"][0]["oss"]["object"]["key"]),
         bucket=BUCKET,
     )
     role = function_env.put_role(START_ROLE, account_trust_policy([f"acs:ram::{DEFAULT_ACCOUNT}:root"]))
