@@ -5,9 +5,9 @@ GitHub cancels the job at that limit, and with it the engine and every provider 
 that ``pulumi up`` waits for (``wait: completed`` or ``running``) must therefore fit the job with its whole
 budget: every attempt may queue ``queueTimeoutMinutes`` and (``completed``) run ``maxRuntimeMinutes`` plus the
 provider's grace, and ``maxResubmits`` more attempts may follow. A config whose worst case does not fit is
-refused with the numbers; ``wait: none`` submits without blocking (``pulumi refresh`` then reports the run;
-only a waiting ``pulumi up`` resubmits after preemption). ``tests/test_config_scale.py`` holds these limits and
-the workflow together.
+refused with the numbers; ``wait: none`` submits without blocking, and the next deploy (``pulumi up --refresh``)
+follows the run and resubmits it after a preemption (docs/scale.md). ``tests/test_config_scale.py`` holds these
+limits and the workflow together.
 """
 
 from __future__ import annotations
@@ -127,8 +127,8 @@ def training_wait_problems(raw: Mapping[str, Any]) -> list[Problem]:
                 f"job stops after {limit} minutes (timeout-minutes in .github/workflows/deploy.yml) and keeps "
                 f"{DEPLOY_MARGIN_MINUTES} of them for the rest of the update, so at most {allowed} minutes",
                 wait,
-                "Write wait: none to submit without blocking (pulumi refresh then reports the run; only a waiting "
-                "pulumi up resubmits after preemption), or lower queueTimeoutMinutes, maxRuntimeMinutes or "
+                "Write wait: none to submit without blocking (the next deploy's pulumi up --refresh then follows "
+                "the run and resubmits it after a preemption), or lower queueTimeoutMinutes, maxRuntimeMinutes or "
                 "maxResubmits until it fits, or raise the job's timeout-minutes and DEPLOY_JOB_MINUTES in "
                 "config_scale.py together",
             )

@@ -7,6 +7,12 @@ reclaimed (or, with ``resubmit_on: any_failure``, on any failure) it finds the n
 interrupted or retried ``pulumi up`` finds the run it already started and adopts it instead of starting a
 second one.
 
+With ``wait: running`` or ``none``, ``pulumi up`` returns while the run goes on, and nothing watches it. The next
+``pulumi up --refresh`` follows it: ``read`` records each attempt's status (and whether it was preempted) from
+DLC, ``diff`` shows an update when the current attempt is due a resubmission
+(:func:`providers.training_attempts.follow_up`), and ``update`` resubmits from the newest checkpoint
+(``Run.resume``), adopting first any attempt of the run's key that the state does not record.
+
 How long it waits is measured on the server's clock (each answer's ``Date`` header) from the job's own
 timestamps, so a ``pulumi up`` that adopts a run after an interruption keeps the run's original budget:
 queuing may take ``queue_timeout_minutes``, running ``max_runtime_minutes`` plus a grace period (DLC is asked to
@@ -33,8 +39,10 @@ from pai_facts import CODE_MOUNT
 from providers import training_spec as spec
 from providers.base import ConfiguredProvider, check_inputs
 from providers.props import ResourcesInput, props_of
+from providers.training_attempts import Attempt, FollowUp, follow_up
 from providers.training_records import RunRecords
 from providers.training_run import Run
+from providers.waiting import progress
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -166,8 +174,13 @@ class TrainingJobProvider(ConfiguredProvider):
         olds, news = spec.with_defaults(olds), spec.with_defaults(news)
         replaces = [name for name in spec.RUN_DEFINING if olds.get(name) != news.get(name)]
         changed = [name for name in (*spec.IN_PLACE, *spec.BEHAVIOUR) if olds.get(name) != news.get(name)]
+        # olds are the state's outputs (the engine's DiffRequest.Olds, pulumi/pulumi sdk/go/common/resource/plugin/
+        # provider_plugin.go), as the refresh of this `pulumi up --refresh` just read them from DLC.
+        due = _follow_up(olds, news)
+        if due.warning and not replaces:
+            progress(due.warning)
         return pulumi.dynamic.DiffResult(
-            changes=bool(replaces or changed),
+            changes=bool(replaces or changed or due.resubmit),
             replaces=replaces,
             stables=[],
             # Two jobs of one resource would write the same checkpoint prefix: stop the old one first.
@@ -184,7 +197,7 @@ class TrainingJobProvider(ConfiguredProvider):
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
         olds, news = spec.with_defaults(olds), spec.with_defaults(news)
-        run = RunRecords(self._config, news)
+        run = Run(self._config, news)
         run.restore(olds)
         if news["description"] != olds["description"] or news["tags"] != olds["tags"]:
             attempts = run.existing()  # a record deleted in the console is skipped, not an error
@@ -192,6 +205,8 @@ class TrainingJobProvider(ConfiguredProvider):
                 run.describe(news["description"], attempts)
             if news["tags"] != olds["tags"]:
                 run.retag(olds["tags"], news["tags"], attempts)
+        if _follow_up(olds, news).resubmit:
+            run.resume()  # from the newest checkpoint; the new attempt carries the new tags and description
         return pulumi.dynamic.UpdateResult(run.outputs())
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
@@ -213,6 +228,11 @@ class TrainingJobProvider(ConfiguredProvider):
         run.stop_current(reason="the resource is being deleted")
         if props["delete_records"]:
             run.delete_records()
+
+
+def _follow_up(olds: dict[str, Any], news: dict[str, Any]) -> FollowUp:
+    attempts = [Attempt.from_output(item) for item in olds.get("attempts") or []]
+    return follow_up(f"training job {news['display_name']}", attempts, news)
 
 
 class TrainingJob(pulumi.dynamic.Resource, module="pai", name="TrainingJob"):

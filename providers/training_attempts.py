@@ -70,9 +70,13 @@ class Attempt:
     started: str = ""
     ended: str = ""
     duration_seconds: int = 0
+    # Failed by preemption (is_preemption), as last read. State written before this field reads as False: such an
+    # attempt was recorded by a create that returned, so it had not failed, and the next refresh reads it again.
+    preempted: bool = False
 
     def observe(self, job: Mapping[str, Any]) -> None:
         self.status = str(job.get("Status") or self.status)
+        self.preempted = is_preemption(job)
         code, message = job.get("ReasonCode") or "", job.get("ReasonMessage") or ""
         self.reason = f"{code}: {message}" if code and message else str(code or message)
         self.submitted = str(job.get("GmtSubmittedTime") or job.get("GmtCreateTime") or self.submitted)
@@ -95,6 +99,44 @@ class Attempt:
     def from_output(cls, value: Mapping[str, Any]) -> Attempt:
         known = {name: value[name] for name in cls.__dataclass_fields__ if name in value}
         return cls(**plain(known))
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """What the next ``pulumi up`` does with a run it no longer watches (see :func:`follow_up`)."""
+
+    resubmit: bool
+    warning: str = ""
+
+
+def follow_up(label: str, attempts: Sequence[Attempt], props: Mapping[str, Any]) -> FollowUp:
+    """Whether a run that ``pulumi up`` stopped watching (``wait`` none or running) is due a resubmission, from its
+    attempts as the last refresh read them and the inputs (with defaults) of this ``pulumi up``.
+
+    Due when the current attempt failed by preemption (or by any failure with ``resubmit_on: any_failure``) and
+    fewer than ``max_resubmits`` resubmissions are used; a failure that will not be resubmitted comes with a
+    warning. ``wait: completed`` runs are watched to their end by the ``pulumi up`` that submits them.
+    """
+    if props.get("wait") == "completed" or not attempts or attempts[-1].status not in FAILED:
+        return FollowUp(resubmit=False)
+    current = attempts[-1]
+    cause = "was preempted" if current.preempted else "failed"
+    reason = f" ({current.reason})" if current.reason else ""
+    if not current.preempted and props.get("resubmit_on") != "any_failure":
+        return FollowUp(
+            resubmit=False,
+            warning=f"{label}: attempt {current.attempt} ({current.job_id}) {cause}{reason}; resubmit_on is "
+            f"'preemption', so it is not resubmitted. Give the run a new id to train again.",
+        )
+    allowed = int(props.get("max_resubmits") or 0)
+    if len(attempts) - 1 >= allowed:
+        return FollowUp(
+            resubmit=False,
+            warning=f"{label}: attempt {current.attempt} ({current.job_id}) {cause}{reason} and all {allowed} "
+            f"resubmission(s) (max_resubmits) are spent; not resubmitting. Raise max_resubmits or give the run a "
+            f"new id to train again.",
+        )
+    return FollowUp(resubmit=True)
 
 
 def attempts_text(attempts: Sequence[Attempt]) -> str:

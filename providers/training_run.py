@@ -17,7 +17,6 @@ from providers.training_attempts import (
     Attempt,
     attempts_text,
     checkpoint_order,
-    is_preemption,
     parse_time,
 )
 from providers.training_records import RunRecords, TrainingFailed
@@ -37,17 +36,47 @@ class Run(RunRecords):
 
     def adopt(self) -> None:
         """Take over the jobs an earlier ``create`` of this resource submitted, if any."""
-        jobs = self.find()
-        for index, job in enumerate(jobs, start=1):
-            envs = job.get("Envs") or {}
-            attempt = Attempt(index, str(job["JobId"]), checkpoint=str(envs.get(RESUME_URI_ENV) or ""))
-            attempt.observe(job)
-            self.attempts.append(attempt)
-        if self.attempts:
+        if self._take_over():
             self.report(
                 f"{self.label}: adopting the run this resource already started "
                 f"({len(self.attempts)} attempt(s), latest {self.current.job_id} {self.current.status})"
             )
+
+    def _take_over(self) -> int:
+        """Append the jobs of this run's key that no attempt records yet (submitted by an operation that was
+        interrupted or whose answer was lost), oldest first; how many."""
+        known = {attempt.job_id for attempt in self.attempts}
+        taken = 0
+        for job in self.find():
+            if str(job["JobId"]) in known:
+                continue
+            envs = job.get("Envs") or {}
+            attempt = Attempt(len(self.attempts) + 1, str(job["JobId"]), checkpoint=str(envs.get(RESUME_URI_ENV) or ""))
+            attempt.observe(job)
+            self.attempts.append(attempt)
+            taken += 1
+        return taken
+
+    # -- update: following a run a later pulumi up finds failed --------------------------------------------------
+
+    def resume(self) -> None:
+        """Resubmit a run whose current attempt failed after ``pulumi up`` stopped watching it (the provider's
+        ``diff`` found it due, :func:`providers.training_attempts.follow_up`), then watch as ``wait`` says.
+
+        An attempt an interrupted update already submitted is adopted first (found by the run's key), so the run
+        never gets two jobs for one attempt; if that attempt runs, nothing is submitted.
+        """
+        if self._take_over():
+            self.report(
+                f"{self.label}: adopting attempt {self.current.attempt} ({self.current.job_id}), submitted by an "
+                f"earlier pulumi up that did not record it"
+            )
+        job = self.get(self.current.job_id)
+        if job is not None:
+            self.current.observe(job)
+        if self.current.status in FAILED:
+            self._after_failure()
+        self.watch()
 
     def submit(self, resume_from: str | None) -> None:
         """Submit the next attempt. A lost answer is resolved by looking for the job before submitting again."""
@@ -111,7 +140,7 @@ class Run(RunRecords):
             if finished_waiting and status not in FAILED | STOPPED:
                 return
             if status in FAILED:
-                self._after_failure(job)
+                self._after_failure()
                 continue
             if status in STOPPED:
                 raise TrainingFailed(
@@ -126,8 +155,8 @@ class Run(RunRecords):
         since = parse_time(job.get("GmtRunningTime")) or parse_time(job.get("GmtCreateTime"))
         return f", {int(self.server_now - since)}s" if since is not None else ""
 
-    def _after_failure(self, job: Mapping[str, Any]) -> None:
-        preempted = is_preemption(job)
+    def _after_failure(self) -> None:
+        preempted = self.current.preempted  # observed from the job just read (or, in resume, from state)
         allowed = preempted or self.props["resubmit_on"] == "any_failure"
         cause = "was preempted" if preempted else "failed"
         if not allowed:

@@ -78,8 +78,8 @@ def test_a_wait_longer_than_the_prod_job_is_refused_with_the_numbers() -> None:
         "pai-mlops:training.jobs[0] [wait]: makes pulumi up wait up to 550 minutes (2 attempt(s) x "
         "(queueTimeoutMinutes 30 + maxRuntimeMinutes 240 + 5 grace)), but the prod deploy job stops after 180 "
         "minutes (timeout-minutes in .github/workflows/deploy.yml) and keeps 30 of them for the rest of the "
-        "update, so at most 150 minutes; got 'completed'. Write wait: none to submit without blocking (pulumi "
-        "refresh then reports the run; only a waiting pulumi up resubmits after preemption), or lower "
+        "update, so at most 150 minutes; got 'completed'. Write wait: none to submit without blocking (the next "
+        "deploy's pulumi up --refresh then follows the run and resubmits it after a preemption), or lower "
         "queueTimeoutMinutes, maxRuntimeMinutes or maxResubmits until it fits, or raise the job's timeout-minutes "
         "and DEPLOY_JOB_MINUTES in config_scale.py together."
     ]

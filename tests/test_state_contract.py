@@ -177,3 +177,17 @@ def test_the_settings_stored_inside_dict_inputs_keep_their_names() -> None:
     assert {field.name for field in dataclasses.fields(metric_meta.MetricCheckInput)} == set(
         METRIC_CHECK_FIELDS.split()
     )
+
+
+# A TrainingJob's outputs and the fields of each record in its ``attempts`` output: the next ``pulumi up`` reads
+# them back from state to decide whether the run is due a resubmission (providers/training_attempts.py follow_up).
+TRAINING_OUTPUTS = ("key", "job_id", "status", "attempts", "model_uri", "duration_seconds")
+ATTEMPT_FIELDS = "attempt job_id status reason checkpoint submitted started ended duration_seconds preempted"
+
+
+def test_a_training_runs_outputs_and_attempt_records_keep_their_names() -> None:
+    training = importlib.import_module("providers.training")
+    attempts = importlib.import_module("providers.training_attempts")
+    outputs: tuple[str, ...] = training.OUTPUTS
+    assert outputs == TRAINING_OUTPUTS
+    assert [field.name for field in dataclasses.fields(attempts.Attempt)] == ATTEMPT_FIELDS.split()

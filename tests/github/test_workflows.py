@@ -178,6 +178,9 @@ def test_merges_deploy_dev_then_an_approved_prod_one_deployment_per_stack_at_a_t
         [pulumi] = [step for step in job["steps"] if step.get("uses", "").startswith("pulumi/actions@")]
         assert pulumi["with"]["command"] == "up"
         assert pulumi["with"]["stack-name"] == stack
+        # Refresh first: a training run preempted since the last deploy is resubmitted only when its TrainingJob
+        # diff sees the refreshed status (docs/scale.md).
+        assert pulumi["with"].get("refresh") is True, f"{stack}: pulumi up must run with refresh: true"
         assert pulumi["with"]["policyPacks"] == "policies"
         assert pulumi["with"]["policyPackConfigs"] == f"policies/config/{stack}.json"
         assert pulumi["with"]["pulumi-version"] == pinned_pulumi()

@@ -398,6 +398,24 @@ def test_a_group_found_in_auto_shows_as_drift_and_up_sets_it_back_without_moving
     assert host.diff(TrafficShiftProvider(), "id", outs, shift()).changes == "DIFF_NONE"
 
 
+def test_a_refresh_reads_the_live_weights_changes_nothing_and_leaves_the_diff_quiet(
+    host: ProviderHost, cloud: Control, group: ClientFactory
+) -> None:
+    """The deploy runs ``pulumi up --refresh`` (for training runs): a refresh of a settled release only reads."""
+    outs = live_on_v6(host, cloud)
+
+    id_, refreshed = host.read(TrafficShiftProvider(), "cn-hangzhou/fraud_scorer", outs)
+
+    assert id_ == "cn-hangzhou/fraud_scorer"
+    assert (refreshed["live"], refreshed["weights"], refreshed["history"]) == (
+        "v6",
+        {"v6": 100, "v7": 0},
+        outs["history"],
+    )
+    assert {call["action"] for call in cloud.calls(api="eas")} == {"DescribeGroup", "ListServices"}  # reads only
+    assert host.diff(TrafficShiftProvider(), id_, refreshed, shift()).changes == "DIFF_NONE"
+
+
 def test_a_new_version_outside_the_group_gets_no_traffic(
     host: ProviderHost, cloud: Control, group: ClientFactory
 ) -> None:
