@@ -39,7 +39,7 @@ from pai_facts import CODE_MOUNT
 from providers import training_spec as spec
 from providers.base import ConfiguredProvider, check_inputs
 from providers.props import ResourcesInput, props_of
-from providers.training_attempts import Attempt, FollowUp, follow_up
+from providers.training_attempts import SUCCEEDED, Attempt, FollowUp, follow_up
 from providers.training_records import RunRecords
 from providers.training_run import Run
 from providers.waiting import progress
@@ -215,8 +215,14 @@ class TrainingJobProvider(ConfiguredProvider):
             return pulumi.dynamic.ReadResult(id_, props)
         run = RunRecords(self._config, props)
         run.restore(props)
+        trained = any(attempt.status in SUCCEEDED for attempt in run.attempts)
         if not run.refresh():
-            return pulumi.dynamic.ReadResult("", {})  # the job records are gone: so is the resource
+            if trained:
+                # A run that finished has its model in OSS: its job records being gone (deleted in the console, or
+                # by DLC's own retention) must not make the next deploy's refresh drop it and train it again.
+                run.report(f"{run.label}: its job records are gone; the finished run stays in state as it was")
+                return pulumi.dynamic.ReadResult(id_, props)
+            return pulumi.dynamic.ReadResult("", {})  # an unfinished run's records are gone: so is the resource
         return pulumi.dynamic.ReadResult(id_, run.outputs())
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:

@@ -407,10 +407,29 @@ def test_refresh_shows_a_job_stopped_out_of_band(host: ProviderHost, cloud: Cont
     assert refreshed["attempts"][-1]["ended"] != ""
 
 
-def test_refresh_of_a_run_whose_records_were_deleted_drops_the_resource(
+def test_refresh_of_a_finished_run_whose_records_were_deleted_keeps_it(
     host: ProviderHost, clients: ClientFactory
 ) -> None:
+    """The deploy refreshes before every up: a trained model must not be trained again because DLC's records went."""
     outs = create(host, inputs())
+    assert outs["status"] == "Succeeded"
+    clients.dlc().delete_job(outs["job_id"])
+
+    id_, kept = host.read(TrainingJobProvider(), outs["key"], outs)
+
+    assert (id_, kept["job_id"], kept["status"]) == (outs["key"], outs["job_id"], "Succeeded")
+    assert kept["attempts"] == outs["attempts"]
+    assert "its job records are gone; the finished run stays in state as it was" in host.stderr
+
+
+def test_refresh_of_an_unfinished_run_whose_records_were_deleted_drops_the_resource(
+    host: ProviderHost, cloud: Control, clients: ClientFactory
+) -> None:
+    cloud.timing(dlc={"running": 1e6})
+    outs = create(host, inputs(wait="running"))
+    assert outs["status"] == "Running"
+    clients.dlc().stop_job(outs["job_id"])  # someone stops it in the console and deletes its record
+    cloud.clock(advance=60)
     clients.dlc().delete_job(outs["job_id"])
 
     assert host.read(TrainingJobProvider(), outs["key"], outs) == ("", {})
@@ -510,7 +529,7 @@ def test_an_update_carries_on_with_the_attempts_whose_records_exist(
 
 
 @pytest.mark.parametrize("deletion", ["removed", "soft-deleted"])
-def test_refresh_keeps_a_run_while_any_record_exists_and_drops_it_when_none_does(
+def test_refresh_keeps_a_run_while_any_record_exists_and_a_finished_one_when_none_does(
     host: ProviderHost, cloud: Control, clients: ClientFactory, deletion: str
 ) -> None:
     cloud.job_outcomes({"outcome": "preempted", "after_running_seconds": 60}, {"outcome": "succeeded"})
@@ -532,7 +551,8 @@ def test_refresh_keeps_a_run_while_any_record_exists_and_drops_it_when_none_does
         "the job record no longer exists (deleted in the console or by delete_records)"
     )
     delete(second)
-    assert host.read(TrainingJobProvider(), outs["key"], refreshed) == ("", {})
+    id_, kept = host.read(TrainingJobProvider(), outs["key"], refreshed)  # it succeeded: its model is in OSS
+    assert id_ == outs["key"] and [a["status"] for a in kept["attempts"]] == ["Deleted", "Succeeded"]
 
 
 @pytest.mark.parametrize(
