@@ -61,7 +61,7 @@ def drift_env(
         DRIFT,
         service=ARGS.service,
         pipeline="fraud_retraining",
-        marker=OSS_EVENT["events"][0]["oss"]["object"]["key"],
+        marker=str(TRIGGER["dataMarker"]),  # the key OSS_EVENT writes
         bucket=BUCKET,
     )
     role = function_env.put_role(START_ROLE, account_trust_policy([f"acs:ram::{DEFAULT_ACCOUNT}:root"]))
