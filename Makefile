@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STACK ?= dev
 
-.PHONY: setup plan test check lint format typecheck unit bench clean
+.PHONY: setup plan layer test check lint format typecheck unit bench clean
 
 ## setup: create or repair .venv (Python 3.11-3.13; see tools/bootstrap.py). Every target runs it; fast when done.
 setup:
@@ -16,6 +16,10 @@ setup:
 ## make reports any failure as exit 2; scripts use ./plan, whose exit code is the plan's (0, 1 or 2).
 plan: setup
 	@PYTHON=$(PYTHON) ./plan --stack $(STACK)
+
+## layer: build the drift check's FC layer zip (build/layers/drift-check.zip) for `pulumi up`; needs the package index
+layer: setup
+	$(BIN)/python -m tools.build_layer
 
 ## test: everything CI checks — format, lint, types, tests
 test: check

@@ -33,6 +33,7 @@ import pulumi
 from pulumi_alicloud import fc, log, ram
 
 from components import drift_trigger as drift_hook
+from components.drift_layer import drift_layer
 from components.ram_documents import POLICY_VERSION, kms_key_policy, trust_policy
 from stack_config import DriftConfig, ModelServiceConfig, PipelineTriggerConfig, RetrainingConfig, trigger_names
 
@@ -163,9 +164,16 @@ class RetrainingTrigger(pulumi.ComponentResource):
         role = self._role(f"{name}-start", function_name, ("fc.aliyuncs.com",), start_policy(log_store_arn), child)
         drift = trigger.drift if trigger.drift is not None and trigger.drift.enabled else None
         settings: dict[str, pulumi.Input[str]] = {}
+        layers: list[pulumi.Input[str]] | None = None
+        self.layer: fc.V3LayerVersion | None = None  # the drift check's, when the stack builds it
         if drift is not None:  # the check runs in this function: its code, layer, size and OSS access
             settings = dict(drift_hook.drift_environment(drift, **self._drift_args(args)))
             self._drift_access(f"{name}-start-drift", function_name, drift, args, role, child)
+            if drift.builds_layer:
+                self.layer = drift_layer(
+                    f"{name}-drift", function_name=function_name, bucket=args.bucket_name, child=child
+                )
+            layers = [self.layer.layer_version_arn if self.layer is not None else drift.layer]
         self.function = fc.V3Function(
             f"{name}-function",
             function_name=function_name,
@@ -177,7 +185,7 @@ class RetrainingTrigger(pulumi.ComponentResource):
             memory_size=drift_hook.MEMORY_MB if drift else MEMORY_MB,
             cpu=drift_hook.CPU if drift else CPU,
             timeout=drift_hook.TIMEOUT_SECONDS if drift else 60,
-            layers=[drift.layer] if drift is not None and drift.layer is not None else None,
+            layers=layers,
             log_config=fc.V3FunctionLogConfigArgs(
                 project=self.log_project.project_name,
                 logstore=self.log_store.logstore_name,

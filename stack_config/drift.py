@@ -1,7 +1,8 @@
 """Drift-triggered retraining: ``trigger.drift`` (when new data starts a run) and a run's lineage in the registry.
 
 The check itself is images/drift-check (docs/retraining.md, "Drift-triggered retraining"); the trigger function runs
-it on a ``dataMarker`` event, so drift needs the marker, and the function needs numpy and scipy through an FC layer.
+it on a ``dataMarker`` event, so drift needs the marker, and the function needs numpy and scipy through an FC layer
+(``layer: build``, the default: the stack publishes it from ``make layer``'s zip; or a layer version ARN).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from stack_config.fields import MODEL, Number
 PSI_DEFAULT_THRESHOLD: Final = 0.25
 DriftMethod = Literal["psi", "ks"]
 Trigger = Literal["drift", "data", "schedule", "manual"]
+LAYER_BUILD: Final = "build"  # trigger.drift.layer: the stack builds the layer (tools/build_layer.py's zip)
 
 
 @dataclass(frozen=True, kw_only=True, config=MODEL)
@@ -40,13 +42,19 @@ class DriftConfig:
         rule="an object key under models/ or data/ ending in .json",
         pattern=r"^(models|data)/([A-Za-z0-9_.=-]+/)*[A-Za-z0-9_.=-]+\.json$",
     )
-    layer: StrictStr | None = key(
-        "Give the ARN of an FC layer with images/drift-check/requirements.txt installed, e.g. "
-        "'acs:fc:cn-hangzhou:1234567890:layers/drift-check/versions/1'",
-        default=None,
-        rule="an FC layer version ARN acs:fc:<region>:<account>:layers/<name>/versions/<n>",
-        pattern=r"^acs:fc:[a-z0-9-]+:[0-9a-z]+:layers/[A-Za-z0-9_-]+/versions/[1-9][0-9]*$",
+    layer: StrictStr = key(
+        "Write build to have the stack publish numpy, scipy and oss2 as an FC layer from "
+        "images/drift-check/requirements.txt (run `make layer` before `pulumi up`), or give the ARN of a layer you "
+        "built, e.g. 'acs:fc:cn-hangzhou:1234567890:layers/drift-check/versions/1'",
+        default=LAYER_BUILD,
+        rule="build, or an FC layer version ARN acs:fc:<region>:<account>:layers/<name>/versions/<n>",
+        pattern=r"^(build|acs:fc:[a-z0-9-]+:[0-9a-z]+:layers/[A-Za-z0-9_-]+/versions/[1-9][0-9]*)$",
     )
+
+    @property
+    def builds_layer(self) -> bool:
+        """Whether the stack publishes the check's layer itself (components/drift_layer.py)."""
+        return self.layer == LAYER_BUILD
 
     @property
     def limit(self) -> float:
@@ -83,16 +91,6 @@ def drift_problems(trigger: Mapping[str, Any], where: str) -> list[Problem]:
     if drift.get("method") == "ks" and drift.get("threshold") is None:
         problems.append(
             Problem(at, "threshold", "has no conventional default for ks", MISSING, "Set the KS statistic, e.g. 0.1")
-        )
-    if not drift.get("layer"):
-        problems.append(
-            Problem(
-                at,
-                "layer",
-                "is required: FC's python3.12 runtime has no numpy or scipy",
-                MISSING,
-                "Build a layer from images/drift-check/requirements.txt and give its ARN (docs/retraining.md)",
-            )
         )
     return problems
 

@@ -67,6 +67,12 @@ def test_program_registers_the_pipeline(stack: str) -> None:
         "alicloud:pai/flowPipeline:FlowPipeline": 1,
         "pai-mlops:pipeline:RetrainingTrigger": 1,
         "alicloud:fc/v3Function:V3Function": 1,
+        # dev: the drift check's layer, built by the stack (trigger.drift.layer: build), and its zip on OSS
+        **(
+            {"alicloud:fc/v3LayerVersion:V3LayerVersion": 1, "alicloud:oss/bucketObject:BucketObject": 1}
+            if stack == "dev"
+            else {}
+        ),
         "alicloud:log/project:Project": 1,  # the trigger function's logs
         "alicloud:log/store:Store": 1,
         "alicloud:fc/v3Trigger:V3Trigger": 1 if stack == "dev" else 2,  # dev: new data only; prod: also weekly

@@ -16,6 +16,7 @@ ACCOUNT_NAMES = {
     "alicloud:ram/role:Role": "roleName",
     "alicloud:ram/policy:Policy": "policyName",
     "alicloud:fc/v3Function:V3Function": "functionName",
+    "alicloud:fc/v3LayerVersion:V3LayerVersion": "layerName",  # the drift check's (trigger.drift.layer: build)
     "alicloud:log/project:Project": "projectName",
     "alicloud:cms/alarm:Alarm": "name",
 }
@@ -34,10 +35,10 @@ EAS = {"pulumi-python:dynamic/pai:EasService": "service_name"}
 # its DLC jobs by (a second stack must never adopt the first one's run).
 STACK_KEYS = {"pulumi-python:dynamic/pai:TrafficShift": "group", "pulumi-python:dynamic/pai:TrainingJob": "scope"}
 EVERY = ACCOUNT_NAMES | CONFIG_NAMES | EAS | STACK_KEYS
-# The kinds each example stack has (alarms only in prod, notebooks only in dev).
+# The kinds each example stack has (alarms only in prod, notebooks and the drift check's layer only in dev).
 KINDS = {
     "dev": set(EVERY) - {"alicloud:cms/alarm:Alarm", "alicloud:cms/alarmContactGroup:AlarmContactGroup"},
-    "prod": set(EVERY) - {"pulumi-python:dynamic/pai:DswInstance"},
+    "prod": set(EVERY) - {"pulumi-python:dynamic/pai:DswInstance", "alicloud:fc/v3LayerVersion:V3LayerVersion"},
 }
 
 

@@ -29,6 +29,7 @@ import yaml
 from google.protobuf import json_format
 from pulumi.runtime.mocks import MockMonitor
 
+from components import drift_layer
 from tools.stack_file import read_stack_file
 
 ROOT: Final = Path(__file__).resolve().parent.parent
@@ -126,6 +127,8 @@ def _computed_outputs(typ: str, resource_id: str, inputs: Mapping[str, Any], reg
         return {"arn": f"acs:ram::{MOCK_ACCOUNT_ID}:role/{inputs.get('roleName')}"}
     if typ == "alicloud:kms/key:Key":
         return {"arn": f"acs:kms:{region}:{MOCK_ACCOUNT_ID}:key/{resource_id}"}
+    if typ == "alicloud:fc/v3LayerVersion:V3LayerVersion":  # a first version (CreateLayerVersion's layerVersionArn)
+        return {"layerVersionArn": f"acs:fc:{region}:{MOCK_ACCOUNT_ID}:layers/{inputs.get('layerName')}/versions/1"}
     return {}
 
 
@@ -222,6 +225,8 @@ def install_mocks(project: str, stack: str, region: str = "cn-hangzhou", preview
     # A fresh root stack resource per run: set_mocks keeps an existing one, which would parent a
     # second stack's resources to the first stack in the same process.
     pulumi.runtime.settings.ROOT.set(None)
+    # No network and no built files offline: the drift layer's zip, when not built, is planned under a placeholder.
+    drift_layer.offline_placeholder = True
     mocks = RecordingMocks(region=region)
     monitor = _ParentAwareMonitor(mocks)
     mocks.monitor = monitor

@@ -24,19 +24,19 @@ TRIGGER = {"schedule": "0 0 3 * * 1", "dataMarker": "data/transactions/_SUCCESS"
 KEY = "acs:kms:cn-hangzhou:1234567890:key/key-1"
 
 
-def _register(mocks: RecordingMocks, trigger: dict[str, Any], kms_key_arn: str | None = None) -> None:
+def register_trigger(mocks: RecordingMocks, trigger: dict[str, Any], kms_key_arn: str | None = None) -> None:
     args = dataclasses.replace(pipeline_args(trigger=trigger), kms_key_arn=kms_key_arn)
     run_under_mocks(lambda: RetrainingPipeline("pipeline-fraud_retraining", args))
 
 
-def _function(mocks: RecordingMocks) -> Mapping[str, Any]:
+def function_inputs(mocks: RecordingMocks) -> Mapping[str, Any]:
     return mocks.one("alicloud:fc/v3Function:V3Function", "pipeline-fraud_retraining-trigger-function").inputs
 
 
 def test_with_drift_the_function_carries_the_check_its_layer_settings_and_size(mocks: RecordingMocks) -> None:
-    _register(mocks, TRIGGER)
+    register_trigger(mocks, TRIGGER)
 
-    function = _function(mocks)
+    function = function_inputs(mocks)
     assert (function["memorySize"], function["cpu"], function["timeout"], function["layers"]) == (
         1024,
         0.5,
@@ -67,9 +67,9 @@ def test_with_drift_the_function_carries_the_check_its_layer_settings_and_size(m
 
 
 def test_without_drift_or_with_it_switched_off_the_function_is_unchanged(mocks: RecordingMocks) -> None:
-    _register(mocks, {**TRIGGER, "drift": {"enabled": False}})
+    register_trigger(mocks, {**TRIGGER, "drift": {"enabled": False}})
 
-    function = _function(mocks)
+    function = function_inputs(mocks)
     assert (function["memorySize"], function["cpu"], function["timeout"]) == (128, 0.05, 60)
     assert "layers" not in function
     assert function["code"] == {"zipFile": function_archive()}
@@ -77,7 +77,7 @@ def test_without_drift_or_with_it_switched_off_the_function_is_unchanged(mocks: 
 
 
 def test_the_drift_policy_reads_the_profile_and_the_batch_and_writes_only_reports(mocks: RecordingMocks) -> None:
-    _register(mocks, TRIGGER, kms_key_arn=KEY)
+    register_trigger(mocks, TRIGGER, kms_key_arn=KEY)
 
     policies = {
         r.name: r.inputs
@@ -123,7 +123,7 @@ def test_the_drift_policy_reads_the_profile_and_the_batch_and_writes_only_report
 
 
 def test_without_a_kms_key_there_is_no_kms_policy(mocks: RecordingMocks) -> None:
-    _register(mocks, TRIGGER)
+    register_trigger(mocks, TRIGGER)
 
     assert [r.name for r in mocks.registrations if r.type == "alicloud:ram/policy:Policy" and "drift" in r.name] == [
         "pipeline-fraud_retraining-trigger-start-drift"

@@ -229,3 +229,25 @@ def test_the_gate_is_under_code_owners() -> None:
     scan = ("/images/scan-allowlist.yaml", "/tools/scan_allowlist.py", "/tests/support/image_gate.py")
     for path in ("/policies/", "/.github/", *gate, "/components/identity.py", *scan):
         assert rules.get(path) == ["@acme/platform-security"], path
+
+
+LAYER_BUILD = "venv/bin/python -m tools.build_layer"
+
+
+@pytest.mark.parametrize(
+    ("workflow", "job"),
+    [("deploy.yml", "dev"), ("deploy.yml", "staging"), ("deploy.yml", "prod"), ("pull-request.yml", "preview")],
+)
+def test_the_drift_layer_is_built_after_the_program_environment_and_before_pulumi(workflow: str, job: str) -> None:
+    steps: list[dict[str, Any]] = load(workflow)["jobs"][job]["steps"]
+    build = [i for i, step in enumerate(steps) if step.get("run") == LAYER_BUILD]
+    venv = [i for i, step in enumerate(steps) if "pip install --quiet -r requirements.txt" in step.get("run", "")]
+    pulumi = [i for i, step in enumerate(steps) if step.get("uses", "").startswith("pulumi/actions@")]
+    assert len(build) == len(venv) == len(pulumi) == 1
+    assert venv[0] < build[0] < pulumi[0]
+    assert steps[build[0]].get("if") == steps[pulumi[0]].get("if")  # built whenever pulumi runs
+
+
+def test_the_offline_plan_never_builds_the_layer() -> None:
+    jobs = load("pull-request.yml")["jobs"]
+    assert "build_layer" not in yaml.safe_dump(jobs["plan"]) + yaml.safe_dump(jobs["test"])

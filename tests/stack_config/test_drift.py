@@ -14,6 +14,12 @@ from tests.stack_config.test_stack import problems_of
 LAYER = "acs:fc:cn-hangzhou:1234567890:layers/drift-check/versions/1"
 MARKER = "data/transactions/_SUCCESS"
 WHERE = "pai-mlops:pipeline.retraining[0].trigger.drift"
+LAYER_RULE = "must be build, or an FC layer version ARN acs:fc:<region>:<account>:layers/<name>/versions/<n>"
+LAYER_FIX = (
+    "Write build to have the stack publish numpy, scipy and oss2 as an FC layer from "
+    "images/drift-check/requirements.txt (run `make layer` before `pulumi up`), or give the ARN of a layer you "
+    "built, e.g. 'acs:fc:cn-hangzhou:1234567890:layers/drift-check/versions/1'"
+)
 
 
 def _raw(trigger: dict[str, Any]) -> dict[str, Any]:
@@ -26,6 +32,17 @@ def test_drift_with_a_marker_and_a_layer_parses_with_psis_conventional_threshold
     drift = config.pipeline.retraining[0].trigger.drift  # type: ignore[union-attr]
     assert drift is not None
     assert (drift.method, drift.threshold, drift.limit, drift.profile, drift.layer) == ("psi", None, 0.25, None, LAYER)
+    assert drift.builds_layer is False
+
+
+def test_drift_switched_on_with_config_alone_builds_its_layer() -> None:
+    config = parse_stack_config(_raw({"dataMarker": MARKER, "drift": {"enabled": True}}), "prod")
+
+    drift = config.pipeline.retraining[0].trigger.drift  # type: ignore[union-attr]
+    assert drift is not None
+    assert (drift.layer, drift.builds_layer) == ("build", True)
+    explicit = parse_stack_config(_raw({"dataMarker": MARKER, "drift": {"enabled": True, "layer": "build"}}), "prod")
+    assert explicit.pipeline.retraining[0].trigger.drift == drift  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(
@@ -41,13 +58,6 @@ def test_drift_with_a_marker_and_a_layer_parses_with_psis_conventional_threshold
         (
             {"dataMarker": MARKER, "drift": {"enabled": True, "method": "ks", "layer": LAYER}},
             [f"{WHERE} [threshold]: has no conventional default for ks; got nothing. Set the KS statistic, e.g. 0.1."],
-        ),
-        (
-            {"dataMarker": MARKER, "drift": {"enabled": True}},
-            [
-                f"{WHERE} [layer]: is required: FC's python3.12 runtime has no numpy or scipy; got nothing. Build a "
-                "layer from images/drift-check/requirements.txt and give its ARN (docs/retraining.md)."
-            ],
         ),
         (
             {"dataMarker": MARKER, "drift": {"enabled": True, "layer": LAYER, "method": "mean"}},
@@ -72,11 +82,15 @@ def test_drift_with_a_marker_and_a_layer_parses_with_psis_conventional_threshold
         ),
         (
             {"dataMarker": MARKER, "drift": {"enabled": True, "layer": "my-layer"}},
-            [
-                f"{WHERE} [layer]: must be an FC layer version ARN acs:fc:<region>:<account>:layers/<name>/versions/"
-                "<n>; got 'my-layer'. Give the ARN of an FC layer with images/drift-check/requirements.txt "
-                "installed, e.g. 'acs:fc:cn-hangzhou:1234567890:layers/drift-check/versions/1'."
-            ],
+            [f"{WHERE} [layer]: {LAYER_RULE}; got 'my-layer'. {LAYER_FIX}."],
+        ),
+        (  # build is the one word: a build that is not exactly it is neither
+            {"dataMarker": MARKER, "drift": {"enabled": True, "layer": "Build"}},
+            [f"{WHERE} [layer]: {LAYER_RULE}; got 'Build'. {LAYER_FIX}."],
+        ),
+        (
+            {"dataMarker": MARKER, "drift": {"enabled": True, "layer": None}},
+            [f"{WHERE} [layer]: must be a string; got None. {LAYER_FIX}."],
         ),
         (
             {"dataMarker": MARKER, "drift": {"enabled": True, "layer": LAYER, "profile": "checkpoints/p.json"}},
