@@ -39,6 +39,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Final
 
 import pulumi
@@ -70,6 +71,13 @@ class AlarmRule:
     times: int
     advice: str
     statistic: str = STATISTIC
+
+
+def threshold_text(value: float) -> str:
+    """A threshold as CloudMonitor's string ``Threshold`` takes it: plain decimal digits, never an exponent (``:g``
+    wrote 1 000 ms in microseconds as ``1e+06``; whether CloudMonitor reads exponents is not documented)."""
+    text = format(Decimal(repr(float(value))), "f")  # repr: the shortest digits that read back as the same float
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def uses_gpu(job: TrainingJobConfig) -> bool:
@@ -274,7 +282,7 @@ class ProductionAlarms(pulumi.ComponentResource):
             escalations_critical=cms.AlarmEscalationsCriticalArgs(
                 statistics=rule.statistic,
                 comparison_operator=rule.comparison,
-                threshold=f"{rule.threshold:g}",
+                threshold=threshold_text(rule.threshold),
                 times=rule.times,
             ),
             contact_groups=[self.contact_group.alarm_contact_group_name],

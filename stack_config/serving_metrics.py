@@ -68,10 +68,24 @@ class MetricsConfig:
     )
 
 
+# A metric named in config other than the default must say its unit: the defaults' units are the default metrics'
+# (rt in microseconds, rps_status_5xx_ratio in percent), and a stack that named the metrics of an earlier release
+# (TP95ResponseTime in ms, 5xxResponseRatio as 0-1) would otherwise compare them 1000 or 100 times too small, and
+# its gates would never trip. MetricMetaCheck compares the unit with CloudMonitor's catalogue only when it reports one.
+_UNIT_OF: dict[str, tuple[str, str]] = {
+    "latencyMetric": ("latencyUnit", "rt"),
+    "errorMetric": ("errorUnit", "rps_status_5xx_ratio"),
+}
+
+
 def metrics_problems(raw: Mapping[str, Any]) -> list[Problem]:
     serving = raw.get("serving")
     metrics = serving.get("metrics") if isinstance(serving, dict) else None
-    if isinstance(metrics, dict) and metrics.get("source") == "prometheus" and not metrics.get("endpoint"):
+    if not isinstance(metrics, dict):
+        return []
+    if metrics.get("source") == "prometheus":
+        if metrics.get("endpoint"):
+            return []
         return [
             Problem(
                 "pai-mlops:serving.metrics",
@@ -81,4 +95,17 @@ def metrics_problems(raw: Mapping[str, Any]) -> list[Problem]:
                 "Give the Prometheus HTTP API base URL, e.g. 'https://prometheus.example.com'",
             )
         ]
-    return []
+    problems: list[Problem] = []
+    for metric_key, (unit_key, default) in _UNIT_OF.items():
+        metric = metrics.get(metric_key)
+        if isinstance(metric, str) and metric != default and unit_key not in metrics:
+            problems.append(
+                Problem(
+                    "pai-mlops:serving.metrics",
+                    unit_key,
+                    f"is required when {metric_key} is not the default {default}",
+                    MISSING,
+                    f"Write the unit {metric}'s data points are in (DescribeMetricMetaList shows it; docs/day-one.md)",
+                )
+            )
+    return problems

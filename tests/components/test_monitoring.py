@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from components.monitoring import DATA_LOADING_ADVICE, ProductionAlarms, ProductionAlarmsArgs, uses_gpu
+from components.monitoring import DATA_LOADING_ADVICE, ProductionAlarms, ProductionAlarmsArgs, threshold_text, uses_gpu
 from stack_config import parse_stack_config
 from tests.conftest import VALID_RAW, VALID_SERVICE
 from tests.stack_config.test_stack import SPOT_JOB, problems_of
@@ -185,3 +185,12 @@ def test_prod_alarms_must_reach_someone(alarms: dict[str, Any] | None, expected:
     assert problems_of(raw) == [expected]
     dev = parse_stack_config({**raw, "environment": "dev", "serving": {"services": [VALID_SERVICE]}}, "dev")
     assert dev.alarms.contact_group == (alarms or {}).get("contactGroup")  # dev creates no alarms: none required
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(1e6, "1000000"), (2.5e6, "2500000"), (150000.0, "150000"), (1.0, "1"), (0.5, "0.5"), (1e-7, "0.0000001")],
+)
+def test_thresholds_are_written_as_plain_decimals_never_an_exponent(value: float, text: str) -> None:
+    """1 000 ms in rt's microseconds was written "1e+06" by ``:g``; CloudMonitor documents no exponent form."""
+    assert threshold_text(value) == text

@@ -32,3 +32,28 @@ def test_a_unit_outside_the_known_ones_is_refused_naming_the_key() -> None:
         "(0-100, rps_status_5xx_ratio's unit % per CloudMonitor's EAS appendix) or ratio (0-1): the unit "
         "errorMetric's data points are in; rollout.maxErrorRate stays a ratio and is converted.",
     ]
+
+
+def test_a_metric_named_other_than_the_default_must_say_its_unit() -> None:
+    """A stack that kept an earlier release's names (TP95ResponseTime in ms, 5xxResponseRatio as 0-1) would inherit
+    the defaults' microseconds and percent, and its gates would read 1000 and 100 times too little: refused."""
+    assert problems_of(
+        edited("serving.metrics", {"latencyMetric": "TP95ResponseTime", "errorMetric": "5xxResponseRatio"})
+    ) == [
+        "pai-mlops:serving.metrics [latencyUnit]: is required when latencyMetric is not the default rt; got nothing. "
+        "Write the unit TP95ResponseTime's data points are in (DescribeMetricMetaList shows it; docs/day-one.md).",
+        "pai-mlops:serving.metrics [errorUnit]: is required when errorMetric is not the default "
+        "rps_status_5xx_ratio; got nothing. Write the unit 5xxResponseRatio's data points are in "
+        "(DescribeMetricMetaList shows it; docs/day-one.md).",
+    ]
+    stated = {
+        "latencyMetric": "TP95ResponseTime",
+        "latencyUnit": "milliseconds",
+        "errorMetric": "5xxResponseRatio",
+        "errorUnit": "ratio",
+    }
+    metrics = parse_stack_config(edited("serving.metrics", stated), "prod").serving.metrics
+    assert (metrics.latency_unit, metrics.error_unit) == ("milliseconds", "ratio")
+    defaults = {"latencyMetric": "rt", "errorMetric": "rps_status_5xx_ratio"}
+    metrics = parse_stack_config(edited("serving.metrics", defaults), "prod").serving.metrics
+    assert (metrics.latency_unit, metrics.error_unit) == ("microseconds", "percent")
