@@ -29,7 +29,6 @@ import yaml
 from google.protobuf import json_format
 from pulumi.runtime.mocks import MockMonitor
 
-from components import drift_layer
 from tools.stack_file import read_stack_file
 
 ROOT: Final = Path(__file__).resolve().parent.parent
@@ -226,6 +225,10 @@ def install_mocks(project: str, stack: str, region: str = "cn-hangzhou", preview
     # second stack's resources to the first stack in the same process.
     pulumi.runtime.settings.ROOT.set(None)
     # No network and no built files offline: the drift layer's zip, when not built, is planned under a placeholder.
+    # Imported here, not at the top: the tools that read stack files (set_image, in the images workflow's push job)
+    # import this module and must not load the whole program (tests/github/test_workflows.py, code owners).
+    from components import drift_layer
+
     drift_layer.offline_placeholder = True
     mocks = RecordingMocks(region=region)
     monitor = _ParentAwareMonitor(mocks)

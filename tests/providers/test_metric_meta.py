@@ -71,7 +71,9 @@ def test_the_display_names_and_the_assumed_namespace_are_refused(host: ProviderH
         host.create(MetricMetaCheckProvider(), inputs(checks(namespace="acs_pai_eas")[:1]))
     assert "CloudMonitor lists no metric 'rt' in namespace 'acs_pai_eas'" in caught.value.details
     with pytest.raises(ProviderFailed) as caught:
-        host.create(MetricMetaCheckProvider(), inputs(checks(latencyMetric="TP95ResponseTime")[:1]))
+        host.create(
+            MetricMetaCheckProvider(), inputs(checks(latencyMetric="TP95ResponseTime", latencyUnit="milliseconds")[:1])
+        )
     assert "CloudMonitor lists no metric 'TP95ResponseTime' in namespace 'acs_learn'" in caught.value.details
 
 
@@ -153,7 +155,10 @@ def test_metrics_cloudmonitor_lists_pass(host: ProviderHost, cloud: Control) -> 
 
 def test_an_unknown_metric_fails_up_naming_its_config_key(host: ProviderHost) -> None:
     with pytest.raises(ProviderFailed) as caught:
-        host.create(MetricMetaCheckProvider(), inputs(checks(latencyMetric="P95Latency", dimension="service")))
+        host.create(
+            MetricMetaCheckProvider(),
+            inputs(checks(latencyMetric="P95Latency", latencyUnit="milliseconds", dimension="service")),
+        )
     assert caught.value.details.count("pai-mlops:") >= 2
     assert (
         "the metrics this stack watches are not all in CloudMonitor: pai-mlops:serving.metrics.latencyMetric: "
