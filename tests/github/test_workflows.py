@@ -224,5 +224,13 @@ def test_the_gate_is_under_code_owners() -> None:
     # and so are the image scan's allow-list, its validator and the gate's lint rules.
     gate = ("/tools/plan.py", "/tools/plan_output.py", "/tools/policy_gate.py", "/tools/policy_config.py")
     scan = ("/images/scan-allowlist.yaml", "/tools/scan_allowlist.py", "/tests/support/image_gate.py")
-    for path in ("/policies/", "/.github/", *gate, "/components/identity.py", *scan):
+    # What the copy role and the triggers' roles may do, and the session the copy runs on.
+    grants = (
+        "/components/promotion.py",
+        "/components/copy_role.py",
+        "/components/drift_trigger.py",
+        "/components/retraining_trigger.py",
+        "/providers/copy_session.py",
+    )
+    for path in ("/policies/", "/.github/", *gate, "/components/identity.py", *scan, *grants):
         assert rules.get(path) == ["@acme/platform-security"], path
