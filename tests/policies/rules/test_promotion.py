@@ -565,7 +565,8 @@ NO_HEAD = (
                 refusal(
                     "AliyunOSSFullAccess-attachment",
                     "AliyunOSSFullAccess",
-                    "the system policy 'AliyunOSSFullAccess' is attached to it, which is not a copy policy of this stack",
+                    "the system policy 'AliyunOSSFullAccess' is attached to it, which is not a copy policy of this "
+                    "stack",
                 )
             ],
             id="a-system-policy",
@@ -643,7 +644,8 @@ def test_a_read_policy_for_a_version_no_promotion_copies_is_refused() -> None:
         refusal(
             "pai-mlops-prod-promote-fraud-scorer-v6-attachment",
             "pai-mlops-prod-promote-fraud-scorer-v6",
-            "no ModelPromotion of this stack copies models/fraud_scorer/v6/, so the copy role needs no read grant on it",
+            "no ModelPromotion of this stack copies models/fraud_scorer/v6/, so the copy role needs no read grant "
+            "on it",
         )
     ]
 
