@@ -71,7 +71,8 @@ def drift_policy(
 ) -> dict[str, Any]:
     """Read the profile (that one object) and the batch, list the batch's folder, put this pipeline's reports (one
     PutObject each: no multipart). Nothing else; the bucket's KMS key, when it has one, is a second policy
-    (:func:`components.ram_documents.kms_key_policy`), so this one is known at preview and the policy pack checks it."""
+    (:func:`components.ram_documents.kms_key_policy`), so this one is known at preview and the policy
+    ``drift-check-scope`` (policies/rules/drift.py) holds it to this shape."""
     folder = posixpath.dirname(marker) + "/"
     objects = f"acs:oss:*:*:{bucket}/"
     return {

@@ -9,7 +9,8 @@ stack's bucket, verifying it against the source's checksums, and carries the gat
 The copy runs as the stack's copy role (``<prefix>-promote-copy``, components/copy_role.py), which only the
 deploying identity may assume and which holds, per promoted version, a read policy on exactly the source prefix
 and a write policy on exactly the destination prefix, attached before the copy starts; with SSE-KMS also the keys'
-use. Nothing else may be read or written with its sessions.
+use. Each copy's session is narrowed further to its own version's prefixes by an STS session policy
+(providers/copy_session.py ``session_policy``), so one version's copy cannot touch another's.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 ``ModelPromotion`` never reads or writes a bucket with the deploying identity's own keys. It assumes the stack's
 copy role (components/promotion.py creates it, attaches one read policy per promoted version and one write policy
 for exactly the versions' destination prefixes) and does every OSS call with that session's credentials, so the
-copy can read only the source prefixes the role was granted, whatever a config says.
+copy can reach only what both the role's policies and the session's own policy allow: one version's source and
+destination prefixes (see ``Policy`` below).
 
 Facts:
 
@@ -16,6 +17,15 @@ Facts:
   ``MaxSessionDuration`` (``models/_assume_role_request.py``): the session here lasts :data:`SESSION_SECONDS`, the
   minimum, and is renewed when OSS answers ``SecurityTokenExpired`` (OSS EC 0002-00000007,
   https://www.alibabacloud.com/help/en/oss/support/0002-00000007).
+- ``Policy``: an inline session policy, 1 to 2,048 characters; "the permissions of the returned STS token are the
+  permissions that are included in the value of this parameter and owned by the RAM role" (same SDK,
+  ``models/_assume_role_request.py``; the 2,048 limit since 2022: https://www.alibabacloud.com/en/notice/upgradenotification_of_request_parameters_length_constraints_upgrade_of_sts_apis_184;
+  the intersection, and ``InvalidParameter.PolicyGrammar`` for a policy that fails the grammar check:
+  https://www.alibabacloud.com/help/doc-detail/42775.htm; OSS refuses what the session policy leaves out, EC
+  0003-00000301: https://www.alibabacloud.com/help/en/oss/support/0003-00000301). The role holds every promoted
+  version's policies, so each copy's session carries :func:`session_policy`: exactly its source prefix (read, list)
+  and its destination prefix (read, write, list). A session for v7 cannot touch v6's prefixes, whatever the role
+  holds.
 - ``RoleSessionName``: letters, digits and ``. @ - _``; 2-64 characters per the SDK, 2-32 per the STS common
   errors page (https://www.alibabacloud.com/help/doc-detail/42775.htm): names here stay within 32.
 - oss2 sends a session's token as ``x-oss-security-token`` (``oss2.StsAuth``).
@@ -27,6 +37,7 @@ Facts:
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
@@ -45,6 +56,37 @@ RENEWALS: Final = 10  # sessions one copy may use in all (each lasts SESSION_SEC
 ROLE_ARN_PATTERN: Final = r"^acs:ram::[0-9]+:role/[A-Za-z0-9.-]{1,64}$"
 NOT_YET_CODES: Final = frozenset({"AccessDenied", "EntityNotExist.Role", "NoPermission"})
 EXPIRED_CODES: Final = frozenset({"SecurityTokenExpired"})
+SESSION_POLICY_MAX: Final = 2048  # AssumeRole Policy: 1 to 2,048 characters (SDK AssumeRoleRequest)
+# SSE-KMS: reads need kms:Decrypt, writes kms:GenerateDataKey (components/copy_role.py). The session policy only
+# narrows: with "*" here a session may use exactly the keys the role's own KMS policy names, and none when the role
+# has no KMS policy (no CMK on the bucket).
+KMS_ACTIONS: Final = ("kms:Decrypt", "kms:GenerateDataKey")
+
+
+def session_policy(source_bucket: str, source_prefix: str, dest_bucket: str, dest_prefix: str) -> str:
+    """The inline policy of one copy's session: read and list ``source_prefix`` of ``source_bucket``; read, write and
+    list ``dest_prefix`` of ``dest_bucket``; the bucket keys' use. Compact JSON (it counts against 2,048 characters)."""
+
+    def prefix(bucket: str, where: str, actions: list[str]) -> list[dict[str, Any]]:
+        return [
+            {"Effect": "Allow", "Action": actions, "Resource": [f"acs:oss:*:*:{bucket}/{where}*"]},
+            {
+                "Effect": "Allow",
+                "Action": ["oss:ListObjects"],
+                "Resource": [f"acs:oss:*:*:{bucket}"],
+                "Condition": {"StringLike": {"oss:Prefix": [f"{where}*"]}},
+            },
+        ]
+
+    statements = [
+        *prefix(source_bucket, source_prefix, ["oss:GetObject"]),
+        *prefix(dest_bucket, dest_prefix, ["oss:GetObject", "oss:PutObject"]),
+        {"Effect": "Allow", "Action": list(KMS_ACTIONS), "Resource": ["*"]},
+    ]
+    text = json.dumps({"Version": "1", "Statement": statements}, separators=(",", ":"))
+    if len(text) > SESSION_POLICY_MAX:  # the names are bounded (bucket 63, prefix ~40): never in practice
+        raise CopyRoleRefused(f"the session policy of {source_prefix} is {len(text)} characters; STS takes 2048")
+    return text
 
 
 class CopyRoleRefused(Exception):
@@ -57,8 +99,10 @@ def session_name(model: str, version: str) -> str:
     return raw[:SESSION_NAME_MAX] if len(raw) >= 2 else "promote"
 
 
-def assume_role(factory: ClientFactory, role_arn: str, name: str, duration: int = SESSION_SECONDS) -> Credentials:
-    """The role's temporary credentials (one AssumeRole call; the caller retries)."""
+def assume_role(
+    factory: ClientFactory, role_arn: str, name: str, duration: int = SESSION_SECONDS, policy: str | None = None
+) -> Credentials:
+    """The role's temporary credentials (one AssumeRole call; the caller retries), limited by ``policy`` if given."""
     from alibabacloud_tea_openapi import utils_models as open_api
     from darabonba.runtime import RuntimeOptions
 
@@ -74,6 +118,8 @@ def assume_role(factory: ClientFactory, role_arn: str, name: str, duration: int 
         body_type="json",
     )
     query = {"RoleArn": role_arn, "RoleSessionName": name, "DurationSeconds": str(duration)}
+    if policy is not None:
+        query["Policy"] = policy
     answer: Any = factory.sts().call_api(params, open_api.OpenApiRequest(query=query), RuntimeOptions())
     body = answer.get("body") if isinstance(answer, dict) else None
     found = body.get("Credentials") if isinstance(body, dict) else None  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
@@ -96,9 +142,10 @@ class CopySession:
         *,
         deadline: Deadline,
         label: str,
+        policy: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.factory, self.role_arn, self.name = factory, role_arn, name
+        self.factory, self.role_arn, self.name, self.policy = factory, role_arn, name, policy
         self.deadline, self.label, self._sleep = deadline, label, sleep
         self.sessions = 0
         self._buckets: dict[str, Any] = {}
@@ -114,7 +161,7 @@ class CopySession:
         credentials = self._not_yet(
             f"assume {self.role_arn}",
             lambda: retry.call(
-                lambda: assume_role(self.factory, self.role_arn, self.name),
+                lambda: assume_role(self.factory, self.role_arn, self.name, policy=self.policy),
                 what=f"{self.label}: assume {self.role_arn}",
                 deadline=self.deadline,
             ),

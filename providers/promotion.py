@@ -4,8 +4,11 @@ What it guarantees (``pulumi up``):
 
 - every read and write is made with the temporary credentials of ``copy_role_arn``, the stack's promotion copy role
   (providers/copy_session.py: STS AssumeRole, renewed when it expires; RAM's ``AccessDenied`` waited out a bounded
-  number of times): the role may read only the promoted versions' source prefixes and write only their
-  destination prefixes, so a config that points a version at another prefix is refused by OSS itself. State
+  number of times). The role holds every promoted version's policies (read its source prefix, write its
+  destination prefix), and each session carries an inline session policy of exactly this copy's source prefix
+  (read, list) and destination prefix (read, write, list): STS grants the intersection, so this copy can touch no
+  other version's prefixes even though the role may, and a config that points a version at a prefix the role was
+  not granted is refused by OSS itself. State
   written before this input existed reads and refreshes as before; ``check`` refuses inputs without it, naming it;
 - every object under ``source_prefix`` (``models/<name>/<version>/``) of ``source_bucket`` is copied to the same key
   under ``dest_prefix`` of ``dest_bucket``, by reading it (``GetObject``) and writing it (``PutObject`` with
@@ -41,7 +44,7 @@ from pydantic import Field, StrictBool, StrictInt, StrictStr
 from pydantic.dataclasses import dataclass as model
 
 from providers.base import ConfiguredProvider, check_inputs
-from providers.copy_session import ROLE_ARN_PATTERN, CopySession, session_name
+from providers.copy_session import ROLE_ARN_PATTERN, CopySession, session_name, session_policy
 
 DEFAULT_DEADLINE_SECONDS: Final = 3600
 PREFIX_PATTERN: Final = r"^models/[a-z][a-z0-9_]*/[a-z0-9][a-z0-9_]{0,15}/$"
@@ -247,7 +250,15 @@ class ModelPromotionProvider(ConfiguredProvider):
         deadline = Deadline(float(props.get("deadline_seconds", DEFAULT_DEADLINE_SECONDS)))
         label = f"promote {props['source_prefix']}"
         _, model, version, _ = str(props["dest_prefix"]).split("/")
-        session = CopySession(factory, role, session_name(model, version), deadline=deadline, label=label)
+        policy = session_policy(
+            str(props["source_bucket"]),
+            str(props["source_prefix"]),
+            str(props["dest_bucket"]),
+            str(props["dest_prefix"]),
+        )
+        session = CopySession(
+            factory, role, session_name(model, version), deadline=deadline, label=label, policy=policy
+        )
         return Copy(session, props, deadline).run()
 
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:

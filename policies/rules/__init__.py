@@ -10,7 +10,7 @@ from typing import Final
 
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
-from . import burst, dlc, dsw, eas, exposure, governance, promotion, ram, ram_roles, registry, storage
+from . import burst, dlc, drift, dsw, eas, exposure, governance, promotion, ram, ram_roles, registry, storage
 
 PACK_NAME: Final = "pai-mlops-guard"
 
@@ -25,5 +25,6 @@ POLICIES: Final[list[ResourceValidationPolicy | StackValidationPolicy]] = [
     *dsw.POLICIES,
     *governance.POLICIES,
     *promotion.POLICIES,
+    *drift.POLICIES,
     *registry.POLICIES,
 ]

@@ -15,12 +15,18 @@ bytes it holds instead). The copy then
 checks every object against those checksums before any traffic moves. A well-formed override turns the gate off
 for that version; the program records it in the model registry and the ``promotions`` output.
 
-``promotion-copy-scope`` holds the copy role's per-version policies (components/copy_role.py: RAM policies named
-``…-promote-<model>-<version>[-write]``, their description ending in the one prefix they grant) to that prefix:
-object actions only on ``acs:oss:*:*:<bucket>/<prefix>…`` of a bucket named without wildcards, ``oss:ListObjects``
-only on that bucket with every ``oss:Prefix`` under the prefix, reads only (``oss:GetObject``) for a read policy and
-``oss:PutObject`` besides for a write policy, no ``NotAction`` / ``NotResource``. A PR that widens the grant (a
-model's whole prefix, a listing without the condition, a delete) is refused at preview.
+``promotion-copy-scope`` (a stack check) holds the copy role (components/copy_role.py: ``<prefix>-promote-copy``)
+to the versions the stack promotes. Every ``RolePolicyAttachment`` to that role (by its ``roleName`` or by a
+dependency on the role) must name a custom RAM policy of this stack (by dependency, else by name); a system
+policy, or one the stack does not define, is refused. The role's ``<role>-kms`` policy may grant only
+``kms:Decrypt`` / ``kms:GenerateDataKey`` on KMS key ARNs. Every other attached policy is a per-version one
+(``…-promote-<model>-<version>[-write]``, its description ending in the one prefix it grants): that prefix must be a
+``ModelPromotion``'s of this stack; object actions only on ``acs:oss:*:*:<bucket>/<prefix>…``, the bucket being the
+promotion's ``source_bucket`` for a read and its ``dest_bucket`` for a write, which must be a bucket this stack
+defines; ``oss:ListObjects`` only on that bucket with every ``oss:Prefix`` under the prefix; ``oss:GetObject`` for a
+read and ``oss:PutObject`` besides for a write; no ``NotAction`` / ``NotResource``. A policy named ``…-promote-…``
+that nothing attaches is held to its own description's prefix as well. A PR that widens the grant (a model's whole
+prefix, a listing without the condition, a delete, a second policy of any name on the role) is refused at preview.
 """
 
 from __future__ import annotations
@@ -29,16 +35,34 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
 
-from .common import MalformedDocument, as_list, is_list, json_object
+from .common import (
+    OSS_BUCKET,
+    RAM_POLICY,
+    RAM_ROLE,
+    RAM_ROLE_ATTACHMENT,
+    MalformedDocument,
+    as_list,
+    is_list,
+    json_object,
+    peek,
+)
 
 MODEL_PROMOTION: Final = "pulumi-python:dynamic/pai:ModelPromotion"
 RELEASED_PHASES: Final = ("step", "resume")
 TAKEN_BACK: Final = ("breach", "inconclusive", "changed_by_someone_else")
 OVERRIDE_FIELDS: Final = ("reason", "approvedBy", "ticket")
-RAM_POLICY: Final = "alicloud:ram/policy:Policy"
 COPY_HEAD: Final = "pai-mlops promotion copy role:"  # components/copy_role.py DESCRIPTION_HEAD
+COPY_ROLE_SUFFIX: Final = "promote-copy"  # components/copy_role.py: the role is <namePrefix>-promote-copy
 COPY_ACTIONS: Final = {"read": ("oss:GetObject",), "write": ("oss:GetObject", "oss:PutObject")}
 VERSION_PREFIX: Final = re.compile(r"^models/[^/*?]+/[^/*?]+/$")
 BUCKET_ARN: Final = re.compile(r"^acs:oss:\*:\*:(?P<bucket>[a-z0-9][a-z0-9-]{1,61}[a-z0-9])(?P<rest>/.*)?$")
@@ -114,12 +138,12 @@ promotion_gate = ResourceValidationPolicy(
 
 
 def is_copy_policy(props: Mapping[str, Any]) -> bool:
-    """A per-version policy of the copy role (its KMS policy is held by the RAM rules instead)."""
-    name = str(props.get("policyName") or props.get("name") or "")
-    return "-promote-" in name and not name.endswith("-promote-copy-kms")
+    """Named like a per-version policy of the copy role (``…-promote-…``); the KMS one is judged as KMS instead."""
+    name = str(peek(props, "policyName") or peek(props, "name") or "")
+    return "-promote-" in name and not name.endswith(f"-{COPY_ROLE_SUFFIX}-kms")
 
 
-def _statement_problems(statement: Any, kind: str, prefix: str) -> list[str]:
+def _statement_problems(statement: Any, kind: str, prefix: str, bucket: str | None = None) -> list[str]:
     if not isinstance(statement, Mapping):
         return [f"a statement is not an object: {statement!r}"]
     if "NotAction" in statement or "NotResource" in statement:
@@ -145,6 +169,7 @@ def _statement_problems(statement: Any, kind: str, prefix: str) -> list[str]:
             wide = [r for r in resources if not (m := BUCKET_ARN.match(str(r))) or m["rest"]]
             if wide:
                 found.append(f"oss:ListObjects is granted on {', '.join(map(str, wide))}, not on one bucket")
+            found += _other_buckets(action, resources, bucket)
         elif action not in COPY_ACTIONS[kind]:
             found.append(f"it grants {action}, which a {kind} policy of the copy role never needs")
         else:
@@ -155,13 +180,21 @@ def _statement_problems(statement: Any, kind: str, prefix: str) -> list[str]:
             ]
             if wide:
                 found.append(f"{action} reaches {', '.join(wide)}, beyond {prefix}")
+            found += _other_buckets(action, resources, bucket)
     return found
 
 
-def copy_scope_problems(props: Mapping[str, Any]) -> list[str]:
-    """What in one of the copy role's per-version policies reaches beyond its version's prefix (empty: nothing)."""
-    if not is_copy_policy(props):
-        return []
+def _other_buckets(action: str, resources: Sequence[Any], bucket: str | None) -> list[str]:
+    """``action`` granted on a bucket other than ``bucket`` (None: not known here, nothing to compare)."""
+    others = sorted({m["bucket"] for r in resources if (m := BUCKET_ARN.match(str(r))) and m["bucket"] != bucket})
+    return [f"{action} is granted on bucket {', '.join(others)}, not {bucket}"] if bucket and others else []
+
+
+def copy_scope_problems(props: Mapping[str, Any], buckets: Mapping[tuple[str, str], str] | None = None) -> list[str]:
+    """What in one of the copy role's per-version policies reaches beyond its version's prefix (empty: nothing).
+
+    ``buckets`` maps (kind, prefix) to the one bucket that kind may reach for that version (read: the source's,
+    write: this stack's), from the stack's ModelPromotions; None: not known (the policy is judged alone)."""
     description = str(props.get("description") or "")
     words = description.removeprefix(COPY_HEAD).split()
     if not description.startswith(COPY_HEAD) or len(words) < 2 or words[0] not in COPY_ACTIONS:
@@ -171,32 +204,138 @@ def copy_scope_problems(props: Mapping[str, Any]) -> list[str]:
     kind, prefix = words[0], words[-1]
     if not VERSION_PREFIX.fullmatch(prefix):
         return [f"the prefix it grants, {prefix!r}, is not one version's models/<name>/<version>/"]
+    bucket = None
+    if buckets is not None:
+        if (kind, prefix) not in buckets:
+            return [f"no ModelPromotion of this stack copies {prefix}, so the copy role needs no {kind} grant on it"]
+        bucket = buckets[(kind, prefix)] or None  # "": unknown until pulumi up
+        if bucket and bucket.startswith("!"):
+            return [f"its ModelPromotion writes bucket {bucket[1:]}, which is not a bucket of this stack"]
+    text = peek(props, "policyDocument", unknown="")
+    if text == "":
+        return []  # unknown until `pulumi up`: judged then
     try:
-        document = json_object(props.get("policyDocument"), "policyDocument")
+        document = json_object(text, "policyDocument")
     except MalformedDocument as error:
         return [str(error)]
-    return [p for statement in as_list(document.get("Statement")) for p in _statement_problems(statement, kind, prefix)]
+    statements = as_list(document.get("Statement"))
+    return [p for statement in statements for p in _statement_problems(statement, kind, prefix, bucket)]
 
 
-def validate_copy_scope(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type != RAM_POLICY:
-        return
-    problems = copy_scope_problems(args.props)
-    if problems:
-        name = args.props.get("policyName") or args.name
-        report(
-            f"RAM policy '{name}' of the promotion copy role reaches beyond the one version it promotes: "
-            f"{'; '.join(problems)}. The copy role may read only the version's source prefix and write only its "
-            "destination prefix (components/copy_role.py builds those documents): restore them.",
-            None,
+KMS_ACTIONS: Final = ("kms:Decrypt", "kms:GenerateDataKey")  # components/copy_role.py KMS_WRITE, KMS_READ
+KMS_KEY_ARN: Final = re.compile(r"^acs:kms:[a-z0-9-]+:[0-9]+:key/[A-Za-z0-9-]+$")
+
+
+def kms_problems(props: Mapping[str, Any]) -> list[str]:
+    """What the copy role's KMS policy grants besides kms:Decrypt / kms:GenerateDataKey on named keys."""
+    text = peek(props, "policyDocument", unknown="")
+    if text == "":
+        return []  # the keys are known at `pulumi up`: judged then
+    try:
+        document = json_object(text, "policyDocument")
+    except MalformedDocument as error:
+        return [str(error)]
+    found: list[str] = []
+    for statement in as_list(document.get("Statement")):
+        if not isinstance(statement, Mapping):
+            found.append(f"a statement is not an object: {statement!r}")
+        elif "NotAction" in statement or "NotResource" in statement:
+            found.append("a statement uses NotAction or NotResource")
+        elif statement.get("Effect") == "Allow":
+            found += [
+                f"it grants {a}, which the copy role's KMS policy never needs"
+                for a in map(str, as_list(statement.get("Action")))
+                if a not in KMS_ACTIONS
+            ]
+            found += [
+                f"it reaches {r}, which is not one KMS key"
+                for r in map(str, as_list(statement.get("Resource")))
+                if not KMS_KEY_ARN.fullmatch(r)
+            ]
+    return found
+
+
+def _copy_roles(resources: Sequence[PolicyResource]) -> tuple[set[str], set[str]]:
+    names = {
+        str(peek(r.props, "roleName") or "")
+        for r in resources
+        if r.resource_type == RAM_ROLE and str(peek(r.props, "roleName") or "").endswith(f"-{COPY_ROLE_SUFFIX}")
+    }
+    return names, {r.urn for r in resources if r.resource_type == RAM_ROLE and peek(r.props, "roleName") in names}
+
+
+def version_buckets(resources: Sequence[PolicyResource]) -> dict[tuple[str, str], str]:
+    """(kind, prefix) → the bucket the copy role may reach for it: read the source's, write this stack's ("": not
+    known at preview; ``!<name>``: a write to a bucket this stack does not define, never allowed)."""
+    own = {str(peek(r.props, "bucket") or "") for r in resources if r.resource_type == OSS_BUCKET}
+    found: dict[tuple[str, str], str] = {}
+    for promotion in (r for r in resources if r.resource_type == MODEL_PROMOTION):
+        source, dest = (
+            str(peek(promotion.props, "source_bucket") or ""),
+            str(peek(promotion.props, "dest_bucket") or ""),
         )
+        found[("read", str(peek(promotion.props, "source_prefix") or ""))] = source
+        found[("write", str(peek(promotion.props, "dest_prefix") or ""))] = (
+            dest if not dest or dest in own else f"!{dest}"
+        )
+    return found
 
 
-promotion_copy_scope = ResourceValidationPolicy(
+def _attachment_problems(
+    attachment: PolicyResource, policies: Mapping[str, PolicyResource], role: str, buckets: Any
+) -> tuple[PolicyResource | None, list[str]]:
+    name = peek(attachment.props, "policyName")
+    kind = str(peek(attachment.props, "policyType") or "")
+    by_dependency = [p for p in attachment.property_dependencies.get("policyName", []) if p.resource_type == RAM_POLICY]
+    policy = by_dependency[0] if by_dependency else policies.get(str(name))
+    if kind.lower() == "system" or policy is None:
+        what = "the system policy" if kind.lower() == "system" else "the policy"
+        return None, [f"{what} {name!r} is attached to it, which is not a copy policy of this stack"]
+    if str(peek(policy.props, "policyName") or "") == f"{role}-kms":
+        return policy, kms_problems(policy.props)
+    return policy, copy_scope_problems(policy.props, buckets)
+
+
+def validate_copy_scope(args: StackValidationArgs, report: ReportViolation) -> None:
+    roles, role_urns = _copy_roles(args.resources)
+    policies = {str(peek(r.props, "policyName") or ""): r for r in args.resources if r.resource_type == RAM_POLICY}
+    buckets = version_buckets(args.resources)
+    judged: set[str] = set()
+    for attachment in (r for r in args.resources if r.resource_type == RAM_ROLE_ATTACHMENT):
+        role = str(peek(attachment.props, "roleName") or "")
+        deps = [d for d in attachment.property_dependencies.get("roleName", []) if d.urn in role_urns]
+        if role not in roles and not deps:
+            continue
+        role = role or str(peek(deps[0].props, "roleName") or "")
+        policy, problems = _attachment_problems(attachment, policies, role, buckets)
+        if policy is not None:
+            judged.add(policy.urn)
+        if problems:
+            name = peek(policy.props, "policyName") if policy else peek(attachment.props, "policyName")
+            report(
+                f"RolePolicyAttachment '{attachment.name}' gives the promotion copy role {role} the policy "
+                f"{name!r}, which reaches beyond the versions it promotes: {'; '.join(problems)}. The copy role holds "
+                "only each promoted version's read and write policies and its KMS use (components/copy_role.py "
+                "builds them): remove the attachment or restore the document.",
+                attachment.urn,
+            )
+    for policy in (r for r in args.resources if r.resource_type == RAM_POLICY and r.urn not in judged):
+        problems = copy_scope_problems(policy.props) if is_copy_policy(policy.props) else []
+        if problems:
+            report(
+                f"RAM policy '{peek(policy.props, 'policyName') or policy.name}' of the promotion copy role reaches "
+                f"beyond the one version it promotes: {'; '.join(problems)}. The copy role may read only the "
+                "version's source prefix and write only its destination prefix (components/copy_role.py builds "
+                "those documents): restore them.",
+                policy.urn,
+            )
+
+
+promotion_copy_scope = StackValidationPolicy(
     name="promotion-copy-scope",
     description="The promotion copy role's policies grant one version's prefix: read at the source, write here.",
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=validate_copy_scope,
 )
 
-POLICIES: Final[Sequence[ResourceValidationPolicy]] = [promotion_gate, promotion_copy_scope]
+POLICIES: Final[Sequence[ResourceValidationPolicy | StackValidationPolicy]] = [promotion_gate, promotion_copy_scope]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import oss2
@@ -120,3 +121,47 @@ def test_an_explicit_deny_wins_and_unknown_conditions_never_allow() -> None:
     assert evaluate([{"Statement": [odd]}], "oss:GetObject", resource, {}) == "ImplicitDeny"
     exact = {**allow, "Action": ["oss:getobject"]}
     assert evaluate([{"Statement": [exact]}], "oss:GetObject", resource, {}) == "ImplicitDeny"  # case-sensitive
+
+
+def test_a_session_policy_narrows_the_session_to_what_both_allow(cloud: Control, clients: ClientFactory) -> None:
+    """The role reads v1 and v2; a session limited to v1 reads v1 only (the intersection), listing included."""
+    cloud.create_bucket(BUCKET)
+    for version in ("v1", "v2"):
+        clients.oss_bucket(BUCKET).put_object(f"models/m/{version}/a", version.encode())
+    cloud.put_role("reader", json.loads(trust_document(ACCOUNT, None)))
+    cloud.attach_policy("reader", "read-v1", json.loads(read_document(BUCKET, "models/m/v1/")))
+    cloud.attach_policy("reader", "read-v2", json.loads(read_document(BUCKET, "models/m/v2/")))
+    narrow = read_document(BUCKET, "models/m/v1/")
+    session: Any = clients.with_credentials(assume_role(clients, ARN, "test.session", policy=narrow)).oss_bucket(BUCKET)
+    assert session.get_object("models/m/v1/a").read() == b"v1"
+    denied: list[Callable[[], object]] = [
+        lambda: session.get_object("models/m/v2/a"),
+        lambda: session.list_objects_v2(prefix="models/m/v2/"),
+    ]
+    for attempt in denied:
+        with pytest.raises(oss2.exceptions.AccessDenied) as caught:
+            attempt()
+        assert (caught.value.status, caught.value.code, caught.value.message) == (
+            403,
+            "AccessDenied",
+            "You have no right to access this object because of the STS token's session policy.",
+        )
+    # a session policy never widens: it allows v3 and the writes, the role does not
+    wide = json.dumps({"Version": "1", "Statement": [{"Effect": "Allow", "Action": ["oss:*"], "Resource": ["*"]}]})
+    widened = clients.with_credentials(assume_role(clients, ARN, "test.session", policy=wide)).oss_bucket(BUCKET)
+    with pytest.raises(oss2.exceptions.AccessDenied):
+        widened.put_object("models/m/v1/b", b"x")
+    assert widened.get_object("models/m/v2/a").read() == b"v2"
+
+
+@pytest.mark.parametrize(
+    "policy",
+    ["not json", "[]", '{"Version": "1"}', "", json.dumps({"Version": "1", "Statement": [], "x": "a" * 2048})],
+    ids=["not-json", "not-an-object", "no-statement", "empty", "longer-than-2048"],
+)
+def test_a_session_policy_that_is_not_a_policy_is_refused(cloud: Control, clients: ClientFactory, policy: str) -> None:
+    cloud.put_role("reader", json.loads(trust_document(ACCOUNT, None)))
+    with pytest.raises(ClientException) as caught:
+        assume_role(clients, ARN, "test.session", policy=policy)
+    assert caught.value.code == "InvalidParameter.PolicyGrammar"
+    assert "The parameter Policy has not passed grammar check." in caught.value.message

@@ -237,7 +237,24 @@ def test_the_gate_is_under_code_owners() -> None:
     # What the images workflow runs of the repository: in the scan job the package marker, and in the push job (with
     # the push credential on the runner) the requirements and tools/set_image.py with what it imports.
     images = ("/tools/__init__.py", "/tools/set_image.py", "/tools/stack_file.py", "/requirements.txt")
-    for path in ("/policies/", "/.github/", *gate, "/components/identity.py", *scan, *images, "/requirements-dev.txt"):
+    # What the copy role and the triggers' roles may do, and the session the copy runs on.
+    grants = (
+        "/components/promotion.py",
+        "/components/copy_role.py",
+        "/components/drift_trigger.py",
+        "/components/retraining_trigger.py",
+        "/providers/copy_session.py",
+    )
+    for path in (
+        "/policies/",
+        "/.github/",
+        *gate,
+        "/components/identity.py",
+        *scan,
+        *images,
+        *grants,
+        "/requirements-dev.txt",
+    ):
         assert rules.get(path) == ["@acme/platform-security"], path
 
 

@@ -600,6 +600,17 @@ ATTACKS = [
         says="TrainingJob 'sneaky' sets SETTING in env in plain text",
     ),
     Attack(
+        "drift-reports-over-the-models",
+        "ram",
+        ram_policy(
+            "fraud-retraining-start-drift",
+            allow('["oss:PutObject"]', '["acs:oss:*:*:acme-pai-mlops-dev/models/*"]'),
+        ),
+        blocked=[("drift-check-scope", "fraud-retraining-start-drift")],
+        says="RAM policy 'pai-mlops-dev-fraud-retraining-start-drift' of the drift check reaches beyond what it needs: "
+        "oss:PutObject reaches acs:oss:*:*:acme-pai-mlops-dev/models/*.",
+    ),
+    Attack(
         "literal-git-token",
         "secrets",
         '_ali.pai.WorkspaceCodeSource("leak", display_name="x", code_repo="https://github.com/a/b.git", '

@@ -52,7 +52,8 @@ ALL_POLICIES = [
     ("secrets-not-plaintext", "mandatory", "resource"),
     ("dynamic-resource-types", "mandatory", "resource"),
     ("promotion-gate", "mandatory", "resource"),
-    ("promotion-copy-scope", "mandatory", "resource"),
+    ("promotion-copy-scope", "mandatory", "stack"),
+    ("drift-check-scope", "mandatory", "resource"),
     ("cr-enterprise-scan-on-push", "mandatory", "stack"),
 ]
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import oss2
 import pytest
 
 from components.copy_role import read_document, trust_document, write_document
 from providers.clients import ClientFactory
+from providers.copy_session import assume_role, session_policy
 from providers.promotion import ModelPromotionProvider
 from tests.emulator import Control
 from tests.providers.test_promotion import ACCOUNT, DEST, FILES, PREFIX, ROLE, ROLE_ARN, SOURCE, grant, inputs, sha
@@ -45,7 +47,12 @@ def test_the_copy_assumes_the_role_once_for_a_short_session(host: ProviderHost, 
     assert outputs["checksums"] == {name: sha(data) for name, data in FILES.items()}
     calls = cloud.calls(api="sts", action="AssumeRole")
     assert [call["query"] for call in calls] == [
-        {"DurationSeconds": "900", "RoleArn": ROLE_ARN, "RoleSessionName": "promote.fraud_scorer.v7"}
+        {
+            "DurationSeconds": "900",
+            "RoleArn": ROLE_ARN,
+            "RoleSessionName": "promote.fraud_scorer.v7",
+            "Policy": session_policy(SOURCE, PREFIX, DEST, PREFIX),  # this copy's prefixes only (the next test)
+        }
     ]
     assert f"promote {PREFIX}: session 1 of {ROLE_ARN} (900s)" in host.stderr
 
@@ -187,3 +194,51 @@ def test_state_from_before_the_copy_role_reads_and_is_verified_again_in_place(ho
 def test_the_role_arn_input_is_checked(host: ProviderHost) -> None:
     _, failures = host.check(ModelPromotionProvider(), {}, inputs(copy_role_arn=f"acs:ram::{ACCOUNT}:user/{ROLE}"))
     assert [name for name, _ in failures] == ["copy_role_arn"]
+
+
+def test_a_session_for_v7_cannot_read_v6_although_the_role_holds_v6s_policy(
+    host: ProviderHost, cloud: Control, stocked: Any, clients: ClientFactory
+) -> None:
+    """All versions' policies hang on one role; the session policy keeps each copy's session on its own version."""
+    v6 = "models/fraud_scorer/v6/"
+    clients.oss_bucket(SOURCE).put_object(v6 + "model.pmml", b"v6 weights")
+    grant(cloud)
+    grant(cloud, prefix=v6)
+    _, outputs = host.create(ModelPromotionProvider(), inputs())
+    assert outputs["checksums"] == {name: sha(data) for name, data in FILES.items()}
+    [call] = cloud.calls(api="sts", action="AssumeRole")
+    assert json.loads(call["query"]["Policy"]) == {
+        "Version": "1",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["oss:GetObject"], "Resource": [f"acs:oss:*:*:{SOURCE}/{PREFIX}*"]},
+            {
+                "Effect": "Allow",
+                "Action": ["oss:ListObjects"],
+                "Resource": [f"acs:oss:*:*:{SOURCE}"],
+                "Condition": {"StringLike": {"oss:Prefix": [f"{PREFIX}*"]}},
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["oss:GetObject", "oss:PutObject"],
+                "Resource": [f"acs:oss:*:*:{DEST}/{PREFIX}*"],
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["oss:ListObjects"],
+                "Resource": [f"acs:oss:*:*:{DEST}"],
+                "Condition": {"StringLike": {"oss:Prefix": [f"{PREFIX}*"]}},
+            },
+            {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": ["*"]},
+        ],
+    }
+    # the same session as the copy's (its policy as sent), used for v6: OSS refuses, the role would have allowed it
+    session = clients.with_credentials(
+        assume_role(clients, ROLE_ARN, "promote.fraud_scorer.v7", policy=call["query"]["Policy"])
+    )
+    with pytest.raises(oss2.exceptions.AccessDenied) as caught:
+        session.oss_bucket(SOURCE).get_object(v6 + "model.pmml")
+    assert caught.value.message == "You have no right to access this object because of the STS token's session policy."
+    with pytest.raises(oss2.exceptions.AccessDenied):
+        session.oss_bucket(DEST).put_object(v6 + "model.pmml", b"x")
+    whole_role = clients.with_credentials(assume_role(clients, ROLE_ARN, "promote.fraud_scorer.v7"))
+    assert whole_role.oss_bucket(SOURCE).get_object(v6 + "model.pmml").read() == b"v6 weights"

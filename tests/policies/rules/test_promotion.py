@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from components.copy_role import description, read_document, write_document
+from components.copy_role import description, kms_document, read_document, write_document
 from policies.rules import promotion
 from policies.rules.promotion import MODEL_PROMOTION, gate_problems, released
-from tests.support.policy_harness import check
+from tests.support.policy_harness import Fixture, check, check_stack
 from tests.support.program_copy import project_copy
 from tools import plan
 from tools.mock_engine import ROOT, run_program
@@ -352,7 +352,8 @@ def widened(document: str, **statement: Any) -> str:
 def test_the_programs_copy_policies_pass() -> None:
     assert promotion.copy_scope_problems(copy_policy("read", read_document("acme-pai-mlops-staging", V7))) == []
     assert promotion.copy_scope_problems(copy_policy("write", write_document("acme-pai-mlops-prod", V7))) == []
-    assert promotion.copy_scope_problems({"policyName": "pai-mlops-prod-dlc-oss", "policyDocument": "{}"}) == []
+    assert not promotion.is_copy_policy({"policyName": "pai-mlops-prod-dlc-oss", "policyDocument": "{}"})
+    assert not promotion.is_copy_policy({"policyName": "pai-mlops-prod-promote-copy-kms", "policyDocument": "{}"})
 
 
 READ = read_document("acme-pai-mlops-staging", V7)
@@ -423,7 +424,8 @@ READ = read_document("acme-pai-mlops-staging", V7)
 )
 def test_a_copy_policy_wider_than_its_version_is_refused(props: dict[str, Any], problem: str) -> None:
     assert promotion.copy_scope_problems(props) == [problem]
-    [message] = check(promotion.promotion_copy_scope, "alicloud:ram/policy:Policy", props)
+    [(name, message)] = check_stack(promotion.promotion_copy_scope, [Fixture("alicloud:ram/policy:Policy", "p", props)])
+    assert name == "p"
     assert message == (
         f"RAM policy '{props['policyName']}' of the promotion copy role reaches beyond the one version it promotes: "
         f"{problem}. The copy role may read only the version's source prefix and write only its destination prefix "
@@ -454,4 +456,220 @@ def test_a_pr_widening_the_copy_roles_read_fails_the_prod_plan(
         "version it promotes: oss:GetObject reaches acs:oss:*:*:acme-pai-mlops-staging/models/*, beyond "
         "models/fraud_scorer/v7/. The copy role may read only the version's source prefix and write only its "
         "destination prefix (components/copy_role.py builds those documents): restore them."
+    ]
+
+
+# --- promotion-copy-scope over the stack: every attachment to the copy role is one of its own, scoped policies ----
+
+ROLE = "pai-mlops-prod-promote-copy"
+WIDE_OBJECTS = json.dumps(
+    {
+        "Version": "1",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["oss:GetObject", "oss:PutObject"],
+                "Resource": ["acs:oss:*:*:acme-pai-mlops-prod/models/*"],
+            }
+        ],
+    }
+)
+KMS_KEY = "acs:kms:cn-hangzhou:1234567890123456:key/key-hzz1"
+
+
+def copy_stack(*extra: Fixture, write_bucket: str = "acme-pai-mlops-prod") -> list[Fixture]:
+    """The program's copy role, one promoted version (its two policies attached) and the KMS use, plus ``extra``."""
+    role = Fixture("alicloud:ram/role:Role", "promotions-copy", {"roleName": ROLE})
+    bucket = Fixture("alicloud:oss/bucket:Bucket", "bucket", {"bucket": "acme-pai-mlops-prod"})
+    copy = Fixture(
+        MODEL_PROMOTION,
+        "promotions-fraud_scorer-v7",
+        {
+            "source_bucket": "acme-pai-mlops-staging",
+            "source_prefix": V7,
+            "dest_bucket": write_bucket,
+            "dest_prefix": V7,
+        },
+    )
+    read = Fixture("alicloud:ram/policy:Policy", "read", copy_policy("read", READ))
+    write = Fixture("alicloud:ram/policy:Policy", "write", copy_policy("write", write_document(write_bucket, V7)))
+    kms = Fixture(
+        "alicloud:ram/policy:Policy",
+        "kms",
+        {"policyName": f"{ROLE}-kms", "policyDocument": kms_document(KMS_KEY, [])},
+    )
+    return [role, bucket, copy, read, write, kms, *(attach(p, role) for p in (read, write, kms)), *extra]
+
+
+def attach(policy: Fixture | str, role: Fixture | None = None, kind: str = "Custom") -> Fixture:
+    """A RolePolicyAttachment of ``policy`` (a fixture: by dependency, as the program does; a name: by name)."""
+    name = policy if isinstance(policy, str) else policy.props["policyName"]
+    deps: dict[str, list[Fixture]] = {} if isinstance(policy, str) else {"policyName": [policy]}
+    if role is not None:
+        deps["roleName"] = [role]
+    return Fixture(
+        "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment",
+        f"{name}-attachment",
+        {"policyName": name, "policyType": kind, "roleName": ROLE},
+        depends_on=deps,
+    )
+
+
+def refusal(attachment: str, policy: str, problem: str) -> tuple[str, str]:
+    return (
+        attachment,
+        f"RolePolicyAttachment '{attachment}' gives the promotion copy role {ROLE} the policy {policy!r}, which "
+        f"reaches beyond the versions it promotes: {problem}. The copy role holds only each promoted version's read "
+        "and write policies and its KMS use (components/copy_role.py builds them): remove the attachment or restore "
+        "the document.",
+    )
+
+
+def test_the_programs_copy_role_and_attachments_pass() -> None:
+    assert check_stack(promotion.promotion_copy_scope, copy_stack()) == []
+
+
+EXTRA = Fixture(
+    "alicloud:ram/policy:Policy", "extra", {"policyName": "pai-mlops-prod-copy-extra", "policyDocument": WIDE_OBJECTS}
+)
+FAKE_KMS = Fixture(
+    "alicloud:ram/policy:Policy",
+    "fake-kms",
+    {"policyName": "pai-mlops-prod-other-promote-copy-kms", "policyDocument": WIDE_OBJECTS},
+)
+NO_HEAD = (
+    "its description '' does not say which prefix it grants ('pai-mlops promotion copy role: read|write … <prefix>')"
+)
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        pytest.param(
+            [EXTRA, attach(EXTRA)],
+            [refusal("pai-mlops-prod-copy-extra-attachment", "pai-mlops-prod-copy-extra", NO_HEAD)],
+            id="a-policy-not-named-promote",
+        ),
+        pytest.param(
+            [FAKE_KMS, attach(FAKE_KMS)],
+            [
+                refusal(
+                    "pai-mlops-prod-other-promote-copy-kms-attachment", "pai-mlops-prod-other-promote-copy-kms", NO_HEAD
+                )
+            ],
+            id="a-policy-named-like-the-kms-one",
+        ),
+        pytest.param(
+            [attach("AliyunOSSFullAccess", kind="System")],
+            [
+                refusal(
+                    "AliyunOSSFullAccess-attachment",
+                    "AliyunOSSFullAccess",
+                    "the system policy 'AliyunOSSFullAccess' is attached to it, which is not a copy policy of this "
+                    "stack",
+                )
+            ],
+            id="a-system-policy",
+        ),
+        pytest.param(
+            [attach("pai-mlops-prod-elsewhere")],
+            [
+                refusal(
+                    "pai-mlops-prod-elsewhere-attachment",
+                    "pai-mlops-prod-elsewhere",
+                    "the policy 'pai-mlops-prod-elsewhere' is attached to it, which is not a copy policy of this stack",
+                )
+            ],
+            id="a-policy-not-in-the-stack",
+        ),
+    ],
+)
+def test_any_other_attachment_to_the_copy_role_is_refused(
+    extra: list[Fixture], expected: list[tuple[str, str]]
+) -> None:
+    assert check_stack(promotion.promotion_copy_scope, copy_stack(*extra)) == expected
+
+
+def test_the_kms_policy_grants_only_decrypt_and_data_keys_on_keys() -> None:
+    fixtures = copy_stack()
+    [kms] = [f for f in fixtures if f.name == "kms"]
+    kms.props = {
+        "policyName": f"{ROLE}-kms",
+        "policyDocument": json.dumps(
+            {
+                "Version": "1",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["kms:Decrypt", "oss:GetObject"],
+                        "Resource": [KMS_KEY, "acs:oss:*:*:acme-pai-mlops-staging/*"],
+                    }
+                ],
+            }
+        ),
+    }
+    assert check_stack(promotion.promotion_copy_scope, fixtures) == [
+        refusal(
+            f"{ROLE}-kms-attachment",
+            f"{ROLE}-kms",
+            "it grants oss:GetObject, which the copy role's KMS policy never needs; it reaches "
+            "acs:oss:*:*:acme-pai-mlops-staging/*, which is not one KMS key",
+        )
+    ]
+
+
+def test_a_write_policy_on_a_bucket_not_of_this_stack_is_refused() -> None:
+    fixtures = copy_stack(write_bucket="acme-pai-mlops-staging")
+    assert check_stack(promotion.promotion_copy_scope, fixtures) == [
+        refusal(
+            "pai-mlops-prod-promote-fraud-scorer-v7-write-attachment",
+            "pai-mlops-prod-promote-fraud-scorer-v7-write",
+            "its ModelPromotion writes bucket acme-pai-mlops-staging, which is not a bucket of this stack",
+        )
+    ]
+
+
+def test_a_read_policy_for_a_version_no_promotion_copies_is_refused() -> None:
+    v6 = "models/fraud_scorer/v6/"
+    other = Fixture(
+        "alicloud:ram/policy:Policy",
+        "v6",
+        {
+            "policyName": "pai-mlops-prod-promote-fraud-scorer-v6",
+            "policyDocument": read_document("acme-pai-mlops-staging", v6),
+            "description": description("read", "staging", v6),
+        },
+    )
+    assert check_stack(promotion.promotion_copy_scope, copy_stack(other, attach(other))) == [
+        refusal(
+            "pai-mlops-prod-promote-fraud-scorer-v6-attachment",
+            "pai-mlops-prod-promote-fraud-scorer-v6",
+            "no ModelPromotion of this stack copies models/fraud_scorer/v6/, so the copy role needs no read grant "
+            "on it",
+        )
+    ]
+
+
+def test_a_pr_attaching_a_wide_policy_to_the_copy_role_fails_the_prod_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The reviewed attack: a policy not named ``-promote-`` with bucket/models/* attached to the copy role."""
+    tail = (
+        "\nimport json as _json\nfrom pulumi_alicloud import ram as _ram\n"
+        "_extra = _ram.Policy('copy-extra', policy_name='pai-mlops-prod-copy-extra', "
+        "policy_document=_json.dumps({'Version': '1', 'Statement': [{'Effect': 'Allow', "
+        "'Action': ['oss:GetObject', 'oss:PutObject'], 'Resource': ['acs:oss:*:*:acme-pai-mlops-prod/models/*']}]}))\n"
+        "_ram.RolePolicyAttachment('copy-extra-attachment', policy_name=_extra.policy_name, policy_type='Custom', "
+        "role_name='pai-mlops-prod-promote-copy')\n"
+    )
+    root = project_copy(tmp_path, program_tail=tail)
+    (root / "Pulumi.prod.yaml").write_text((ROOT / "Pulumi.prod.yaml").read_text())
+    out = tmp_path / "plan.json"
+    code = plan.main(["--stack", "prod", "--root", str(root), "--out", str(out)])
+    capsys.readouterr()
+    assert code == 1
+    document = json.loads(out.read_text())
+    found = [(v["urn"].rsplit("::", 1)[-1], v["message"]) for v in document["policy"]["violations"]]
+    assert [f for f in found if f[0] == "copy-extra-attachment"] == [
+        refusal("copy-extra-attachment", "pai-mlops-prod-copy-extra", NO_HEAD)
     ]
