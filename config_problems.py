@@ -142,6 +142,16 @@ def fields_by_alias(cls: type) -> dict[str, FieldInfo]:
 
 def field_at(root: type, loc: Sequence[str | int]) -> FieldInfo | None:
     """The field a pydantic error location points at, walking nested config dataclasses."""
+    return _walk(root, loc)[0]
+
+
+def owner_at(root: type, loc: Sequence[str | int]) -> type | None:
+    """The config dataclass whose keys sit at ``loc``: a nested section, an item of a list, a value of a map."""
+    return _walk(root, loc)[1] if loc else root
+
+
+def _walk(root: type, loc: Sequence[str | int]) -> tuple[FieldInfo | None, type | None]:
+    """The field at ``loc`` and the config dataclass its value holds (the values', for a map of them)."""
     cls: type | None = root
     info: FieldInfo | None = None
     keyed = False  # the part after a map of config dataclasses is a key of the map, not a field
@@ -150,15 +160,15 @@ def field_at(root: type, loc: Sequence[str | int]) -> FieldInfo | None:
             keyed = False
             continue
         if cls is None:
-            return None
+            return None, None
         info = fields_by_alias(cls).get(part)
         if info is None:
-            return None
+            return None, None
         cls = _dataclass_in(info.annotation)
         if cls is None and typing.get_origin(info.annotation) is dict:
             cls = _dataclass_in(typing.get_args(info.annotation)[-1])
             keyed = cls is not None
-    return info
+    return info, cls
 
 
 def _extra(info: FieldInfo | None) -> dict[str, Any]:
@@ -218,8 +228,7 @@ def problems_from(error: ValidationError, root: type, base: Sequence[str | int],
         loc: tuple[str | int, ...] = tuple(detail["loc"])
         where, key_text = split_loc((*base, *loc))
         if detail["type"] == "unexpected_keyword_argument":
-            parent = field_at(root, loc[:-1]) if len(loc) > 1 else None
-            owner = _dataclass_in(parent.annotation) if parent is not None else root
+            owner = owner_at(root, loc[:-1])
             known = sorted(fields_by_alias(owner)) if owner is not None else []
             close = difflib.get_close_matches(key_text.split("[")[0], known, n=1)
             hint = f"Did you mean '{close[0]}'? " if close else ""
