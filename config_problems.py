@@ -57,19 +57,28 @@ def holds_credential(value: Any) -> bool:
 
 
 def key(
-    fix: str, *, dev_default: Any = MISSING, rule: str | None = None, namespace: str | None = None, **constraints: Any
+    fix: str,
+    *,
+    dev_default: Any = MISSING,
+    rule: str | None = None,
+    namespace: str | None = None,
+    computed_default: str | None = None,
+    **constraints: Any,
 ) -> Any:
     """A config field with the text shown when it is wrong.
 
     ``fix`` says what to write instead. ``dev_default`` is applied only when ``environment`` is
     ``dev``; in prod such a key must be set explicitly. ``rule`` replaces the raw regular
     expression in pattern errors with words. ``namespace`` names the config namespace of a top-level
-    key read from outside ``pai-mlops`` (e.g. ``alicloud`` for the region). Remaining keyword
-    arguments go to pydantic's ``Field``.
+    key read from outside ``pai-mlops`` (e.g. ``alicloud`` for the region). ``computed_default``
+    describes the value the loader fills in when the key is missing (e.g. ``pai-mlops-<stack>``), for a
+    key the dataclass itself requires. Remaining keyword arguments go to pydantic's ``Field``.
     """
     extra: dict[str, Any] = {"fix": fix}
     if namespace is not None:
         extra["namespace"] = namespace
+    if computed_default is not None:
+        extra["computed_default"] = computed_default
     if dev_default is not MISSING:
         extra["dev_default"] = dev_default
     if rule is not None:
