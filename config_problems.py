@@ -57,19 +57,28 @@ def holds_credential(value: Any) -> bool:
 
 
 def key(
-    fix: str, *, dev_default: Any = MISSING, rule: str | None = None, namespace: str | None = None, **constraints: Any
+    fix: str,
+    *,
+    dev_default: Any = MISSING,
+    rule: str | None = None,
+    namespace: str | None = None,
+    computed_default: str | None = None,
+    **constraints: Any,
 ) -> Any:
     """A config field with the text shown when it is wrong.
 
     ``fix`` says what to write instead. ``dev_default`` is applied only when ``environment`` is
     ``dev``; in prod such a key must be set explicitly. ``rule`` replaces the raw regular
     expression in pattern errors with words. ``namespace`` names the config namespace of a top-level
-    key read from outside ``pai-mlops`` (e.g. ``alicloud`` for the region). Remaining keyword
-    arguments go to pydantic's ``Field``.
+    key read from outside ``pai-mlops`` (e.g. ``alicloud`` for the region). ``computed_default``
+    describes the value the loader fills in when the key is missing (e.g. ``pai-mlops-<stack>``), for a
+    key the dataclass itself requires. Remaining keyword arguments go to pydantic's ``Field``.
     """
     extra: dict[str, Any] = {"fix": fix}
     if namespace is not None:
         extra["namespace"] = namespace
+    if computed_default is not None:
+        extra["computed_default"] = computed_default
     if dev_default is not MISSING:
         extra["dev_default"] = dev_default
     if rule is not None:
@@ -142,6 +151,16 @@ def fields_by_alias(cls: type) -> dict[str, FieldInfo]:
 
 def field_at(root: type, loc: Sequence[str | int]) -> FieldInfo | None:
     """The field a pydantic error location points at, walking nested config dataclasses."""
+    return _walk(root, loc)[0]
+
+
+def owner_at(root: type, loc: Sequence[str | int]) -> type | None:
+    """The config dataclass whose keys sit at ``loc``: a nested section, an item of a list, a value of a map."""
+    return _walk(root, loc)[1] if loc else root
+
+
+def _walk(root: type, loc: Sequence[str | int]) -> tuple[FieldInfo | None, type | None]:
+    """The field at ``loc`` and the config dataclass its value holds (the values', for a map of them)."""
     cls: type | None = root
     info: FieldInfo | None = None
     keyed = False  # the part after a map of config dataclasses is a key of the map, not a field
@@ -150,15 +169,15 @@ def field_at(root: type, loc: Sequence[str | int]) -> FieldInfo | None:
             keyed = False
             continue
         if cls is None:
-            return None
+            return None, None
         info = fields_by_alias(cls).get(part)
         if info is None:
-            return None
+            return None, None
         cls = _dataclass_in(info.annotation)
         if cls is None and typing.get_origin(info.annotation) is dict:
             cls = _dataclass_in(typing.get_args(info.annotation)[-1])
             keyed = cls is not None
-    return info
+    return info, cls
 
 
 def _extra(info: FieldInfo | None) -> dict[str, Any]:
@@ -218,8 +237,7 @@ def problems_from(error: ValidationError, root: type, base: Sequence[str | int],
         loc: tuple[str | int, ...] = tuple(detail["loc"])
         where, key_text = split_loc((*base, *loc))
         if detail["type"] == "unexpected_keyword_argument":
-            parent = field_at(root, loc[:-1]) if len(loc) > 1 else None
-            owner = _dataclass_in(parent.annotation) if parent is not None else root
+            owner = owner_at(root, loc[:-1])
             known = sorted(fields_by_alias(owner)) if owner is not None else []
             close = difflib.get_close_matches(key_text.split("[")[0], known, n=1)
             hint = f"Did you mean '{close[0]}'? " if close else ""

@@ -110,13 +110,14 @@ class StackConfig:
         """Whether buckets and keys are protected from deletion (prod only)."""
         return self.environment == "prod"
 
-    # Filled from the stack name when not set (config_scale.default_name_prefix): `pai-mlops-<stack>`.
+    # Filled from the stack name when not set (parse_stack_config, config_scale.default_name_prefix).
     name_prefix: StrictStr = key(
         "Give the prefix of account-wide names (RAM roles and policies, functions, log projects, alarms): "
         "lower-case letters, digits and hyphens, e.g. 'pai-mlops-dev'; today's names are pai-mlops-<environment>",
         rule="lower-case letters, digits and hyphens, starting with a letter, at most 24",
         pattern=NAME_PREFIX_PATTERN,
         max_length=NAME_PREFIX_MAX,
+        computed_default="pai-mlops-<stack>",
     )
 
     @property

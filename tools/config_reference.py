@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 import sys
 import types
 import typing
@@ -55,14 +54,41 @@ def _dataclass_of(annotation: Any) -> type | None:
     return None
 
 
+def _type_name(annotation: Any) -> str:
+    """``str``, ``list of str``, ``dict[str, int]``, ``Literal['a', 'b']``: constraints show in the rule column."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _type_name(args[0])
+    if origin is typing.Literal:
+        return f"Literal[{', '.join(repr(arg) for arg in args)}]"
+    if origin in (tuple, list):
+        return f"list of {_type_name(args[0])}"
+    if origin is dict:
+        return f"dict[{_type_name(args[0])}, {_type_name(args[1])}]"
+    if origin in (typing.Union, types.UnionType):
+        named = [_type_name(arg) for arg in args if arg is not type(None)]
+        optional = " (optional)" if len(named) < len(args) else ""
+        return " or ".join(named) + optional
+    return annotation.__name__ if isinstance(annotation, type) else repr(annotation)
+
+
 def _type_text(annotation: Any) -> str:
-    text = repr(annotation) if not isinstance(annotation, type) else annotation.__name__
-    text = re.sub(r"typing\.|pydantic\.types\.|stack_config\.\w+\.|annotated_types\.|types\.", "", text)
-    text = re.sub(r"Annotated\[(\w+), [^\]]*\]", r"\1", text)
-    text = text.replace("StrictStr", "str").replace("StrictInt", "int").replace("StrictBool", "bool")
-    text = re.sub(r"Strict\(strict=True\)", "", text)
-    text = re.sub(r"^Optional\[(.*)\]$", r"\1 (optional)", text)
-    return text.replace("|", "\\|")
+    return _type_name(annotation).replace("|", "\\|")
+
+
+def _item_pattern(annotation: Any) -> str:
+    """``each item matches `…``` for a list whose items carry a pattern (shown when the field has no worded rule)."""
+    if typing.get_origin(annotation) not in (tuple, list):
+        return ""
+    item = typing.get_args(annotation)[0]
+    patterns = [
+        getattr(meta, "pattern", None)
+        for part in typing.get_args(item)[1:]
+        if typing.get_origin(item) is typing.Annotated
+        for meta in (part.metadata if isinstance(part, FieldInfo) else [part])
+    ]
+    found = [pattern for pattern in patterns if isinstance(pattern, str)]
+    return f"each item matches `{found[0]}`".replace("|", "\\|") if found else ""
 
 
 def _bounds(info: FieldInfo) -> str:
@@ -83,7 +109,14 @@ def _bounds(info: FieldInfo) -> str:
     return ", ".join(parts)
 
 
+def _extra(info: FieldInfo) -> dict[str, Any]:
+    return info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+
+
 def _default(info: FieldInfo) -> str:
+    computed = _extra(info).get("computed_default")
+    if computed is not None:
+        return f"`{computed}` (computed)"
     if info.is_required():
         return "required"
     value = info.get_default(call_default_factory=True)
@@ -103,9 +136,10 @@ def rows(model: type = StackConfig, prefix: str = "") -> list[str]:
     fields: dict[str, FieldInfo] = getattr(model, "__pydantic_fields__")  # noqa: B009 - set by pydantic
     hints = typing.get_type_hints(model, include_extras=True)
     for name, info in fields.items():
-        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        extra = _extra(info)
         namespace = extra.get("namespace")
-        path = f"{namespace}:{to_camel(name)}" if namespace else f"{prefix}{to_camel(name)}"
+        config_key = info.alias or to_camel(name)  # the key a user writes: an explicit alias (``from``) wins
+        path = f"{namespace}:{config_key}" if namespace else f"{prefix}{config_key}"
         annotation = hints[name]
         nested = _dataclass_of(annotation)
         is_list = typing.get_origin(annotation) is tuple or (
@@ -117,7 +151,7 @@ def rows(model: type = StackConfig, prefix: str = "") -> list[str]:
             _type_text(annotation) if nested is None else ("list" if is_list else "section"),
             _default(info),
             "" if dev is MISSING else f"`{dev!r}`",
-            " ".join(filter(None, [_bounds(info), str(extra.get("rule") or "")])),
+            " ".join(filter(None, [_bounds(info), str(extra.get("rule") or _item_pattern(annotation))])),
             str(extra.get("fix", "")),
         ]
         out.append("| " + " | ".join(cell.replace("\n", " ") for cell in cells) + " |")

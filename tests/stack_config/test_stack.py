@@ -963,3 +963,13 @@ def test_a_personal_edition_training_image_is_refused(raw: dict[str, Any]) -> No
         f"here (no ImageConfig credentials are sent); got '{image}'. Use an Enterprise Edition instance "
         "(pai-mlops:registry.instanceId), as Pulumi.prod.yaml does."
     ]
+
+
+def test_an_unknown_key_in_a_promoted_or_retrained_by_version_lists_that_versions_keys() -> None:
+    raw = edited("serving.services.0.promoted", {"v7": {"from": "staging", "foo": 1}})
+    raw["serving"]["services"][0]["retrainedBy"] = {"v7": {"trigger": "drift", "method": "psi", "score": 0.3, "foo": 1}}
+    assert problems_of(raw) == [
+        f"{S0}.retrainedBy.v7 [foo]: is not a known key; got a value not shown here. "
+        "Known keys here: method, score, trigger.",
+        f"{S0}.promoted.v7 [foo]: is not a known key; got a value not shown here. Known keys here: from, override.",
+    ]
