@@ -80,7 +80,7 @@ def test_program_registers_the_pipeline(stack: str) -> None:
         "pulumi:providers:pulumi-python": 6,  # a lane for each of the 6 long-running resources (provider_hosts.py)
         "pai-mlops:images:ContainerRegistry": 1,
         "alicloud:cs/registryEnterpriseNamespace:RegistryEnterpriseNamespace": 1,
-        "alicloud:cs/registryEnterpriseRepo:RegistryEnterpriseRepo": 4,
+        "alicloud:cs/registryEnterpriseRepo:RegistryEnterpriseRepo": 5 if stack == "dev" else 4,  # dev: + drift-check
         "alicloud:cr/scanRule:ScanRule": 1,  # the registry scans each pushed image (registry.scanOnPush)
         **(
             {  # prod only: 2 rules per served version (3 versions) and the GPU rule of the training run

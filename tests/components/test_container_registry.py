@@ -205,8 +205,8 @@ def test_set_image_leaves_a_stack_that_does_not_use_the_repository_alone(
         (project / "Pulumi.dev.yaml")
         .read_text()
         .replace(
-            "repositories: [image-tagger, fraud-train, fraud-prep, fraud-eval]",
-            "repositories: [image-tagger, fraud-train, fraud-prep, fraud-eval, unused]",
+            "repositories: [image-tagger, fraud-train, fraud-prep, fraud-eval, drift-check]",
+            "repositories: [image-tagger, fraud-train, fraud-prep, fraud-eval, drift-check, unused]",
         )
     )
     (project / "Pulumi.dev.yaml").write_text(text)
