@@ -152,3 +152,22 @@ RELEASE_DEFAULTS: Final[Mapping[str, Any]] = {
     "shadow_seconds": 0,
     "allow_breaking_change": False,
 }
+
+
+# -- where EAS metrics are read when the stack config says nothing ------------------------------------------------
+
+# CloudMonitor's metric appendix for EAS (AlibabaCloudDocs/cms, "intl.en-US/Appendix 1: Metrics/Artificial
+# intelligence/Machine learning platform/PAI-EAS inference service.md", 2020-10): the namespace, the metric IDs, and
+# their units and statistics. ``serving.metrics`` (stack_config MetricsConfig) offers them to users and the
+# TrafficShift ``metrics`` input (providers/metrics.py) fills them in; UNCONFIRMED until DescribeMetricMetaList on
+# the account (docs/day-one.md).
+EAS_METRIC_DEFAULTS: Final[Mapping[str, str]] = {
+    "namespace": "acs_learn",
+    "dimension": "serviceName",
+    "latency_metric": "rt",
+    "latency_statistic": "Average",
+    "latency_unit": "microseconds",
+    "error_metric": "rps_status_5xx_ratio",
+    "error_unit": "percent",
+    "qps_metric": "qps_total",
+}

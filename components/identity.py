@@ -33,6 +33,24 @@ ROLE_ACCESS: Final[Mapping[str, PrefixAccess]] = {
 }
 
 
+def attach_custom_policy(
+    name: str,
+    role: ram.Role,
+    *,
+    policy_name: pulumi.Input[str],
+    document: pulumi.Input[str],
+    description: str,
+    opts: pulumi.ResourceOptions,
+) -> ram.Policy:
+    """A custom RAM policy and its attachment to ``role``, both under the logical name ``name`` (their URNs are in
+    every stack's state: the roles of this module, the retraining trigger's, and its drift check's)."""
+    policy = ram.Policy(name, policy_name=policy_name, policy_document=document, description=description, opts=opts)
+    ram.RolePolicyAttachment(
+        name, policy_name=policy.policy_name, policy_type="Custom", role_name=role.role_name, opts=opts
+    )
+    return policy
+
+
 def training_access(runs: Sequence[tuple[str, str]], pipeline_models: Sequence[str] = ()) -> PrefixAccess:
     """What the DLC role may do: read ``data/``, write only each configured run's ``models/<name>/<run>/`` and
     ``checkpoints/<name>/<run>/`` (the paths components/training.py mounts), delete only those checkpoints.
@@ -130,18 +148,12 @@ class ServiceRoles(pulumi.ComponentResource):
                 lambda arn: json.dumps(kms_key_policy(arn, encrypt=encrypt))
             )
         for suffix, document in documents.items():
-            policy = ram.Policy(
+            attach_custom_policy(
                 f"{name}-{kind}-{suffix}",
+                role,
                 policy_name=f"{role_name}-{suffix}",
-                policy_document=document,
+                document=document,
                 description=f"pai-mlops {kind.upper()} {suffix.upper()} access",
-                opts=child,
-            )
-            ram.RolePolicyAttachment(
-                f"{name}-{kind}-{suffix}",
-                policy_name=policy.policy_name,
-                policy_type="Custom",
-                role_name=role.role_name,
                 opts=child,
             )
         return role

@@ -34,6 +34,7 @@ from pulumi_alicloud import fc, log, ram
 
 from components import drift_trigger as drift_hook
 from components.drift_layer import drift_layer
+from components.identity import attach_custom_policy
 from components.ram_documents import POLICY_VERSION, kms_key_policy, trust_policy
 from stack_config import DriftConfig, ModelServiceConfig, PipelineTriggerConfig, RetrainingConfig, trigger_names
 
@@ -264,18 +265,12 @@ class RetrainingTrigger(pulumi.ComponentResource):
                 lambda key: json.dumps(kms_key_policy(key, encrypt=True))
             )
         for suffix, document in documents.items():
-            policy = ram.Policy(
+            attach_custom_policy(
                 f"{name}{suffix}",
+                role,
                 policy_name=f"{role_name}-drift{suffix}",
-                policy_document=document,
+                document=document,
                 description=f"pai-mlops retraining trigger: {role_name}, drift check",
-                opts=child,
-            )
-            ram.RolePolicyAttachment(
-                f"{name}{suffix}",
-                policy_name=policy.policy_name,
-                policy_type="Custom",
-                role_name=role.role_name,
                 opts=child,
             )
 
@@ -295,14 +290,12 @@ class RetrainingTrigger(pulumi.ComponentResource):
             max_session_duration=3600,
             opts=child,
         )
-        policy = ram.Policy(
+        attach_custom_policy(
             name,
+            role,
             policy_name=role_name,
-            policy_document=json.dumps(document),
+            document=json.dumps(document),
             description=f"pai-mlops retraining trigger: {role_name}",
             opts=child,
-        )
-        ram.RolePolicyAttachment(
-            name, policy_name=policy.policy_name, policy_type="Custom", role_name=role.role_name, opts=child
         )
         return role

@@ -36,17 +36,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
+from pai_facts import EAS_METRIC_DEFAULTS
+
 READ_STATISTIC: Final = "Average"  # what error and qps readings use; both metrics list it (appendix above)
 CLOUDMONITOR_DEFAULTS: Final[Mapping[str, Any]] = {
     "source": "cloudmonitor",
-    "namespace": "acs_learn",
-    "dimension": "serviceName",
-    "latency_metric": "rt",
-    "latency_statistic": "Average",
-    "latency_unit": "microseconds",
-    "error_metric": "rps_status_5xx_ratio",
-    "error_unit": "percent",
-    "qps_metric": "qps_total",
+    **EAS_METRIC_DEFAULTS,
     "period_seconds": 60,
 }
 # What a cloudmonitor ``metrics`` input without ``error_unit`` (a state written before units existed) meant.
